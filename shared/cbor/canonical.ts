@@ -100,14 +100,20 @@ export function decodeCbor(bytes: Uint8Array): Result<CborValue, string> {
     return err(e instanceof Error ? e.message : String(e));
   }
   const normalised = normalise(raw, 0);
-  return normalised === undefined ? err('item outside the CBOR data model (float, undefined or unknown type)') : ok(normalised);
+  return normalised === undefined ? err(`nesting deeper than ${MAX_DEPTH} levels`) : ok(normalised);
 }
+
+/**
+ * Stands for a well-formed item that cbor-x turns into something outside our data model (a Date from tag 1,
+ * a Set, undefined, NaN…). It is a tag, so shape checks refuse it and `isCanonical` never accepts it.
+ */
+export const UNREPRESENTABLE: CborTag = Object.freeze({ tag: -1, value: null });
 
 const MAX_DEPTH = 32;
 
 function normalise(v: unknown, depth: number): CborValue | undefined {
   if (depth > MAX_DEPTH) return undefined;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : UNREPRESENTABLE;
   if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v;
   if (v instanceof Uint8Array) return plainBytes(v);
@@ -134,7 +140,7 @@ function normalise(v: unknown, depth: number): CborValue | undefined {
     const inner = normalise(v.value, depth + 1);
     return inner === undefined ? undefined : { tag: v.tag, value: inner };
   }
-  return undefined;
+  return UNREPRESENTABLE;
 }
 
 /**
