@@ -65,8 +65,18 @@ function prepare(v: CborValue, path: string): unknown {
   if (v instanceof Uint8Array) return v;
   if (Array.isArray(v)) return (v as readonly CborValue[]).map((x, i) => prepare(x, `${path}[${i}]`));
   if (v instanceof Map) {
+    const m = v as ReadonlyMap<CborValue, CborValue>;
+    // Fast path: unsigned integer keys (all of SPEC §2 and §6). Their encodings sort bytewise exactly as the
+    // numbers sort, since a longer head always means a larger value (RFC 8949 §4.2.1).
+    let allUint = true;
+    for (const k of m.keys()) if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 0) allUint = false;
+    if (allUint) {
+      const keys = [...m.keys()] as number[];
+      keys.sort((a, b) => a - b);
+      return new Map(keys.map((k) => [prepare(k, `${path} key`), prepare(m.get(k) as CborValue, `${path}.${k}`)]));
+    }
     const entries: Array<[Uint8Array, unknown, unknown]> = [];
-    for (const [k, x] of v as ReadonlyMap<CborValue, CborValue>) {
+    for (const [k, x] of m) {
       const key = prepare(k, `${path} key`);
       entries.push([plainBytes(encoder.encode(key)), key, prepare(x, `${path}.${String(k)}`)]);
     }
