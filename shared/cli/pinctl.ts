@@ -1,6 +1,7 @@
 import { parseArgs } from './args';
 import { inspect } from './commands/inspect';
 import { keygen } from './commands/keygen';
+import { keyset } from './commands/keyset';
 import { pin } from './commands/pin';
 import { sign } from './commands/sign';
 import { type CliIo, processIo } from './io';
@@ -9,6 +10,7 @@ import { EXIT_OK, EXIT_USAGE, UsageError } from './usage-error';
 const HELP = `pinctl: signed pin sets for firmware teams (SPEC format 1)
 
   pinctl keygen --out DIR [--name signer] [--force]
+  pinctl keyset --version N SIGNER.pub BACKUP.pub… [--out KEYSET.json]
   pinctl pin CERT.pem|CERT.der|KEY.pub
   pinctl pin --host HOST:PORT [--servername NAME] [--chain]
   pinctl sign PINSET.json --key KEY --out FILE.cose [--keyset KEYSET.json]
@@ -27,6 +29,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     switch (command) {
       case 'keygen':
         return keygen(args, io);
+      case 'keyset':
+        return keyset(args, io);
       case 'pin':
         return await pin(args, io);
       case 'sign':

@@ -42,9 +42,10 @@ describe('pinctl, the real executable', () => {
     const body = keyPem.split('\n')[1] as string;
     expect(k.stdout).not.toContain(body);
     const entry = JSON.parse((/keyset entry (.*)/.exec(k.stdout) as RegExpExecArray)[1] as string) as { kid: string; publicKey: string };
-    const b = await pinctl('keygen', '--out', at('keys'), '--name', 'backup');
-    const backup = JSON.parse((/keyset entry (.*)/.exec(b.stdout) as RegExpExecArray)[1] as string) as unknown;
-    writeFileSync(at('keyset.json'), JSON.stringify({ version: 3, keys: [entry, backup] }));
+    expect((await pinctl('keygen', '--out', at('keys'), '--name', 'backup')).code).toBe(0);
+    const ks = await pinctl('keyset', '--version', '3', 'keys/signer.pub', 'keys/backup.pub', '--out', 'keyset.json');
+    expect(ks).toMatchObject({ code: 0 });
+    expect(JSON.parse(readFileSync(at('keyset.json'), 'utf8'))).toMatchObject({ version: 3, keys: [entry, { kid: expect.any(String) }] });
 
     const s = await pinctl('sign', 'vector-pinset.json', '--key', 'keys/signer.key', '--out', 'mine.cose', '--keyset', 'keyset.json');
     expect(s).toMatchObject({ code: 0 });
@@ -111,6 +112,8 @@ describe('pinctl verdicts and misuse (in-process)', () => {
     ['bad key file', ['sign', BIN, '--key', BIN, '--out', 'y'], /not an Ed25519 private key/],
     ['unknown option', ['pin', '--hots', 'x'], /unknown option --hots/],
     ['bad host', ['pin', '--host', 'example.com'], /HOST:PORT/],
+    ['keyset of one key', ['keyset', '--version', '1', BIN], /at least 2 public keys/],
+    ['keyset of a non-key', ['keyset', '--version', '1', BIN, BIN], /not an Ed25519 public key/],
     ['keygen would overwrite', ['keygen', '--out', join(dir, 'k2')], /refusing to overwrite/],
   ];
   for (const [name, args, msg] of misuse) {

@@ -1,0 +1,48 @@
+import { createPublicKey } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { kidOf } from '../../cose/signer-key';
+import { keysetToJson } from '../../keyset/trusted-keyset';
+import { MIN_KEYSET_KEYS } from '../../keyset/keyset-doc';
+import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';
+import type { CliIo } from '../io';
+import { readBytes } from '../read-input';
+import { EXIT_OK, UsageError } from '../usage-error';
+
+/**
+ * `pinctl keyset --version N A.pub B.pub… [--out KEYSET.json]`: the trusted keyset file that `inspect` and
+ * the gateway read, from public keys written by `keygen` (SPEC §5: at least two, the live and the backup signer).
+ */
+export function keyset(args: ParsedArgs, io: CliIo): number {
+  onlyFlags(args, ['version', 'out']);
+  const v = requireFlag(args, 'version', 'N (the keyset version)');
+  if (!/^\d+$/.test(v)) throw new UsageError('--version must be an unsigned integer');
+  if (args.positional.length < MIN_KEYSET_KEYS) {
+    throw new UsageError(`a keyset needs at least ${MIN_KEYSET_KEYS} public keys (the live signer and an offline backup)`);
+  }
+  const publicKeys = args.positional.map((path) => {
+    const pem = Buffer.from(readBytes(path, 'public key')).toString('utf8');
+    try {
+      const k = createPublicKey(pem);
+      if (k.asymmetricKeyType !== 'ed25519') throw new Error(`it is a ${k.asymmetricKeyType ?? 'unknown'} key`);
+      const x = k.export({ format: 'jwk' }).x;
+      if (x === undefined) throw new Error('no key material');
+      return new Uint8Array(Buffer.from(x, 'base64url'));
+    } catch (e) {
+      throw new UsageError(`${path} is not an Ed25519 public key (SPKI PEM): ${(e as Error).message}`);
+    }
+  });
+  const kids = new Set(publicKeys.map((pk) => Buffer.from(kidOf(pk)).toString('hex')));
+  if (kids.size !== publicKeys.length) throw new UsageError('the same public key is given twice');
+  const text = `${JSON.stringify(keysetToJson({ version: Number(v), publicKeys }), null, 2)}\n`;
+  const out = flag(args, 'out');
+  if (out === undefined) io.out(text.trimEnd());
+  else {
+    try {
+      writeFileSync(out, text);
+    } catch (e) {
+      throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    io.out(`wrote ${out}: keyset v${v} with ${publicKeys.length} keys`);
+  }
+  return EXIT_OK;
+}
