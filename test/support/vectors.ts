@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fromHex, keysetFromJson, type DeviceState, type TrustedKeyset } from '../../shared/index';
 
@@ -21,6 +21,9 @@ export interface Vectors {
   contextual: Array<{ name: string; device: VectorDevice; error: string | null }>;
 }
 
+if (!existsSync(VECTORS_PATH)) {
+  throw new Error(`conformance vectors not found at ${VECTORS_PATH}: the project expects ../shared/ (SPEC.md, vectors/) beside it`);
+}
 export const vectors: Vectors = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as Vectors;
 
 export function vectorKeyset(): TrustedKeyset {
