@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import type { ApiDeps } from './api-deps';
+import { GatewayError } from './gateway-error';
+import { openApiDocument } from './openapi';
+import { RouteTable, type ApiEnv } from './route-table';
+import { auditRoutes } from './routes/audit-routes';
+import { deviceRoutes } from './routes/device-routes';
+import { fleetRoutes } from './routes/fleet-routes';
+import { keysetRoutes } from './routes/keyset-routes';
+import { pinsetRoutes } from './routes/pinset-routes';
+import { tokenRoutes } from './routes/token-routes';
+
+const API_VERSION = '1.0.0';
+
+/** The publishing API (docs/api.md). Test it with `app.request()`; start.ts serves it with @hono/node-server. */
+export function createApi(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const routes = new RouteTable(app, deps.tokens);
+
+  tokenRoutes(routes, deps);
+  deviceRoutes(routes, deps);
+  fleetRoutes(routes, deps);
+  pinsetRoutes(routes, deps);
+  keysetRoutes(routes, deps);
+  auditRoutes(routes, deps);
+  routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
+    c.json(openApiDocument(routes.specs, API_VERSION)),
+  );
+
+  app.notFound((c) => c.json({ error: { code: 'E_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((err, c) => {
+    if (err instanceof GatewayError) {
+      return c.json({ error: { code: err.code, message: err.message, ...(err.details ?? {}) } }, err.status);
+    }
+    deps.logger.error('API request failed', { method: c.req.method, path: c.req.path, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    return c.json({ error: { code: 'E_INTERNAL', message: 'internal error' } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,81 @@
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
+import type { TokenIdentity, TokenStore } from '../registry/token-store';
+import { GatewayError } from './gateway-error';
+
+export type ApiEnv = { Variables: { identity: TokenIdentity | null } };
+export type ApiContext = Context<ApiEnv>;
+
+type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteSpec {
+  method: 'get' | 'post';
+  /** Hono path, e.g. /api/devices/:id */
+  path: string;
+  /** Lowest role allowed (admin > operator > publisher > viewer); null = no token needed. */
+  role: Role | null;
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  /** Status of the success answer (OpenAPI). */
+  status?: number;
+}
+
+/**
+ * Every API route is declared once here: its role, its body and query schemas (zod), and its handler. The same
+ * declarations produce /api/openapi.json, so the document cannot drift from what the routes check.
+ */
+export class RouteTable {
+  readonly specs: RouteSpec[] = [];
+
+  constructor(
+    private readonly app: Hono<ApiEnv>,
+    private readonly tokens: TokenStore,
+  ) {}
+
+  add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec & { body?: B; query?: Q },
+    handler: (c: ApiContext, input: { body: Input<B>; query: Input<Q>; actor: string }) => Response | Promise<Response>,
+  ): void {
+    this.specs.push(spec);
+    this.app[spec.method](spec.path, async (c) => {
+      const identity = this.authenticate(c, spec.role);
+      const query = spec.query ? parse(spec.query, c.req.query(), 'query') : undefined;
+      let body: unknown = undefined;
+      if (spec.body) {
+        let raw: unknown;
+        try {
+          raw = await c.req.json();
+        } catch {
+          throw GatewayError.badRequest('E_BAD_JSON', 'the body must be a JSON document');
+        }
+        body = parse(spec.body, raw, 'body');
+      }
+      return handler(c, { body: body as Input<B>, query: query as Input<Q>, actor: identity?.name ?? 'anonymous' });
+    });
+  }
+
+  private authenticate(c: ApiContext, role: Role | null): TokenIdentity | null {
+    if (role === null) return null;
+    const header = c.req.header('authorization');
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) throw new GatewayError(401, 'E_UNAUTHORIZED', 'a bearer token is required');
+    const identity = this.tokens.lookup(hashApiToken(match[1]));
+    if (!identity) throw new GatewayError(401, 'E_UNAUTHORIZED', 'unknown token');
+    if (!roleAtLeast(identity.role, role)) {
+      throw new GatewayError(403, 'E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
+    }
+    c.set('identity', identity);
+    return identity;
+  }
+}
+
+function parse(schema: z.ZodType, value: unknown, where: 'body' | 'query'): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  throw GatewayError.badRequest(where === 'body' ? 'E_BAD_BODY' : 'E_BAD_QUERY', `invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+    issues,
+  });
+}

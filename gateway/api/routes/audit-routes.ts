@@ -1,0 +1,9 @@
+import type { ApiDeps } from '../api-deps';
+import type { RouteTable } from '../route-table';
+import { auditQuery } from '../schemas';
+
+export function auditRoutes(routes: RouteTable, deps: ApiDeps): void {
+  routes.add({ method: 'get', path: '/api/audit', role: 'viewer', summary: 'Audit log, newest first', query: auditQuery }, (c, { query }) =>
+    c.json(deps.audit.list(query.limit, query.cursor)),
+  );
+}

@@ -1,0 +1,61 @@
+import { hashDeviceCredential, newDeviceCredential } from '../../auth/device-credentials';
+import type { DeviceFilter } from '../../registry/device-store';
+import type { ApiDeps } from '../api-deps';
+import { deviceView } from '../device-view';
+import { GatewayError } from '../gateway-error';
+import type { RouteTable } from '../route-table';
+import { enrolDeviceBody, listDevicesQuery } from '../schemas';
+
+export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
+  const { devices, audit, clock } = deps;
+
+  routes.add(
+    { method: 'post', path: '/api/devices', role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
+    async (c, { body, actor }) => {
+      const credential = newDeviceCredential();
+      const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
+      const inserted = devices.insert({
+        id: body.deviceId,
+        fleet: body.fleet,
+        deviceClass: body.deviceClass,
+        labels: body.labels,
+        credentialHash,
+        createdAt: clock.now(),
+      });
+      if (!inserted) throw GatewayError.conflict('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
+      audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
+      return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);
+    },
+  );
+
+  routes.add(
+    { method: 'get', path: '/api/devices', role: 'viewer', summary: 'List devices with filters and cursor paging', query: listDevicesQuery },
+    (c, { query }) => {
+      const { limit, cursor, ...rest } = query;
+      const filter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as DeviceFilter;
+      const page = devices.list(filter, limit, cursor);
+      return c.json({ items: page.items.map(deviceView), nextCursor: page.nextCursor });
+    },
+  );
+
+  routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports' }, (c) => {
+    const id = c.req.param('id');
+    const device = id === undefined ? undefined : devices.get(id);
+    if (!device) throw GatewayError.notFound(`device "${id}"`);
+    const { acks, reports } = devices.history(device.id, 100);
+    const history = [
+      ...acks.map((a) => ({ type: 'ack' as const, at: a.receivedAt, seq: a.seq, sha256: a.sha256, status: a.status, code: a.code, pinsetId: a.pinsetId })),
+      ...reports.map((r) => ({
+        type: 'report' as const,
+        at: r.receivedAt,
+        host: r.host,
+        port: r.port,
+        result: r.result,
+        servedPins: r.servedPins,
+        installedSeq: r.installedSeq,
+        deviceTime: r.deviceTime,
+      })),
+    ].sort((a, b) => b.at - a.at);
+    return c.json({ ...deviceView(device), malformed: devices.malformedCounts(device.id), history });
+  });
+}

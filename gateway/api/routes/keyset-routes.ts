@@ -1,0 +1,21 @@
+import type { ApiDeps } from '../api-deps';
+import type { RouteTable } from '../route-table';
+import { fromBase64, rotateKeysetBody } from '../schemas';
+
+export function keysetRoutes(routes: RouteTable, deps: ApiDeps): void {
+  routes.add({ method: 'get', path: '/api/keysets', role: 'viewer', summary: 'Signer keysets, oldest first' }, (c) =>
+    c.json(deps.keysets.list().map((k) => ({ version: k.version, publicKeys: k.publicKeys, signed: k.envelope !== null, createdAt: k.createdAt, createdBy: k.createdBy }))),
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/keysets/rotate',
+      role: 'publisher',
+      summary: 'Rotate the signer keyset: signed here by the gateway signer, or an envelope signed offline',
+      body: rotateKeysetBody,
+    },
+    async (c, { body, actor }) =>
+      c.json(await deps.rotation.rotate(body.publicKeys, body.envelope === undefined ? undefined : fromBase64(body.envelope), actor)),
+  );
+}

@@ -1,0 +1,19 @@
+import { hashApiToken, newApiToken } from '../../auth/api-tokens';
+import type { ApiDeps } from '../api-deps';
+import { GatewayError } from '../gateway-error';
+import type { RouteTable } from '../route-table';
+import { createTokenBody } from '../schemas';
+
+export function tokenRoutes(routes: RouteTable, deps: ApiDeps): void {
+  routes.add(
+    { method: 'post', path: '/api/tokens', role: 'admin', summary: 'Create an API token (shown once)', body: createTokenBody, status: 201 },
+    (c, { body, actor }) => {
+      const token = newApiToken();
+      if (!deps.tokens.insert(body.name, body.role, hashApiToken(token), actor, deps.clock.now())) {
+        throw GatewayError.conflict('E_CONFLICT', `a token named "${body.name}" exists`);
+      }
+      deps.audit.append(actor, 'token.create', body.name, { role: body.role });
+      return c.json({ token, name: body.name, role: body.role }, 201);
+    },
+  );
+}

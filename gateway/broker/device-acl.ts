@@ -1,0 +1,108 @@
+import type { AuthenticateError, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
+import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, MAX_MESSAGE_BYTES, isValidDeviceId, parseTopic, type TopicKind } from '../../shared/index';
+import { verifyDeviceCredential } from '../auth/device-credentials';
+import type { Logger } from '../logger';
+import type { DeviceStore } from '../registry/device-store';
+
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 (aedes' AuthErrorCode is a const enum we cannot import). */
+const IDENTIFIER_REJECTED = 2;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function authError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+// a hash of a credential nobody holds: unknown devices cost the same scrypt as known ones (no enumeration by timing)
+const DUMMY_HASH = 'scrypt$4096$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+type AuthenticateHandler = (
+  client: Client,
+  username: Readonly<string | undefined>,
+  password: Readonly<Buffer | undefined>,
+  done: (error: AuthenticateError | null, success: boolean | null) => void,
+) => void;
+
+/**
+ * Every network client is a device: username = device id, password = its credential (SPEC §6). The client id
+ * must equal the device id, so a device has one session and a reconnect takes the old one over ([MQTT-3.1.4-2]).
+ */
+export function deviceAuthenticate(devices: DeviceStore, logger: Logger): AuthenticateHandler {
+  return (client, username, password, done) => {
+    if (username === undefined || password === undefined || password.length === 0) {
+      // [MQTT-3.1.2-19]/[MQTT-3.1.2-21]: anonymous clients are refused
+      return done(authError('anonymous clients are not accepted', NOT_AUTHORIZED), false);
+    }
+    if (!isValidDeviceId(username) || client.id !== username) {
+      return done(authError('client id must equal the device id given as user name', IDENTIFIER_REJECTED), false);
+    }
+    const device = devices.get(username);
+    verifyDeviceCredential(password.toString('utf8'), device?.credentialHash ?? DUMMY_HASH).then(
+      (valid) => {
+        if (!device || !valid) {
+          logger.warn('device authentication failed', { deviceId: username, reason: device ? 'wrong credential' : 'unknown device' });
+          return done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), false);
+        }
+        if (device.decommissioned) return done(authError('device is decommissioned', NOT_AUTHORIZED), false);
+        done(null, true);
+      },
+      (err: unknown) => {
+        logger.error('credential check failed', { deviceId: username, error: String(err) });
+        done(authError('server unavailable', 3), false);
+      },
+    );
+  };
+}
+
+/** Handles an authorised device message; resolves once it is durably recorded (see deviceAuthorizePublish). */
+export type DeviceMessageHandler = (deviceId: string, kind: TopicKind, payload: Uint8Array) => Promise<void>;
+
+/** Told about each refused publish of an authenticated device (counted like a malformed message). */
+export type PublishRefusedHandler = (deviceId: string, topic: string, code: 'E_TOPIC' | 'E_SIZE', detail: string) => void;
+
+/**
+ * A device may publish only on its own hello/ack/report topics (SPEC §6), at most MAX_MESSAGE_BYTES.
+ * Refusing closes the connection without a PUBACK ([MQTT-3.3.5-2]).
+ *
+ * The message is handled here, before aedes writes the PUBACK: a QoS 1 message is acknowledged only once it is
+ * committed ([MQTT-4.3.2-2] "having accepted ownership"), so a crash makes the device resend it, never lose it.
+ */
+export function deviceAuthorizePublish(onMessage: DeviceMessageHandler, onRefused: PublishRefusedHandler, logger: Logger): AuthorizePublishHandler {
+  return (client, packet, callback) => {
+    if (client === null) return callback(new Error('publishing without a client (stale will message) is not allowed'));
+    const topic = parseTopic(packet.topic);
+    if (topic === null || topic.deviceId !== client.id || !DEVICE_PUBLISHES.includes(topic.kind)) {
+      onRefused(client.id, packet.topic, 'E_TOPIC', `publishing on ${packet.topic} is not allowed`);
+      return callback(new Error(`publishing on ${packet.topic} is not allowed`));
+    }
+    const payload = packet.payload;
+    if (payload.length > MAX_MESSAGE_BYTES) {
+      onRefused(client.id, packet.topic, 'E_SIZE', `payload too large: ${payload.length} bytes > ${MAX_MESSAGE_BYTES}`);
+      return callback(new Error(`payload of ${payload.length} bytes exceeds ${MAX_MESSAGE_BYTES}`));
+    }
+    packet.retain = false; // device messages are events, never retained state
+    const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : new Uint8Array(payload.buffer, payload.byteOffset, payload.length);
+    onMessage(topic.deviceId, topic.kind, bytes).then(
+      () => callback(null),
+      (err: unknown) => {
+        logger.error('device message not recorded', { deviceId: client.id, topic: packet.topic, error: String(err) });
+        callback(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  };
+}
+
+/**
+ * A device may subscribe only to its own update/keyset topics (SPEC §6); wildcards, $SYS and other devices'
+ * topics get the failure return code 0x80 in SUBACK ([MQTT-3.9.3-2]) instead of a subscription. QoS is capped at 1.
+ */
+export function deviceAuthorizeSubscribe(logger: Logger): AuthorizeSubscribeHandler {
+  return (client, sub, callback) => {
+    const topic = parseTopic(sub.topic);
+    if (topic === null || topic.deviceId !== client.id || !DEVICE_SUBSCRIBES.includes(topic.kind)) {
+      logger.warn('subscription refused', { clientId: client.id, topic: sub.topic });
+      return callback(null, null);
+    }
+    callback(null, { ...sub, qos: sub.qos > 1 ? 1 : sub.qos });
+  };
+}

@@ -1,0 +1,149 @@
+import { Aedes, type Client } from 'aedes';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { DevicePublisher } from '../protocol/delivery';
+import type { GatewayEvents } from '../protocol/gateway-events';
+import type { DeviceStore } from '../registry/device-store';
+import {
+  deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, type DeviceMessageHandler, type PublishRefusedHandler,
+} from './device-acl';
+import { guardFrameSize } from './frame-guard';
+
+/** Room for the topic, packet id and CONNECT fields around a MAX_MESSAGE_BYTES payload. */
+const MAX_REMAINING_LENGTH = MAX_MESSAGE_BYTES + 1024;
+/** How long an update waits for a device that has connected but not yet subscribed to its update topic. */
+const SUBSCRIBE_WAIT_MS = 3000;
+
+export interface BrokerDeps {
+  devices: DeviceStore;
+  events: GatewayEvents;
+  clock: Clock;
+  logger: Logger;
+  onMessage: DeviceMessageHandler;
+  onPublishRefused: PublishRefusedHandler;
+}
+
+export interface ListenSpec {
+  host: string;
+  port: number;
+}
+
+export interface EmbeddedBroker {
+  readonly aedes: Aedes;
+  readonly publisher: DevicePublisher;
+  listenTcp(spec: ListenSpec): Promise<AddressInfo>;
+  listenTls(spec: ListenSpec, tls: { cert: Buffer; key: Buffer }): Promise<AddressInfo>;
+  /** Stops accepting connections, closes every client and the broker. */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded aedes broker. Only devices connect over the network; the gateway publishes with
+ * `aedes.publish`, which is not a network client and bypasses the device ACL.
+ */
+export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
+  const { devices, events, clock, logger } = deps;
+  const aedes = await Aedes.createBroker({
+    authenticate: deviceAuthenticate(devices, logger),
+    authorizePublish: deviceAuthorizePublish(deps.onMessage, deps.onPublishRefused, logger),
+    authorizeSubscribe: deviceAuthorizeSubscribe(logger),
+    // defence in depth: a client only ever receives messages on its own topics
+    authorizeForward: (client, packet) => (packet.topic.startsWith(`pins/v1/${client.id}/`) ? packet : null),
+    maxClientsIdLength: 128,
+    concurrency: 1000,
+    queueLimit: 64,
+  });
+
+  aedes.on('clientReady', (client: Client) => {
+    devices.setOnline(client.id, true, clock.now());
+    events.emit('online', { deviceId: client.id, at: clock.now() });
+  });
+  aedes.on('clientDisconnect', (client: Client) => {
+    if (aedes.closed) return; // shutdown: start-up marks everyone offline anyway
+    devices.setOnline(client.id, false, clock.now());
+    events.emit('offline', { deviceId: client.id, at: clock.now() });
+  });
+  aedes.on('clientError', (client: Client, err: Error) => {
+    logger.info('device connection closed on error', { deviceId: client.id, error: err.message });
+  });
+  aedes.on('connectionError', (_client: Client, err: Error) => {
+    logger.info('connection refused', { error: err.message });
+  });
+
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  const accept = (socket: Socket | TLSSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => {}); // reported through aedes' clientError
+    aedes.handle(socket);
+    guardFrameSize(socket, MAX_REMAINING_LENGTH, (announced) =>
+      logger.warn('connection closed: oversized MQTT packet', { remote: socket.remoteAddress ?? null, announced }),
+    );
+  };
+  const listen = (server: Server, spec: ListenSpec) =>
+    new Promise<AddressInfo>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(spec.port, spec.host, () => {
+        server.off('error', reject);
+        servers.push(server);
+        resolve(server.address() as AddressInfo);
+      });
+    });
+
+  const connectedClient = (deviceId: string) => {
+    const client = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[deviceId];
+    return client?.connected ? client : undefined;
+  };
+  const isSubscribed = (client: Client, topic: string) =>
+    (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions[topic] !== undefined;
+  const waitSubscribed = (deviceId: string, topic: string) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        aedes.off('subscribe', onSubscribe);
+        aedes.off('clientDisconnect', onGone);
+        resolve();
+      };
+      const onSubscribe = (subs: { topic: string }[], client: Client) => {
+        if (client.id === deviceId && subs.some((s) => s.topic === topic)) done();
+      };
+      const onGone = (client: Client) => client.id === deviceId && done();
+      const timer = setTimeout(done, SUBSCRIBE_WAIT_MS);
+      aedes.on('subscribe', onSubscribe);
+      aedes.on('clientDisconnect', onGone);
+    });
+
+  const publisher: DevicePublisher = {
+    isConnected: (deviceId) => connectedClient(deviceId) !== undefined,
+    async publish(deviceId: string, kind: TopicKind, payload: Uint8Array) {
+      const topic = topicFor(deviceId, kind);
+      const client = connectedClient(deviceId);
+      // a device subscribes before it says hello; one that pipelines both gets a moment to finish subscribing
+      if (client && !isSubscribed(client, topic)) await waitSubscribed(deviceId, topic);
+      await new Promise<void>((resolve, reject) =>
+        aedes.publish(
+          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    },
+  };
+
+  return {
+    aedes,
+    publisher,
+    listenTcp: (spec) => listen(createServer(accept), spec),
+    listenTls: (spec, tls) => listen(createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, accept), spec),
+    async close() {
+      // stop accepting first; server.close() settles once the last connection is gone
+      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(closed);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { ConfigError, parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './schema';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+/** Environment variables and where each lands in GatewayConfig. */
+export const ENV_VARS = {
+  PINGW_DATA_DIR: 'dataDir',
+  PINGW_HTTP_HOST: 'http.host',
+  PINGW_HTTP_PORT: 'http.port',
+  PINGW_MQTT_HOST: 'mqtt.host',
+  PINGW_MQTT_PORT: 'mqtt.port',
+  PINGW_MQTTS_HOST: 'mqtts.host',
+  PINGW_MQTTS_PORT: 'mqtts.port',
+  PINGW_TLS_CERT_FILE: 'tls.certFile',
+  PINGW_TLS_KEY_FILE: 'tls.keyFile',
+  PINGW_TLS_HOSTNAMES: 'tlsHostnames',
+  PINGW_SIGNER_KEY_FILE: 'signerKeyFile',
+  PINGW_BACKUP_PUBLIC_KEYS: 'backupPublicKeys',
+  PINGW_ADMIN_TOKEN_FILE: 'adminTokenFile',
+  PINGW_LIVE_CHECK_TIMEOUT_MS: 'liveCheckTimeoutMs',
+  PINGW_PINSET_VALIDITY_DAYS: 'pinsetValidityDays',
+  PINGW_INGEST_FLUSH_MS: 'ingest.flushMs',
+  PINGW_INGEST_MAX_ROWS: 'ingest.maxRows',
+  PINGW_MALFORMED_LOG_WINDOW_MS: 'malformedLogWindowMs',
+  PINGW_CREDENTIAL_SCRYPT_N: 'credentialScryptN',
+} as const;
+
+function envNameOf(path: string): string {
+  for (const [name, p] of Object.entries(ENV_VARS)) {
+    if (path === p || path.startsWith(p + '.')) return name;
+  }
+  if (path === 'tls') return 'PINGW_TLS_CERT_FILE/PINGW_TLS_KEY_FILE';
+  return path;
+}
+
+/**
+ * Reads the PINGW_* environment variables into a validated GatewayConfig. Unknown PINGW_* names and bad values
+ * throw a ConfigError whose lines name the variable.
+ */
+export function configFromEnv(env: Env): GatewayConfig {
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('PINGW_') && !(name in ENV_VARS)) problems.push(`${name}: unknown setting`);
+  }
+  const get = (name: keyof typeof ENV_VARS): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const input: Record<string, unknown> = {};
+  const set = (name: keyof typeof ENV_VARS, value: unknown) => {
+    if (value === undefined) return;
+    const path = ENV_VARS[name].split('.');
+    let node = input;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = value;
+  };
+  set('PINGW_DATA_DIR', get('PINGW_DATA_DIR'));
+  set('PINGW_HTTP_HOST', get('PINGW_HTTP_HOST'));
+  set('PINGW_HTTP_PORT', get('PINGW_HTTP_PORT'));
+  if (get('PINGW_MQTT_PORT') === 'off') {
+    input['mqtt'] = null;
+  } else {
+    set('PINGW_MQTT_HOST', get('PINGW_MQTT_HOST'));
+    set('PINGW_MQTT_PORT', get('PINGW_MQTT_PORT'));
+  }
+  set('PINGW_MQTTS_HOST', get('PINGW_MQTTS_HOST'));
+  set('PINGW_MQTTS_PORT', get('PINGW_MQTTS_PORT'));
+  const cert = get('PINGW_TLS_CERT_FILE');
+  const key = get('PINGW_TLS_KEY_FILE');
+  if ((cert === undefined) !== (key === undefined)) {
+    problems.push('PINGW_TLS_CERT_FILE/PINGW_TLS_KEY_FILE: give both or neither');
+  } else if (cert !== undefined && key !== undefined) {
+    input['tls'] = { certFile: cert, keyFile: key };
+  }
+  const hostnames = get('PINGW_TLS_HOSTNAMES');
+  if (hostnames !== undefined) set('PINGW_TLS_HOSTNAMES', list(hostnames));
+  set('PINGW_SIGNER_KEY_FILE', get('PINGW_SIGNER_KEY_FILE'));
+  const backups = get('PINGW_BACKUP_PUBLIC_KEYS');
+  if (backups !== undefined) set('PINGW_BACKUP_PUBLIC_KEYS', list(backups));
+  set('PINGW_ADMIN_TOKEN_FILE', get('PINGW_ADMIN_TOKEN_FILE'));
+  set('PINGW_LIVE_CHECK_TIMEOUT_MS', get('PINGW_LIVE_CHECK_TIMEOUT_MS'));
+  set('PINGW_PINSET_VALIDITY_DAYS', get('PINGW_PINSET_VALIDITY_DAYS'));
+  set('PINGW_INGEST_FLUSH_MS', get('PINGW_INGEST_FLUSH_MS'));
+  set('PINGW_INGEST_MAX_ROWS', get('PINGW_INGEST_MAX_ROWS'));
+  set('PINGW_MALFORMED_LOG_WINDOW_MS', get('PINGW_MALFORMED_LOG_WINDOW_MS'));
+  set('PINGW_CREDENTIAL_SCRYPT_N', get('PINGW_CREDENTIAL_SCRYPT_N'));
+
+  try {
+    const config = parseGatewayConfig(input as GatewayConfigInput, envNameOf);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const withValue = err.problems.map((p) => {
+        const name = p.slice(0, p.indexOf(':'));
+        return name in ENV_VARS && env[name] !== undefined ? `${p} (got ${JSON.stringify(env[name])})` : p;
+      });
+      throw new ConfigError([...problems, ...withValue]);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const host = z.string().min(1);
+const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 32-byte Ed25519 public key in hex (64 characters)');
+
+const listener = (defaultHost: string, defaultPort: number) =>
+  z.object({ host: host.default(defaultHost), port: port.default(defaultPort) }).prefault({});
+
+/**
+ * The gateway's typed configuration. Every field has a default except the ones that only make sense when given:
+ * a fresh `startGateway(parseGatewayConfig({}))` runs with ./data and the standard ports.
+ */
+export const gatewayConfigSchema = z
+  .object({
+    /** Everything the gateway creates lives here: SQLite file, keys, TLS material, admin token. */
+    dataDir: z.string().min(1).default('./data'),
+    http: listener('127.0.0.1', 8080),
+    /** Plain MQTT over TCP, meant for local tests and simulators; null turns it off. */
+    mqtt: z.union([z.null(), listener('127.0.0.1', 1883)]).prefault({}),
+    /** MQTT over TLS for devices. */
+    mqtts: listener('0.0.0.0', 8883),
+    /** Broker certificate and key (PEM). When absent the gateway generates a self-signed pair in dataDir/tls/. */
+    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
+    /** Subject alternative names written into a generated broker certificate. */
+    tlsHostnames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']),
+    /** Gateway signer secret key file (hex); created 0600 when missing. Default dataDir/signer.key. */
+    signerKeyFile: z.string().min(1).nullable().default(null),
+    /** Offline backup signer public keys for the first keyset (SPEC §5: at least two keys). */
+    backupPublicKeys: z.array(hexKey).default([]),
+    /** Admin API token file (0600). Default dataDir/admin.token. */
+    adminTokenFile: z.string().min(1).nullable().default(null),
+    /** Timeout of the server-side live check of each enforced host (SPEC §4 E_WOULD_BRICK). */
+    liveCheckTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(3000),
+    /** notAfter = issuedAt + this many days when a pin-set JSON does not give notAfter. */
+    pinsetValidityDays: z.coerce.number().int().min(1).max(3650).default(90),
+    /** Batched ingestion of acks/reports: flush every flushMs or when maxRows are buffered. */
+    ingest: z
+      .object({
+        flushMs: z.coerce.number().int().min(1).max(1000).default(5),
+        maxRows: z.coerce.number().int().min(1).max(100_000).default(1000),
+      })
+      .prefault({}),
+    /** A malformed message is logged at most once per device per window. */
+    malformedLogWindowMs: z.coerce.number().int().min(0).default(60_000),
+    /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
+    credentialScryptN: z.coerce
+      .number()
+      .int()
+      .refine((n) => n >= 1024 && (n & (n - 1)) === 0, 'expected a power of two ≥ 1024')
+      .default(4096),
+  })
+  .strict();
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a programmatic configuration; throws ConfigError naming each bad field. */
+export function parseGatewayConfig(input: GatewayConfigInput, nameOf: (path: string) => string = (p) => p): GatewayConfig {
+  const result = gatewayConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${nameOf(issue.path.map(String).join('.')) || '(config)'}: ${issue.message}`),
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * The registry's SQLite schema (drizzle-orm). Migrations are generated from this file with
+ * `npx drizzle-kit generate` into gateway/db/migrations and run at start-up.
+ * Byte strings that people compare (SHA-256 of envelopes, public keys) are stored as lower-case hex;
+ * envelopes themselves are blobs. Times are unix milliseconds from the injected clock.
+ */
+import { sql } from 'drizzle-orm';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const devices = sqliteTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    fleet: text('fleet').notNull(),
+    deviceClass: text('device_class').notNull(),
+    /** JSON array of strings. */
+    labels: text('labels', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    firmware: text('firmware'),
+    credentialHash: text('credential_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeen: integer('last_seen'),
+    online: integer('online', { mode: 'boolean' }).notNull().default(false),
+    /** What the device says it holds (hello) or has applied (ack). 0 = nothing installed. */
+    installedSeq: integer('installed_seq').notNull().default(0),
+    installedSha256: text('installed_sha256'),
+    /** Highest seq the device acknowledged as "verified" (SPEC §6; coverage counts these). */
+    verifiedSeq: integer('verified_seq').notNull().default(0),
+    verifiedSha256: text('verified_sha256'),
+    keysetVersion: integer('keyset_version').notNull().default(0),
+    /** Pin set explicitly delivered to this device (deliver()); hello re-delivers it until installed. */
+    assignedPinsetId: integer('assigned_pinset_id'),
+    lastDeliveredAt: integer('last_delivered_at'),
+    flaggedReason: text('flagged_reason'),
+    flaggedAt: integer('flagged_at'),
+    flagCount: integer('flag_count').notNull().default(0),
+    decommissioned: integer('decommissioned', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [index('devices_fleet_idx').on(t.fleet, t.id), index('devices_fleet_seq_idx').on(t.fleet, t.installedSeq)],
+);
+
+export const pinsets = sqliteTable(
+  'pinsets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    fleet: text('fleet').notNull(),
+    seq: integer('seq').notNull(),
+    envelope: blob('envelope', { mode: 'buffer' }).notNull(),
+    sha256: text('sha256').notNull(),
+    /** The pin-set document as JSON (the vectors' shape), for people and the API. */
+    json: text('json', { mode: 'json' }).$type<unknown>().notNull(),
+    keysetVersion: integer('keyset_version').notNull(),
+    notAfter: integer('not_after').notNull(),
+    /** 'gateway' (signed here from JSON) or 'offline' (uploaded envelope). */
+    source: text('source').notNull(),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    /** Set when the pin set was delivered to the whole fleet: every device of the fleet gets it on hello. */
+    releasedAt: integer('released_at'),
+  },
+  (t) => [uniqueIndex('pinsets_fleet_seq_uq').on(t.fleet, t.seq), uniqueIndex('pinsets_sha256_uq').on(t.sha256)],
+);
+
+export const keysets = sqliteTable('keysets', {
+  version: integer('version').primaryKey(),
+  /** JSON array of hex Ed25519 public keys. */
+  publicKeys: text('public_keys', { mode: 'json' }).$type<string[]>().notNull(),
+  /** Signed keyset document (SPEC §5) pushed to devices; null for the first keyset (provisioned at manufacture). */
+  envelope: blob('envelope', { mode: 'buffer' }),
+  createdAt: integer('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+});
+
+export const acks = sqliteTable(
+  'acks',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceId: text('device_id').notNull(),
+    sha256: text('sha256').notNull(),
+    seq: integer('seq').notNull(),
+    status: text('status').notNull(),
+    code: text('code'),
+    pinsetId: integer('pinset_id'),
+    receivedAt: integer('received_at').notNull(),
+  },
+  // one row per device + envelope + status: QoS 1 redelivery is absorbed by the unique index
+  (t) => [uniqueIndex('acks_device_sha_status_uq').on(t.deviceId, t.sha256, t.status), index('acks_pinset_idx').on(t.pinsetId, t.status)],
+);
+
+/** Counters kept up to date in the ack write transaction (per pin set and status). */
+export const pinsetAckCounts = sqliteTable(
+  'pinset_ack_counts',
+  {
+    pinsetId: integer('pinset_id').notNull(),
+    status: text('status').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.pinsetId, t.status] })],
+);
+
+export const reports = sqliteTable(
+  'reports',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceId: text('device_id').notNull(),
+    host: text('host').notNull(),
+    port: integer('port').notNull(),
+    result: text('result').notNull(),
+    /** JSON array of 'sha256/…' pins the host served. */
+    servedPins: text('served_pins', { mode: 'json' }).$type<string[]>().notNull(),
+    installedSeq: integer('installed_seq').notNull(),
+    /** The device's own time of the observation (unix seconds, as sent). */
+    deviceTime: integer('device_time').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('reports_device_host_time_uq').on(t.deviceId, t.host, t.port, t.deviceTime),
+    index('reports_host_time_idx').on(t.host, t.receivedAt),
+  ],
+);
+
+export const malformedCounts = sqliteTable(
+  'malformed_counts',
+  {
+    deviceId: text('device_id').notNull(),
+    /** Topic kind the message came on (hello, ack, report). */
+    kind: text('kind').notNull(),
+    code: text('code').notNull(),
+    count: integer('count').notNull().default(0),
+    lastAt: integer('last_at').notNull(),
+    lastDetail: text('last_detail'),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.kind, t.code] })],
+);
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  role: text('role').notNull(),
+  /** SHA-256 (hex) of the bearer token; the token itself is shown once and never stored. */
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+});
+
+/** Append-only (UPDATE and DELETE are refused by triggers in the migrations). */
+export const auditLog = sqliteTable('audit_log', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  at: integer('at').notNull(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  target: text('target'),
+  detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
+});
+
+export const schema = { devices, pinsets, keysets, acks, pinsetAckCounts, reports, malformedCounts, apiTokens, auditLog };

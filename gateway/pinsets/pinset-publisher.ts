@@ -1,0 +1,140 @@
+import {
+  MAX_CLOCK_SKEW_SECONDS, checkReceipt, envelopeSha256, pinSetFromJson, pinSetToJson, signPinSet, toHex,
+  type PinSet, type ReceiptCode, type SignerKey,
+} from '../../shared/index';
+import { GatewayError } from '../api/gateway-error';
+import type { Clock } from '../clock';
+import type { AuditLog } from '../registry/audit-log';
+import type { PinsetRow, PinsetStore } from '../registry/pinset-store';
+import { liveCheck, type FetchServerPins, type LiveCheckEntry } from './live-check';
+import type { PinsetDraft } from './pinset-draft';
+import type { TrustedKeysets } from './trusted-keysets';
+
+export interface PublishedPinset {
+  id: number;
+  fleet: string;
+  seq: number;
+  sha256: string;
+  keysetVersion: number;
+  liveCheck: LiveCheckEntry[];
+}
+
+/** SPEC §4 codes that say the bytes are not a well-formed pin set (400); the others are refusals by a rule (422). */
+const BAD_BODY_CODES: ReadonlySet<ReceiptCode> = new Set(['E_SIZE', 'E_CBOR', 'E_NOT_COSE', 'E_NONCANONICAL', 'E_SCHEMA']);
+
+export function receiptError(code: ReceiptCode, detail: string): GatewayError {
+  return new GatewayError(BAD_BODY_CODES.has(code) ? 400 : 422, code, detail);
+}
+
+/**
+ * Accepts new pin sets: from JSON (signed here with the gateway's key) or as an envelope signed offline
+ * (`pinctl sign`, verified against the trusted keyset). Either way the set must be the fleet's next seq, carry
+ * the current keyset version, and pass the live check of its enforced hosts before it is stored.
+ */
+export class PinsetPublisher {
+  constructor(
+    private readonly deps: {
+      pinsets: PinsetStore;
+      keysets: TrustedKeysets;
+      audit: AuditLog;
+      signer: SignerKey;
+      clock: Clock;
+      fetchPins: FetchServerPins;
+      liveCheckTimeoutMs: number;
+      validityDays: number;
+    },
+  ) {}
+
+  async createFromJson(draft: PinsetDraft, actor: string): Promise<PublishedPinset> {
+    const { pinsets, keysets, signer, clock, validityDays } = this.deps;
+    const current = keysets.current();
+    if (!keysets.includes(current, signer.publicKey)) {
+      throw GatewayError.conflict('E_NO_SIGNER', `the gateway's signer key is not in keyset v${current.version}: upload envelopes signed offline`);
+    }
+    const now = Math.floor(clock.now() / 1000);
+    const issuedAt = draft.issuedAt ?? now;
+    const json = {
+      ...draft,
+      format: draft.format ?? 1,
+      seq: draft.seq ?? pinsets.maxSeq(draft.target.fleet) + 1,
+      issuedAt,
+      notAfter: draft.notAfter ?? issuedAt + validityDays * 86_400,
+      keysetVersion: draft.keysetVersion ?? current.version,
+    };
+    const parsed = pinSetFromJson(json);
+    if (!parsed.ok) throw GatewayError.badRequest('E_SCHEMA', parsed.error);
+    const pinset = parsed.value;
+    this.checkAcceptable(pinset, current.version, now);
+    const checks = await this.liveCheckOrRefuse(pinset);
+    const envelope = signPinSet(pinset, signer);
+    const receipt = checkReceipt(envelope, current); // our own output must pass what devices check (size included)
+    if (!receipt.ok) throw receiptError(receipt.code, receipt.detail);
+    return this.store(pinset, envelope, 'gateway', actor, checks);
+  }
+
+  async createFromEnvelope(envelope: Uint8Array, actor: string): Promise<PublishedPinset> {
+    const { keysets, clock } = this.deps;
+    const current = keysets.current();
+    const receipt = checkReceipt(envelope, current); // context-free checks E_SIZE … E_SCHEMA
+    if (!receipt.ok) throw receiptError(receipt.code, receipt.detail);
+    const now = Math.floor(clock.now() / 1000);
+    this.checkAcceptable(receipt.pinset, current.version, now);
+    const checks = await this.liveCheckOrRefuse(receipt.pinset);
+    return this.store(receipt.pinset, envelope, 'offline', actor, checks);
+  }
+
+  private checkAcceptable(pinset: PinSet, keysetVersion: number, now: number): void {
+    if (pinset.keysetVersion !== keysetVersion) {
+      throw GatewayError.refused('E_KEYSET', `pin set names keyset v${pinset.keysetVersion}; the current keyset is v${keysetVersion}`);
+    }
+    const maxSeq = this.deps.pinsets.maxSeq(pinset.target.fleet);
+    if (pinset.seq <= maxSeq) {
+      throw GatewayError.conflict('E_SEQ', `seq ${pinset.seq} is not above fleet "${pinset.target.fleet}"'s latest seq ${maxSeq}`);
+    }
+    if (pinset.notAfter <= now) throw GatewayError.refused('E_EXPIRED', `notAfter ${pinset.notAfter} is not in the future`);
+    if (pinset.issuedAt > now + MAX_CLOCK_SKEW_SECONDS) {
+      throw GatewayError.refused('E_NOT_YET', `issuedAt ${pinset.issuedAt} is more than ${MAX_CLOCK_SKEW_SECONDS} s ahead`);
+    }
+  }
+
+  private async liveCheckOrRefuse(pinset: PinSet): Promise<LiveCheckEntry[]> {
+    const checks = await liveCheck(pinset, this.deps.fetchPins, this.deps.liveCheckTimeoutMs);
+    const bricked = checks.filter((c) => c.status === 'would-brick');
+    if (bricked.length > 0) {
+      throw GatewayError.refused(
+        'E_WOULD_BRICK',
+        `${bricked.map((c) => `${c.host}:${c.port}`).join(', ')} serve${bricked.length === 1 ? 's' : ''} a key the new set does not pin`,
+        { liveCheck: checks },
+      );
+    }
+    return checks;
+  }
+
+  private store(pinset: PinSet, envelope: Uint8Array, source: 'gateway' | 'offline', actor: string, checks: LiveCheckEntry[]): PublishedPinset {
+    const { pinsets, audit, clock } = this.deps;
+    const sha256 = toHex(envelopeSha256(envelope));
+    let row: PinsetRow;
+    try {
+      row = pinsets.insert({
+        fleet: pinset.target.fleet,
+        seq: pinset.seq,
+        envelope: Buffer.from(envelope),
+        sha256,
+        json: pinSetToJson(pinset),
+        keysetVersion: pinset.keysetVersion,
+        notAfter: pinset.notAfter,
+        source,
+        createdAt: clock.now(),
+        createdBy: actor,
+      });
+    } catch (err) {
+      if (String(err).includes('UNIQUE')) {
+        throw new GatewayError(409, 'E_SEQ', `seq ${pinset.seq} of fleet "${pinset.target.fleet}" (or these bytes) already exists`, undefined, { cause: err });
+      }
+      throw err;
+    }
+    const unreachable = checks.filter((c) => c.status === 'unreachable').map((c) => c.host);
+    audit.append(actor, 'pinset.create', `${row.fleet}#${row.seq}`, { id: row.id, sha256, source, unreachable });
+    return { id: row.id, fleet: row.fleet, seq: row.seq, sha256, keysetVersion: row.keysetVersion, liveCheck: checks };
+  }
+}

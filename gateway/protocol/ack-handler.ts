@@ -1,0 +1,36 @@
+import { decodeAck, toHex } from '../../shared/index';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { IngestWriter } from '../registry/ingest-writer';
+import type { PinsetStore } from '../registry/pinset-store';
+import type { GatewayEvents } from './gateway-events';
+import type { MalformedMessages } from './malformed-messages';
+
+export interface AckDeps {
+  pinsets: PinsetStore;
+  ingest: IngestWriter;
+  malformed: MalformedMessages;
+  events: GatewayEvents;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * SPEC §6 ack: stored once per device + envelope + status (QoS 1 redelivery is absorbed by the unique index and
+ * emits nothing). Resolves after the ack is committed, so the broker acknowledges it only then.
+ */
+export async function handleAck(deps: AckDeps, deviceId: string, payload: Uint8Array): Promise<void> {
+  const decoded = decodeAck(payload);
+  if (!decoded.ok) {
+    deps.malformed.record(deviceId, 'ack', decoded.error.code, decoded.error.detail);
+    return;
+  }
+  const ack = decoded.value;
+  const sha256 = toHex(ack.sha256);
+  const pinset = deps.pinsets.getBySha256(sha256);
+  const pinsetId = pinset && pinset.seq === ack.seq ? pinset.id : null;
+  const isNew = await deps.ingest.addAck({ deviceId, seq: ack.seq, sha256, status: ack.status, code: ack.code ?? null, pinsetId });
+  if (!isNew) return;
+  if (ack.status === 'rejected') deps.logger.warn('device rejected a pin set', { deviceId, seq: ack.seq, code: ack.code ?? null });
+  deps.events.emit('ack', { deviceId, ack, pinsetId, at: deps.clock.now() });
+}

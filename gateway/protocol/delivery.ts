@@ -1,0 +1,98 @@
+import type { PinSetJson, TopicKind } from '../../shared/index';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { DeviceRow, DeviceStore } from '../registry/device-store';
+import type { KeysetStore } from '../registry/keyset-store';
+import type { PinsetRow, PinsetStore } from '../registry/pinset-store';
+import type { GatewayEvents } from './gateway-events';
+
+/** How the protocol layer reaches devices: the broker's internal publish (not a network client). */
+export interface DevicePublisher {
+  isConnected(deviceId: string): boolean;
+  publish(deviceId: string, kind: TopicKind, payload: Uint8Array): Promise<void>;
+}
+
+export type DeliverResult =
+  | { ok: true; deviceId: string; pinsetId: number; status: 'published' | 'queued' | 'already-installed' }
+  | { ok: false; deviceId: string; pinsetId: number; reason: 'unknown-device' | 'unknown-pinset' | 'decommissioned' | 'not-targeted' | 'expired' };
+
+export function pinsetTargets(pinset: PinsetRow, device: Pick<DeviceRow, 'id' | 'fleet' | 'deviceClass'>): boolean {
+  const target = (pinset.json as PinSetJson).target;
+  if (pinset.fleet !== device.fleet) return false;
+  if (target.deviceClasses !== undefined && !target.deviceClasses.includes(device.deviceClass)) return false;
+  if (target.deviceIds !== undefined && !target.deviceIds.includes(device.id)) return false;
+  return true;
+}
+
+/**
+ * Delivery of signed pin sets and keyset documents to single devices. `deliver(deviceId, pinsetId)` is the unit
+ * the rollout engine drives; it records the assignment so a device that is offline (or misses the message) gets
+ * the set in answer to its next hello.
+ */
+export class Delivery {
+  constructor(
+    private readonly deps: {
+      devices: DeviceStore;
+      pinsets: PinsetStore;
+      keysets: KeysetStore;
+      publisher: DevicePublisher;
+      events: GatewayEvents;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  async deliver(deviceId: string, pinsetId: number): Promise<DeliverResult> {
+    const { devices, pinsets, clock } = this.deps;
+    const device = devices.get(deviceId);
+    if (!device) return { ok: false, deviceId, pinsetId, reason: 'unknown-device' };
+    const pinset = pinsets.get(pinsetId);
+    if (!pinset) return { ok: false, deviceId, pinsetId, reason: 'unknown-pinset' };
+    if (device.decommissioned) return { ok: false, deviceId, pinsetId, reason: 'decommissioned' };
+    if (!pinsetTargets(pinset, device)) return { ok: false, deviceId, pinsetId, reason: 'not-targeted' };
+    if (pinset.notAfter < Math.floor(clock.now() / 1000)) return { ok: false, deviceId, pinsetId, reason: 'expired' };
+    const assigned = device.assignedPinsetId === null ? undefined : pinsets.get(device.assignedPinsetId);
+    if (!assigned || assigned.seq <= pinset.seq) devices.assign(deviceId, pinsetId, clock.now());
+    if (device.installedSeq >= pinset.seq) {
+      return { ok: true, deviceId, pinsetId, status: 'already-installed' };
+    }
+    // an offline device is 'queued': the assignment above makes its next hello deliver the set
+    const published = await this.publishUpdate(device, pinset);
+    return { ok: true, deviceId, pinsetId, status: published ? 'published' : 'queued' };
+  }
+
+  /**
+   * The pin set a device should hold: the newest of the set assigned to it and the set released to its fleet,
+   * when it targets the device and has not expired.
+   */
+  targetFor(device: DeviceRow): PinsetRow | undefined {
+    const { pinsets, clock } = this.deps;
+    const nowSeconds = Math.floor(clock.now() / 1000);
+    const candidates = [
+      device.assignedPinsetId === null ? undefined : pinsets.get(device.assignedPinsetId),
+      pinsets.latestReleasedFor(device.fleet),
+    ].filter((p): p is PinsetRow => p !== undefined && pinsetTargets(p, device) && p.notAfter >= nowSeconds);
+    return candidates.sort((a, b) => b.seq - a.seq)[0];
+  }
+
+  /** Publishes the update when the device is connected; returns whether it was published. */
+  async publishUpdate(device: Pick<DeviceRow, 'id'>, pinset: PinsetRow): Promise<boolean> {
+    const { publisher, events, clock } = this.deps;
+    const published = publisher.isConnected(device.id);
+    if (published) await publisher.publish(device.id, 'update', pinset.envelope);
+    events.emit('delivered', { deviceId: device.id, pinsetId: pinset.id, seq: pinset.seq, published, at: clock.now() });
+    return published;
+  }
+
+  /** Sends the signed keyset documents newer than the device's version, oldest first (SPEC §5: current + 1 only). */
+  async pushKeysets(deviceId: string, deviceVersion: number): Promise<number> {
+    const { keysets, publisher } = this.deps;
+    let sent = 0;
+    for (const row of keysets.newerThan(deviceVersion)) {
+      if (row.envelope === null) continue; // the first keyset is provisioned at manufacture
+      await publisher.publish(deviceId, 'keyset', row.envelope);
+      sent++;
+    }
+    return sent;
+  }
+}

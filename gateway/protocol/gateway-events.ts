@@ -1,0 +1,87 @@
+import { EventEmitter } from 'node:events';
+import type { Ack, Hello, Report } from '../../shared/index';
+import type { Logger } from '../logger';
+
+export interface HelloEvent {
+  deviceId: string;
+  hello: Hello;
+  /** Pin set published to the device in answer to this hello, if any. */
+  deliveredPinsetId: number | null;
+  at: number;
+}
+export interface AckEvent {
+  deviceId: string;
+  ack: Ack;
+  /** The pin set the ack is about, when the gateway issued it. */
+  pinsetId: number | null;
+  at: number;
+}
+export interface ReportEvent {
+  deviceId: string;
+  report: Report;
+  at: number;
+}
+export interface DeliveredEvent {
+  deviceId: string;
+  pinsetId: number;
+  seq: number;
+  /** False when the device is offline: it gets the set on its next hello. */
+  published: boolean;
+  at: number;
+}
+export interface FlaggedEvent {
+  deviceId: string;
+  reason: string;
+  at: number;
+}
+export interface MalformedEvent {
+  deviceId: string;
+  kind: string;
+  code: string;
+  detail: string;
+  at: number;
+}
+export interface ConnectionEvent {
+  deviceId: string;
+  at: number;
+}
+
+export interface GatewayEventMap {
+  hello: HelloEvent;
+  ack: AckEvent;
+  report: ReportEvent;
+  delivered: DeliveredEvent;
+  flagged: FlaggedEvent;
+  malformed: MalformedEvent;
+  online: ConnectionEvent;
+  offline: ConnectionEvent;
+}
+
+/**
+ * `gateway.events`: what the rollout engine and the dashboard subscribe to. Events are emitted after the state
+ * they describe is committed; acks and reports only when new (a QoS 1 redelivery emits nothing).
+ * A listener that throws is logged and cannot break the broker.
+ */
+export class GatewayEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly logger: Logger) {
+    this.emitter.setMaxListeners(100);
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof GatewayEventMap>(event: K, listener: (e: GatewayEventMap[K]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+
+  emit<K extends keyof GatewayEventMap>(event: K, payload: GatewayEventMap[K]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as (e: GatewayEventMap[K]) => void)(payload);
+      } catch (err) {
+        this.logger.error('gateway event listener failed', { event, error: String(err) });
+      }
+    }
+  }
+}

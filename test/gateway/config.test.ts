@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { configFromEnv } from '../../gateway/config/from-env';
+import { ConfigError, parseGatewayConfig } from '../../gateway/config/schema';
+import { startGateway } from '../../gateway/start';
+import { silentLogger } from '../../gateway/logger';
+import { removeDir, tempDir } from './helpers/test-gateway';
+
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('has defaults for everything', () => {
+    const config = configFromEnv({});
+    expect(config).toMatchObject({
+      dataDir: './data',
+      http: { host: '127.0.0.1', port: 8080 },
+      mqtt: { host: '127.0.0.1', port: 1883 },
+      mqtts: { host: '0.0.0.0', port: 8883 },
+      tls: null,
+      backupPublicKeys: [],
+    });
+  });
+
+  it('reads PINGW_* variables into the typed config', () => {
+    const key = 'ab'.repeat(32);
+    const config = configFromEnv({
+      PINGW_DATA_DIR: '/var/lib/pingw',
+      PINGW_HTTP_PORT: '0',
+      PINGW_MQTT_PORT: 'off',
+      PINGW_MQTTS_PORT: '9883',
+      PINGW_TLS_CERT_FILE: '/etc/c.pem',
+      PINGW_TLS_KEY_FILE: '/etc/k.pem',
+      PINGW_BACKUP_PUBLIC_KEYS: `${key}, ${key.toUpperCase()}`,
+      PINGW_TLS_HOSTNAMES: 'gw.example.com,10.0.0.1',
+      HOME: '/root',
+    });
+    expect(config).toMatchObject({
+      dataDir: '/var/lib/pingw',
+      http: { port: 0 },
+      mqtt: null,
+      mqtts: { port: 9883 },
+      tls: { certFile: '/etc/c.pem', keyFile: '/etc/k.pem' },
+      backupPublicKeys: [key, key.toUpperCase()],
+      tlsHostnames: ['gw.example.com', '10.0.0.1'],
+    });
+  });
+
+  it.each([
+    [{ PINGW_HTTP_PORT: 'abc' }, 'PINGW_HTTP_PORT'],
+    [{ PINGW_MQTTS_PORT: '70000' }, 'PINGW_MQTTS_PORT'],
+    [{ PINGW_MQTT_PORT: '-1' }, 'PINGW_MQTT_PORT'],
+    [{ PINGW_BACKUP_PUBLIC_KEYS: 'not-hex' }, 'PINGW_BACKUP_PUBLIC_KEYS'],
+    [{ PINGW_TLS_CERT_FILE: '/etc/c.pem' }, 'PINGW_TLS_CERT_FILE/PINGW_TLS_KEY_FILE'],
+    [{ PINGW_INGEST_FLUSH_MS: '0' }, 'PINGW_INGEST_FLUSH_MS'],
+    [{ PINGW_CREDENTIAL_SCRYPT_N: '1000' }, 'PINGW_CREDENTIAL_SCRYPT_N'],
+    [{ PINGW_HTTP_PROT: '8080' }, 'PINGW_HTTP_PROT'],
+  ])('a bad value %j stops start-up naming %s', (env, name) => {
+    const problems = problemsOf(() => configFromEnv(env));
+    expect(problems.some((p) => p.startsWith(`${name}:`)), problems.join('\n')).toBe(true);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf(() => configFromEnv({ PINGW_HTTP_PORT: 'x', PINGW_MQTTS_PORT: 'y' }));
+    expect(problems).toHaveLength(2);
+  });
+
+  it('programmatic configs are validated too, naming the field', () => {
+    expect(problemsOf(() => parseGatewayConfig({ http: { port: 1.5 } }))[0]).toMatch(/^http\.port:/);
+    expect(problemsOf(() => parseGatewayConfig({ bogus: 1 } as never))[0]).toMatch(/bogus/);
+  });
+
+  describe('start-up', () => {
+    const dir = tempDir();
+    afterAll(() => removeDir(dir));
+
+    it('refuses to start with a bad config before touching the data dir', async () => {
+      await expect(startGateway({ dataDir: dir, http: { port: 99999 } }, { logger: silentLogger })).rejects.toThrow(/http\.port/);
+    });
+
+    it('names a TLS file that does not exist', async () => {
+      await expect(
+        startGateway(
+          { dataDir: dir, http: { port: 0 }, mqtt: null, mqtts: { port: 0 }, tls: { certFile: `${dir}/missing.pem`, keyFile: `${dir}/k.pem` } },
+          { logger: silentLogger },
+        ),
+      ).rejects.toThrow(/missing\.pem/);
+    });
+  });
+});
