@@ -20,6 +20,7 @@ export { pinSetFromJson, pinSetToJson, type PinSetJson } from './pinset/json';
 export { signPinSet } from './pinset/sign-pinset';
 
 export { type SignerKey, generateSignerKey, signerKeyFromSecret, kidOf } from './cose/signer-key';
+export { signerKeyToPem, signerKeyFromPem, publicKeyToPem, publicKeyFromPem } from './cose/key-pem';
 export { signSign1, openSign1, type OpenedSign1, COSE_SIGN1_TAG, ALG_EDDSA } from './cose/sign1';
 export { type TrustedKeyset, type KeysetJson, keysetFromJson, keysetToJson, findKeyByKid } from './keyset/trusted-keyset';
 export {

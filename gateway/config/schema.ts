@@ -24,7 +24,7 @@ export const gatewayConfigSchema = z
     tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
     /** Subject alternative names written into a generated broker certificate. */
     tlsHostnames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']),
-    /** Gateway signer secret key file (hex); created 0600 when missing. Default dataDir/signer.key. */
+    /** Gateway signer key file (PKCS#8 PEM as `pinctl keygen` writes; bare hex accepted); created 0600 when missing. Default dataDir/signer.key. */
     signerKeyFile: z.string().min(1).nullable().default(null),
     /** Offline backup signer public keys for the first keyset (SPEC §5: at least two keys). */
     backupPublicKeys: z.array(hexKey).default([]),

@@ -4,7 +4,7 @@ import { toHex } from '../../bytes';
 import { generateSignerKey } from '../../cose/signer-key';
 import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';
 import type { CliIo } from '../io';
-import { privateKeyPem, publicKeyPem } from '../key-files';
+import { publicKeyToPem, signerKeyToPem } from '../../cose/key-pem';
 import { EXIT_OK, UsageError } from '../usage-error';
 
 /** `pinctl keygen --out DIR [--name signer] [--force]`: never prints the private key. */
@@ -22,8 +22,8 @@ export function keygen(args: ParsedArgs, io: CliIo): number {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // 0600 from creation on: the private key is never readable by others, not even for a moment.
-    writeFileSync(keyPath, privateKeyPem(key), { mode: 0o600, flag: 'w' });
-    writeFileSync(pubPath, publicKeyPem(key.publicKey), { mode: 0o644 });
+    writeFileSync(keyPath, signerKeyToPem(key), { mode: 0o600, flag: 'w' });
+    writeFileSync(pubPath, publicKeyToPem(key.publicKey), { mode: 0o644 });
   } catch (e) {
     throw new UsageError(`cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

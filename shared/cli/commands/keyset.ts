@@ -1,5 +1,5 @@
-import { createPublicKey } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { publicKeyFromPem } from '../../cose/key-pem';
 import { kidOf } from '../../cose/signer-key';
 import { keysetToJson } from '../../keyset/trusted-keyset';
 import { MIN_KEYSET_KEYS } from '../../keyset/keyset-doc';
@@ -22,13 +22,9 @@ export function keyset(args: ParsedArgs, io: CliIo): number {
   const publicKeys = args.positional.map((path) => {
     const pem = Buffer.from(readBytes(path, 'public key')).toString('utf8');
     try {
-      const k = createPublicKey(pem);
-      if (k.asymmetricKeyType !== 'ed25519') throw new Error(`it is a ${k.asymmetricKeyType ?? 'unknown'} key`);
-      const x = k.export({ format: 'jwk' }).x;
-      if (x === undefined) throw new Error('no key material');
-      return new Uint8Array(Buffer.from(x, 'base64url'));
+      return publicKeyFromPem(pem);
     } catch (e) {
-      throw new UsageError(`${path} is not an Ed25519 public key (SPKI PEM): ${(e as Error).message}`);
+      throw new UsageError(`${path} is not an Ed25519 public key (SPKI PEM): ${(e as Error).message.replace(/^publicKeyFromPem: /, '')}`);
     }
   });
   const kids = new Set(publicKeys.map((pk) => Buffer.from(kidOf(pk)).toString('hex')));
