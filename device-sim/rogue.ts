@@ -1,0 +1,162 @@
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import mqtt, { type MqttClient } from 'mqtt';
+import { keysetFromJson, topicFor, type DeviceState, type TrustedKeyset } from '../shared/index';
+import { DeviceStorage } from './device-storage';
+import { loadIdentities } from './identities';
+import { deviceVerdict, rogueEnvelopes, type CapturedEnvelopes, type RogueEnvelope } from './rogue-envelopes';
+
+/**
+ * Rogue-publisher mode: with a stolen device credential, try what an attacker on the broker would try
+ * (SPEC §6: a device publishes only on its own hello/ack/report topics and subscribes only to its own
+ * update/keyset topics), then show what a device answers to hostile envelopes (SPEC §4) even if one got
+ * through. Prints a table of attempt → expected → outcome.
+ *
+ * MQTT 3.1.1 has no negative PUBACK: a broker refuses a publish by closing the connection ([MQTT-3.3.5-2]
+ * lets it skip delivery; aedes closes), and a subscription by the SUBACK return code 0x80 ([MQTT-3.9.3-2]).
+ */
+export interface RogueTarget {
+  readonly url: string; // mqtts://address:port
+  readonly servername: string;
+  readonly deviceId: string; // the identity the rogue stole
+  readonly credential: string;
+  readonly victimId: string;
+  readonly timeoutMs?: number;
+}
+
+export interface AttemptRow {
+  readonly attempt: string;
+  readonly expected: string;
+  readonly outcome: string;
+  /** The outcome is the refusal that was expected. */
+  readonly refused: boolean;
+}
+
+async function session(t: RogueTarget, over: { clientId?: string; password?: string } = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(t.url, {
+    clientId: over.clientId ?? t.deviceId, username: t.deviceId, password: over.password ?? t.credential,
+    servername: t.servername, rejectUnauthorized: false, reconnectPeriod: 0, clean: true, connectTimeout: t.timeoutMs ?? 5000,
+  });
+}
+
+async function tryConnect(t: RogueTarget, over: { clientId?: string; password?: string }): Promise<string> {
+  try {
+    const c = await session(t, over);
+    await c.endAsync();
+    return 'ACCEPTED';
+  } catch (e) {
+    return `refused (${(e as Error).message})`;
+  }
+}
+
+async function trySubscribe(t: RogueTarget, topic: string): Promise<string> {
+  const c = await session(t);
+  try {
+    const granted = await c.subscribeAsync(topic, { qos: 1 });
+    const qos = granted[0]?.qos;
+    return qos === 128 ? 'refused (SUBACK 0x80)' : `GRANTED qos ${String(qos)}`;
+  } catch (e) {
+    // mqtt.js turns a SUBACK return code 0x80 into "Subscribe error".
+    return /Subscribe error/.test((e as Error).message) ? 'refused (SUBACK 0x80)' : `refused (${(e as Error).message})`;
+  } finally {
+    await c.endAsync(true).catch(() => undefined);
+  }
+}
+
+async function tryPublish(t: RogueTarget, topic: string, payload: Uint8Array): Promise<string> {
+  const c = await session(t);
+  const closed = new Promise<string>((resolve) => c.once('close', () => resolve('refused (broker closed the connection)')));
+  const acked = c.publishAsync(topic, Buffer.from(payload), { qos: 1 }).then(
+    () => 'ACCEPTED (PUBACK)',
+    (e: Error) => `refused (${e.message})`,
+  );
+  const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('no PUBACK (dropped)'), t.timeoutMs ?? 5000).unref());
+  const outcome = await Promise.race([closed, acked, timeout]);
+  await c.endAsync(true).catch(() => undefined);
+  return outcome;
+}
+
+/** The broker-side attempts. Each runs on a fresh connection since a refused publish ends the session. */
+export async function brokerAttempts(t: RogueTarget, sample: Uint8Array): Promise<AttemptRow[]> {
+  const rows: AttemptRow[] = [];
+  const row = (attempt: string, expected: string, outcome: string) =>
+    rows.push({ attempt, expected, outcome, refused: outcome.startsWith('refused') || outcome.startsWith('no PUBACK') });
+  const v = t.victimId;
+  row('connect with a wrong password', 'refused', await tryConnect(t, { password: `${t.credential}x` }));
+  row(`connect as client id ${v} with own credential`, 'refused', await tryConnect(t, { clientId: v }));
+  row("subscribe '#'", 'refused', await trySubscribe(t, '#'));
+  row("subscribe 'pins/v1/+/update'", 'refused', await trySubscribe(t, 'pins/v1/+/update'));
+  row(`subscribe ${topicFor(v, 'update')}`, 'refused', await trySubscribe(t, topicFor(v, 'update')));
+  row(`subscribe ${topicFor(v, 'ack')}`, 'refused', await trySubscribe(t, topicFor(v, 'ack')));
+  row(`publish envelope on ${topicFor(v, 'update')}`, 'refused', await tryPublish(t, topicFor(v, 'update'), sample));
+  row(`publish envelope on own ${topicFor(t.deviceId, 'update')}`, 'refused', await tryPublish(t, topicFor(t.deviceId, 'update'), sample));
+  row(`publish keyset on ${topicFor(v, 'keyset')}`, 'refused', await tryPublish(t, topicFor(v, 'keyset'), sample));
+  row(`spoof ${topicFor(v, 'ack')}`, 'refused', await tryPublish(t, topicFor(v, 'ack'), new Uint8Array([0xa0])));
+  row(`spoof ${topicFor(v, 'hello')}`, 'refused', await tryPublish(t, topicFor(v, 'hello'), new Uint8Array([0xa0])));
+  return rows;
+}
+
+/** The device-side attempts: the victim's own SPEC §4 check on each hostile envelope. */
+export function envelopeAttempts(c: CapturedEnvelopes, keyset: TrustedKeyset, device: DeviceState, nowSec: number): AttemptRow[] {
+  return rogueEnvelopes(c).map((e: RogueEnvelope) => {
+    const outcome = deviceVerdict(e, keyset, device, nowSec);
+    return { attempt: `device receives: ${e.name}`, expected: `rejected ${e.expected}`, outcome, refused: outcome === `rejected ${e.expected}` };
+  });
+}
+
+export function formatTable(rows: readonly AttemptRow[]): string {
+  const head: AttemptRow = { attempt: 'attempt', expected: 'expected', outcome: 'outcome', refused: true };
+  const all = [head, ...rows];
+  const w = (k: 'attempt' | 'expected' | 'outcome') => Math.max(...all.map((r) => r[k].length));
+  const line = (r: AttemptRow) =>
+    `${r.attempt.padEnd(w('attempt'))}  ${r.expected.padEnd(w('expected'))}  ${r.outcome.padEnd(w('outcome'))}  ${r === head ? 'ok?' : r.refused ? 'ok' : 'FAIL'}`;
+  return all.map(line).join('\n');
+}
+
+/** CLI: tsx device-sim/rogue.ts --mqtt mqtts://127.0.0.1:8883 --identities ids.json --as ID --victim ID --sample x.cose ... */
+async function cli(): Promise<number> {
+  const s = { type: 'string' } as const;
+  const { values: v } = parseArgs({
+    options: { mqtt: s, 'broker-host': s, identities: s, as: s, victim: s, sample: s, older: s, expired: s, keyset: s, data: s },
+  });
+  if (v.mqtt === undefined || v.identities === undefined || v.as === undefined || v.victim === undefined || v.sample === undefined) {
+    process.stderr.write('usage: tsx device-sim/rogue.ts --mqtt URL --identities ids.json --as DEVICE --victim DEVICE --sample genuine.cose\n'
+      + '    [--older old.cose] [--expired expired.cose] [--keyset keyset.json --data SIM_DATA_DIR/devices] [--broker-host NAME]\n');
+    return 1;
+  }
+  const ids = await loadIdentities(v.identities);
+  const me = ids.find((d) => d.deviceId === v.as);
+  if (me === undefined) throw new Error(`--as ${v.as} is not in ${v.identities}`);
+  const url = new URL(v.mqtt);
+  const sample = new Uint8Array(await readFile(v.sample));
+  const rows = await brokerAttempts({
+    url: v.mqtt, servername: v['broker-host'] ?? url.hostname, deviceId: me.deviceId, credential: me.credential, victimId: v.victim,
+  }, sample);
+  if (v.keyset !== undefined && v.data !== undefined) {
+    const ks = keysetFromJson(JSON.parse(await readFile(v.keyset, 'utf8')) as unknown);
+    if (!ks.ok) throw new Error(ks.error);
+    const victim = ids.find((d) => d.deviceId === v.victim);
+    const stored = await new DeviceStorage(v.data, v.victim, { keyset: ks.value }).load({ repair: false }); // read the victim's flash
+    const device: DeviceState = {
+      deviceId: v.victim, fleet: victim?.fleet ?? me.fleet, deviceClass: victim?.deviceClass ?? me.deviceClass,
+      installedSeq: stored.state.seq, keysetVersion: stored.state.keyset.version,
+      ...(stored.state.sha256 !== undefined ? { installedSha256: stored.state.sha256 } : {}),
+    };
+    const captured: CapturedEnvelopes = {
+      current: sample,
+      ...(v.older !== undefined ? { older: new Uint8Array(await readFile(v.older)) } : {}),
+      ...(v.expired !== undefined ? { expired: new Uint8Array(await readFile(v.expired)) } : {}),
+    };
+    rows.push(...envelopeAttempts(captured, stored.state.keyset, device, Math.floor(Date.now() / 1000)));
+  }
+  process.stdout.write(`${formatTable(rows)}\n`);
+  return rows.every((r) => r.refused) ? 0 : 2;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  cli().then((c) => process.exit(c), (e: unknown) => {
+    process.stderr.write(`rogue: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}
