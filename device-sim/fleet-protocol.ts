@@ -54,7 +54,12 @@ export interface WorkerProgress {
   readonly lastFirstOnlineAt?: number;
   readonly startedAt: number;
   readonly final: boolean;
+  /** Ids of the devices whose last connection attempt they refused (pin mismatch), at most MAX_LISTED_IDS. */
+  readonly refusedIds: readonly string[];
 }
+
+/** Per worker and progress message: lists of device ids are capped (the counts are complete). */
+export const MAX_LISTED_IDS = 1000;
 
 export type ParentMessage = { readonly type: 'start'; readonly config: WorkerConfig } | { readonly type: 'stop' };
 export type WorkerMessage = WorkerProgress | { readonly type: 'error'; readonly message: string };

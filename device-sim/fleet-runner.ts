@@ -28,6 +28,8 @@ export interface FleetTotals {
   /** Devices that came online at least once, per second from the first connect to the last first-connect. */
   readonly connectsPerSecond?: number;
   readonly elapsedMs: number;
+  /** Devices refusing the broker now (their last attempt failed the pin check), sorted; capped per worker. */
+  readonly refusedIds: readonly string[];
 }
 
 export interface FleetHandle {
@@ -94,6 +96,7 @@ export function startFleet(cfg: FleetConfig): FleetHandle {
       corruptedBoots: 0, reports: {}, keysetsAccepted: 0, everOnline: 0, disconnects: {},
     };
     let devices = 0, rss = 0, base = 0;
+    const refusedIds: string[] = [];
     let first: number | undefined, last: number | undefined;
     for (const p of latest.values()) {
       devices += p.devices;
@@ -102,6 +105,7 @@ export function startFleet(cfg: FleetConfig): FleetHandle {
       for (const s of CONN_STATES) conn[s] += p.conn[s];
       for (const s of UPDATE_STATE_KINDS) update[s] += p.update[s];
       counters = addCounters(counters, p.counters);
+      refusedIds.push(...p.refusedIds);
       if (p.firstOnlineAt !== undefined) first = Math.min(first ?? Infinity, p.firstOnlineAt);
       if (p.lastFirstOnlineAt !== undefined) last = Math.max(last ?? 0, p.lastFirstOnlineAt);
     }
@@ -110,7 +114,7 @@ export function startFleet(cfg: FleetConfig): FleetHandle {
       devices, conn, update, counters, rssBytes: rss, baselineRssBytes: base,
       rssPerDeviceBytes: devices > 0 ? Math.round((rss - base) / devices) : 0,
       ...(span > 0 ? { connectsPerSecond: Math.round(counters.everOnline / span) } : {}),
-      elapsedMs: Date.now() - started,
+      elapsedMs: Date.now() - started, refusedIds: refusedIds.sort(),
     };
   };
 

@@ -182,8 +182,10 @@ export class SimulatedDevice {
     }
     this.step({ type: 'accept', seq: r.pinset.seq, idempotent: r.idempotent });
     if (r.idempotent) {
-      // Same bytes again (QoS 1 re-delivery or a gateway retry): nothing is written, the last status is repeated.
-      return this.sendAck({ seq: r.pinset.seq, sha256: sha, status: this.state.verified ? 'verified' : 'applied' });
+      // Same bytes again (QoS 1 re-delivery or a gateway retry): nothing is written, the last status is repeated;
+      // if it interrupted the set's verification, that starts again.
+      await this.sendAck({ seq: r.pinset.seq, sha256: sha, status: this.state.verified ? 'verified' : 'applied' });
+      return this.state.verified ? undefined : void this.verify();
     }
     if (f.slowApplyMs !== undefined) await new Promise((res) => setTimeout(res, f.slowApplyMs));
     const next: StoredState = {

@@ -3,7 +3,7 @@ import { CONN_STATES, UPDATE_STATE_KINDS, type ConnState, type UpdateStateKind }
 import { DeviceStorage } from './device-storage';
 import { EnvelopeCheckCache } from './envelope-cache';
 import { faultsFor, prng, type DeviceFaults } from './faults';
-import type { ParentMessage, WorkerConfig, WorkerCounters, WorkerMessage } from './fleet-protocol';
+import { MAX_LISTED_IDS, type ParentMessage, type WorkerConfig, type WorkerCounters, type WorkerMessage } from './fleet-protocol';
 import { SimulatedDevice, type DeviceEvent, type DeviceIdentity, type HostAddress } from './simulated-device';
 
 /**
@@ -101,16 +101,18 @@ class Worker {
   progress(final: boolean): void {
     const conn = Object.fromEntries(CONN_STATES.map((s) => [s, 0])) as Record<ConnState, number>;
     const update = Object.fromEntries(UPDATE_STATE_KINDS.map((s) => [s, 0])) as Record<UpdateStateKind, number>;
+    const refusedIds: string[] = [];
     for (const d of this.devices.values()) {
       conn[d.conn]++;
       update[d.update.kind]++;
+      if (d.conn === 'refused' && refusedIds.length < MAX_LISTED_IDS) refusedIds.push(d.id);
     }
     send({
       type: 'progress', workerIndex: this.c.workerIndex, devices: this.devices.size, conn, update,
       counters: this.counters, rssBytes: process.memoryUsage().rss, baselineRssBytes: this.baselineRss,
       ...(this.firstOnlineAt !== undefined ? { firstOnlineAt: this.firstOnlineAt } : {}),
       ...(this.lastFirstOnlineAt !== undefined ? { lastFirstOnlineAt: this.lastFirstOnlineAt } : {}),
-      startedAt: this.startedAt, final,
+      startedAt: this.startedAt, final, refusedIds,
     });
   }
 

@@ -1,6 +1,7 @@
 /**
  * `npm start`: reads the PINGW_* environment variables (config/from-env.ts), starts the gateway and prints where
- * everything is. SIGTERM / SIGINT drain and close cleanly; a bad setting stops start-up with a message naming it.
+ * everything is. SIGTERM / SIGINT drain and close cleanly; SIGHUP re-reads the broker TLS certificate and key
+ * (key rotation without a restart); a bad setting stops start-up with a message naming it.
  */
 import { configFromEnv } from './config/from-env';
 import { ConfigError } from './config/schema';
@@ -18,10 +19,12 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `pin-update gateway is running`,
+    `  Dashboard:  ${gateway.http.url}/  (log in with an API token)`,
     `  API:        ${gateway.http.url}/api  (OpenAPI: ${gateway.http.url}/api/openapi.json)`,
     `  MQTT/TLS:   port ${gateway.mqtts.port} on ${gateway.mqtts.host}  (certificate ${gateway.files.tlsCert}${gateway.created.tls ? ', generated now' : ''})`,
     gateway.mqtt ? `  MQTT (TCP): port ${gateway.mqtt.port} on ${gateway.mqtt.host}  (local tests only)` : '  MQTT (TCP): off',
     `  data dir:   ${gateway.dataDir}`,
+    `  pid:        ${process.pid}  (SIGHUP: reload the TLS certificate/key files; SIGTERM: drain and stop)`,
     `  admin token file: ${gateway.files.adminToken}${gateway.created.adminToken ? ' (created now, 0600)' : ''}`,
     `  signer public key: ${gateway.signerPublicKey}`,
   ];
@@ -47,6 +50,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // SIGHUP: serve the (replaced) TLS certificate/key files to new MQTT/TLS connections, without a restart
+  process.on('SIGHUP', () => {
+    gateway.reloadTls().then(
+      ({ pin }) => console.log(`SIGHUP: broker TLS key reloaded, now serving ${pin}`),
+      (err: unknown) => console.error(`SIGHUP: TLS reload failed, still serving the previous key: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  });
 }
 
 void main();

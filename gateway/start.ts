@@ -1,14 +1,17 @@
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { fetchServerPins, toHex } from '../shared/index';
+import { fetchServerPins, formatPin, pinFromCertificate, toHex } from '../shared/index';
 import type { ApiEnv } from './api/route-table';
+import { GatewayApi } from '../dashboard/api-client';
+import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
-import { createEmbeddedBroker } from './broker/embedded-broker';
+import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
 import { openRegistryDb } from './db/open';
@@ -28,6 +31,13 @@ import { IngestWriter } from './registry/ingest-writer';
 import { KeysetStore } from './registry/keyset-store';
 import { PinsetStore } from './registry/pinset-store';
 import { TokenStore } from './registry/token-store';
+import { EventHub } from './api/event-hub';
+import { CoverageStore } from './registry/coverage-store';
+import { PinsetViews } from './registry/pinset-views';
+import { RolloutStore } from './registry/rollout-store';
+import { RotationStore } from './registry/rotation-store';
+import { TelemetryStore } from './registry/telemetry-store';
+import { RolloutDriver, type RolloutDriverOptions } from './rollouts/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
@@ -37,6 +47,8 @@ export interface GatewayDeps {
   logger?: Logger;
   /** The live check's TLS probe (tests point host names at local servers). */
   fetchServerPins?: FetchServerPins;
+  /** Rollout driver timers (tests may turn them off and call `rollouts.tick()` with a manual clock). */
+  rolloutTimers?: Partial<Pick<RolloutDriverOptions, 'autoTick' | 'eventDelayMs'>>;
 }
 
 export interface RunningGateway {
@@ -53,10 +65,34 @@ export interface RunningGateway {
   events: GatewayEvents;
   /** Delivers one pin set to one device (published now if connected, else on its next hello). */
   deliver(deviceId: string, pinsetId: number): Promise<DeliverResult>;
+  /** The staged-rollout driver (tests drive `tick()` directly when its timers are off). */
+  rollouts: RolloutDriver;
+  /** Live events behind GET /api/events. */
+  hub: EventHub;
   /** The Hono app (for `app.request()` in tests). */
   api: Hono<ApiEnv>;
+  /**
+   * Re-reads the broker TLS certificate and key files (files.tlsCert / files.tlsKey) and serves them to new
+   * MQTT/TLS connections; established connections keep their session. `pin` is the new key's sha256/… pin.
+   * Rejects, keeping the old pair, when the files do not hold a usable pair. main.ts calls it on SIGHUP.
+   */
+  reloadTls(): Promise<{ pin: string }>;
   /** Stops accepting, drains in-flight device messages, flushes the ingest buffer and closes the database. */
   stop(): Promise<void>;
+}
+
+/** SIGHUP / RunningGateway.reloadTls: the same two files, read again (a missing file is an error, never regenerated). */
+async function reloadTls(broker: EmbeddedBroker, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
+  try {
+    const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
+    const pin = formatPin(pinFromCertificate(cert));
+    broker.setTlsContext({ cert, key });
+    logger.info('broker TLS key reloaded', { pin, certFile: files.certFile });
+    return { pin };
+  } catch (err) {
+    logger.error('broker TLS reload failed, still serving the previous key', { certFile: files.certFile, error: (err as Error).message });
+    throw err;
+  }
 }
 
 function displayHost(host: string): string {
@@ -90,7 +126,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const keysets = new KeysetStore(db);
     const tokens = new TokenStore(db);
     const audit = new AuditLog(db, clock);
+    const views = new PinsetViews(pinsets);
+    const coverage = new CoverageStore(db, views);
+    const telemetry = new TelemetryStore(db);
+    const rolloutStore = new RolloutStore(db);
+    const rotations = new RotationStore(db);
+    const hub = new EventHub();
     devices.setAllOffline(); // no connection survives a restart
+    const reconciled = coverage.reconcilePending(); // devices of a data dir from before the coverage counters
+    if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
+    coverage.onChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
 
     const signer = ensureSignerKey(files.signerKey);
     const backupFile = backupSignerFile(dataDir);
@@ -100,7 +145,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
     const events = new GatewayEvents(logger);
-    const ingest = new IngestWriter(db, clock, config.ingest);
+    const ingest = new IngestWriter(db, clock, config.ingest, { coverage, telemetry });
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
@@ -125,7 +170,22 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     cleanup.unshift(() => broker.close());
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
-    handle = deviceMessageHandler({ devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger });
+    const rc = config.rollouts;
+    const driver = new RolloutDriver(
+      { db, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
+      {
+        tickMs: rc.tickMs,
+        eventDelayMs: deps.rolloutTimers?.eventDelayMs ?? Math.min(20, rc.tickMs),
+        autoTick: deps.rolloutTimers?.autoTick ?? true,
+      },
+    );
+    driver.start();
+    cleanup.unshift(() => driver.stop());
+    events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
+    events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
+    handle = deviceMessageHandler({
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, coverage, heldBack: driver.heldBack,
+    });
 
     const publisher = new PinsetPublisher({
       pinsets,
@@ -140,7 +200,20 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
+      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
+      rolloutDefaults: {
+        rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
+        delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
+      },
     });
+
+    // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).
+    // Mounted before the first request: hono builds its router on first use.
+    api.route('/', createDashboard({
+      api: new GatewayApi({ fetch: async (req) => api.fetch(req) }),
+      secureCookies: config.dashboardSecureCookies,
+      clock,
+    }));
 
     const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);
     const mqtts = await broker.listenTls(config.mqtts, tls);
@@ -159,10 +232,12 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     let stopping: Promise<void> | null = null;
     const stop = () =>
       (stopping ??= (async () => {
+        hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
         await broker.close(); // no new device messages after this
         ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
+        await driver.stop(); // commits what the last device events changed
         ingest.close();
         db.$client.close();
         logger.info('gateway stopped', { dataDir });
@@ -190,6 +265,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       signerPublicKey: toHex(signer.key.publicKey),
       events,
       deliver: (deviceId, pinsetId) => delivery.deliver(deviceId, pinsetId),
+      reloadTls: () => reloadTls(broker, tls, logger),
+      rollouts: driver,
+      hub,
       api,
       stop,
     };

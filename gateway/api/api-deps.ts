@@ -1,4 +1,14 @@
 import type { Clock } from '../clock';
+import type { RegistryDb } from '../db/open';
+import type { GatewayEvents } from '../protocol/gateway-events';
+import type { CoverageStore } from '../registry/coverage-store';
+import type { PinsetViews } from '../registry/pinset-views';
+import type { RolloutStore } from '../registry/rollout-store';
+import type { RotationStore } from '../registry/rotation-store';
+import type { TelemetryStore } from '../registry/telemetry-store';
+import type { RolloutDriver } from '../rollouts/rollout-driver';
+import type { RolloutDefaults } from '../rollouts/rollout-factory';
+import type { EventHub } from './event-hub';
 import type { Logger } from '../logger';
 import type { KeysetRotation } from '../pinsets/keyset-rotation';
 import type { PinsetPublisher } from '../pinsets/pinset-publisher';
@@ -22,4 +32,14 @@ export interface ApiDeps {
   clock: Clock;
   logger: Logger;
   credentialScryptN: number;
+  db: RegistryDb;
+  events: GatewayEvents;
+  hub: EventHub;
+  coverage: CoverageStore;
+  views: PinsetViews;
+  telemetry: TelemetryStore;
+  rotations: RotationStore;
+  rollouts: RolloutStore;
+  driver: RolloutDriver;
+  rolloutDefaults: RolloutDefaults;
 }

@@ -4,6 +4,10 @@ import { GatewayError } from './gateway-error';
 import { openApiDocument } from './openapi';
 import { RouteTable, type ApiEnv } from './route-table';
 import { auditRoutes } from './routes/audit-routes';
+import { coverageRoutes } from './routes/coverage-routes';
+import { eventRoutes } from './routes/event-routes';
+import { rolloutRoutes } from './routes/rollout-routes';
+import { telemetryRoutes } from './routes/telemetry-routes';
 import { deviceRoutes } from './routes/device-routes';
 import { fleetRoutes } from './routes/fleet-routes';
 import { keysetRoutes } from './routes/keyset-routes';
@@ -23,6 +27,10 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   pinsetRoutes(routes, deps);
   keysetRoutes(routes, deps);
   auditRoutes(routes, deps);
+  rolloutRoutes(routes, deps);
+  coverageRoutes(routes, deps);
+  telemetryRoutes(routes, deps);
+  eventRoutes(routes, deps);
   routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );

@@ -41,7 +41,7 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): R
       summary: spec.summary,
       ...(spec.role === null ? { security: [] } : { security: [{ bearer: [] }], 'x-required-role': spec.role }),
       parameters: [...pathParams, ...queryParameters(spec.query)],
-      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } } : {}),
+      ...(spec.body ? { requestBody: { required: spec.optionalBody !== true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } } : {}),
       responses: {
         [status]: { description: 'OK', content: { 'application/json': { schema: {} } } },
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },

@@ -17,6 +17,8 @@ export interface RouteSpec {
   role: Role | null;
   summary: string;
   body?: z.ZodType;
+  /** An empty body counts as `{}` (e.g. rollout actions whose only field is optional). */
+  optionalBody?: boolean;
   query?: z.ZodType;
   /** Status of the success answer (OpenAPI). */
   status?: number;
@@ -45,10 +47,14 @@ export class RouteTable {
       let body: unknown = undefined;
       if (spec.body) {
         let raw: unknown;
-        try {
-          raw = await c.req.json();
-        } catch {
-          throw GatewayError.badRequest('E_BAD_JSON', 'the body must be a JSON document');
+        const text = await c.req.text();
+        if (spec.optionalBody === true && text.trim() === '') raw = {};
+        else {
+          try {
+            raw = JSON.parse(text);
+          } catch {
+            throw GatewayError.badRequest('E_BAD_JSON', 'the body must be a JSON document');
+          }
         }
         body = parse(spec.body, raw, 'body');
       }

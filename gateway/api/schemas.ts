@@ -47,3 +47,111 @@ export const idParam = z.coerce.number().int().positive();
 export function fromBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'));
 }
+
+// ---- rollouts, coverage, rotations, telemetry (issue 5) ----------------------------------------------------------
+
+const percent = z.number().min(0).max(100);
+const pinText = z.string().regex(/^sha256\/[A-Za-z0-9+/]{43}=$/, 'expected a pin "sha256/" + base64 of 32 bytes');
+const hostName = z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'expected a DNS host name');
+
+/** Shapes only: the engine (gateway/rollout) checks ranges and plan rules and answers 400 E_BAD_BODY with each problem. */
+export const createRolloutBody = z
+  .object({
+    pinsetId: z.number().int().positive(),
+    plan: z
+      .object({
+        waves: z
+          .array(
+            z
+              .object({
+                name: z.string().optional(),
+                selector: z
+                  .object({ deviceClasses: z.array(z.string()).optional(), deviceIds: z.array(z.string()).optional(), labels: z.array(z.string()).optional() })
+                  .strict()
+                  .optional(),
+                limit: z.union([z.object({ count: z.number() }).strict(), z.object({ percent: z.number(), min: z.number().optional(), max: z.number().optional() }).strict()]),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(32),
+      })
+      .strict()
+      .optional(),
+    gates: z
+      .object({
+        successPercent: percent.optional(),
+        soakMs: z.number().int().nonnegative().optional(),
+        errorPercent: percent.optional(),
+        errorMinFinished: z.number().int().positive().optional(),
+        telemetryMismatchPercent: percent.optional(),
+        telemetryMinReports: z.number().int().positive().optional(),
+        manualApproval: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    manualApproval: z.boolean().optional(),
+    delivery: z
+      .object({
+        deliveryTimeoutMs: z.number().int().optional(),
+        verifyTimeoutMs: z.number().int().optional(),
+        maxAttempts: z.number().int().optional(),
+        backoffBaseMs: z.number().int().optional(),
+        backoffMaxMs: z.number().int().optional(),
+      })
+      .strict()
+      .optional(),
+    rate: z.object({ perSecond: z.number().positive().optional(), burst: z.number().int().positive().optional() }).strict().optional(),
+  })
+  .strict();
+
+export const rolloutActionBody = z.object({ reason: z.string().max(1000).optional() }).strict();
+
+export const listRolloutsQuery = z
+  .object({ fleet: name.optional(), state: z.enum(['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'ABORTED']).optional() })
+  .strict();
+
+export const readinessQuery = z
+  .object({
+    host: hostName,
+    pin: pinText,
+    target: z.coerce.number().min(0.01).max(100).default(95),
+    limit: limit(1000, 100),
+    cursor: deviceId.optional(),
+  })
+  .strict();
+
+export const rotationBody = z
+  .object({
+    fleet: name,
+    host: hostName,
+    pin: pinText,
+    target: z.number().min(0.01).max(100).optional(),
+    force: z.boolean().optional(),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict()
+  .refine((b) => b.force !== true || (b.reason ?? '').trim().length > 0, {
+    path: ['reason'],
+    message: 'a forced rotation needs a written reason',
+  });
+
+export const rotationsQuery = z.object({ fleet: name.optional(), host: hostName.optional(), limit: limit(1000, 100) }).strict();
+
+export const telemetryQuery = z
+  .object({
+    fleet: name.optional(),
+    host: hostName.optional(),
+    bucketSeconds: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(86_400)
+      .refine((n) => n % 60 === 0, 'a multiple of 60 (buckets are kept per minute)')
+      .default(60),
+    /** Unix seconds (or ms: values ≥ 10^12 are taken as ms). Default: the last 24 h. */
+    since: z.coerce.number().nonnegative().optional(),
+  })
+  .strict();
+
+export const reportsQuery = z.object({ fleet: name.optional(), host: hostName.optional(), limit: limit(1000, 50) }).strict();

@@ -1,6 +1,6 @@
 import { Aedes, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -36,6 +36,11 @@ export interface EmbeddedBroker {
   readonly publisher: DevicePublisher;
   listenTcp(spec: ListenSpec): Promise<AddressInfo>;
   listenTls(spec: ListenSpec, tls: { cert: Buffer; key: Buffer }): Promise<AddressInfo>;
+  /**
+   * Replaces the certificate and key the TLS listener serves (tls.Server.setSecureContext): new connections get
+   * the new key, established ones keep theirs. Throws (and keeps the old pair) when the pair is unusable.
+   */
+  setTlsContext(tls: { cert: Buffer; key: Buffer }): void;
   /** Stops accepting connections, closes every client and the broker. */
   close(): Promise<void>;
 }
@@ -74,6 +79,8 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   });
 
   const servers: Server[] = [];
+  const tlsServers: TlsServer[] = [];
+  const tlsOptions = (tls: { cert: Buffer; key: Buffer }) => ({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const });
   const sockets = new Set<Socket>();
   const accept = (socket: Socket | TLSSocket) => {
     sockets.add(socket);
@@ -137,7 +144,15 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     aedes,
     publisher,
     listenTcp: (spec) => listen(createServer(accept), spec),
-    listenTls: (spec, tls) => listen(createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, accept), spec),
+    listenTls: (spec, tls) => {
+      const server = createTlsServer(tlsOptions(tls), accept);
+      tlsServers.push(server);
+      return listen(server, spec);
+    },
+    setTlsContext(tls) {
+      createSecureContext(tlsOptions(tls)); // throws on a bad pair (e.g. key values mismatch) before anything changes
+      for (const server of tlsServers) server.setSecureContext(tlsOptions(tls));
+    },
     async close() {
       // stop accepting first; server.close() settles once the last connection is gone
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));

@@ -19,12 +19,19 @@ export const ENV_VARS = {
   PINGW_SIGNER_KEY_FILE: 'signerKeyFile',
   PINGW_BACKUP_PUBLIC_KEYS: 'backupPublicKeys',
   PINGW_ADMIN_TOKEN_FILE: 'adminTokenFile',
+  PINGW_DASHBOARD_SECURE_COOKIES: 'dashboardSecureCookies',
   PINGW_LIVE_CHECK_TIMEOUT_MS: 'liveCheckTimeoutMs',
   PINGW_PINSET_VALIDITY_DAYS: 'pinsetValidityDays',
   PINGW_INGEST_FLUSH_MS: 'ingest.flushMs',
   PINGW_INGEST_MAX_ROWS: 'ingest.maxRows',
   PINGW_MALFORMED_LOG_WINDOW_MS: 'malformedLogWindowMs',
   PINGW_CREDENTIAL_SCRYPT_N: 'credentialScryptN',
+  PINGW_ROLLOUT_TICK_MS: 'rollouts.tickMs',
+  PINGW_ROLLOUT_RATE: 'rollouts.ratePerSecond',
+  PINGW_ROLLOUT_BURST: 'rollouts.rateBurst',
+  PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS: 'rollouts.deliveryTimeoutMs',
+  PINGW_ROLLOUT_VERIFY_TIMEOUT_MS: 'rollouts.verifyTimeoutMs',
+  PINGW_ROLLOUT_MAX_ATTEMPTS: 'rollouts.maxAttempts',
 } as const;
 
 function envNameOf(path: string): string {
@@ -80,12 +87,23 @@ export function configFromEnv(env: Env): GatewayConfig {
   const backups = get('PINGW_BACKUP_PUBLIC_KEYS');
   if (backups !== undefined) set('PINGW_BACKUP_PUBLIC_KEYS', list(backups));
   set('PINGW_ADMIN_TOKEN_FILE', get('PINGW_ADMIN_TOKEN_FILE'));
+  set('PINGW_DASHBOARD_SECURE_COOKIES', get('PINGW_DASHBOARD_SECURE_COOKIES'));
   set('PINGW_LIVE_CHECK_TIMEOUT_MS', get('PINGW_LIVE_CHECK_TIMEOUT_MS'));
   set('PINGW_PINSET_VALIDITY_DAYS', get('PINGW_PINSET_VALIDITY_DAYS'));
   set('PINGW_INGEST_FLUSH_MS', get('PINGW_INGEST_FLUSH_MS'));
   set('PINGW_INGEST_MAX_ROWS', get('PINGW_INGEST_MAX_ROWS'));
   set('PINGW_MALFORMED_LOG_WINDOW_MS', get('PINGW_MALFORMED_LOG_WINDOW_MS'));
   set('PINGW_CREDENTIAL_SCRYPT_N', get('PINGW_CREDENTIAL_SCRYPT_N'));
+  for (const name of [
+    'PINGW_ROLLOUT_TICK_MS',
+    'PINGW_ROLLOUT_RATE',
+    'PINGW_ROLLOUT_BURST',
+    'PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS',
+    'PINGW_ROLLOUT_VERIFY_TIMEOUT_MS',
+    'PINGW_ROLLOUT_MAX_ATTEMPTS',
+  ] as const) {
+    set(name, get(name));
+  }
 
   try {
     const config = parseGatewayConfig(input as GatewayConfigInput, envNameOf);

@@ -30,6 +30,10 @@ export const gatewayConfigSchema = z
     backupPublicKeys: z.array(hexKey).default([]),
     /** Admin API token file (0600). Default dataDir/admin.token. */
     adminTokenFile: z.string().min(1).nullable().default(null),
+    /** Operator dashboard session cookies: Secure (and __Host-) when browsers reach the gateway over https. */
+    dashboardSecureCookies: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+      .default(false),
     /** Timeout of the server-side live check of each enforced host (SPEC §4 E_WOULD_BRICK). */
     liveCheckTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(3000),
     /** notAfter = issuedAt + this many days when a pin-set JSON does not give notAfter. */
@@ -43,6 +47,26 @@ export const gatewayConfigSchema = z
       .prefault({}),
     /** A malformed message is logged at most once per device per window. */
     malformedLogWindowMs: z.coerce.number().int().min(0).default(60_000),
+    /**
+     * Staged rollouts (SPEC §7): the driver's tick and the defaults each new rollout starts with (a rollout keeps
+     * the settings it was created with, in its snapshot; POST /api/rollouts may override them per rollout).
+     */
+    rollouts: z
+      .object({
+        /** The driver runs each active rollout's step at its next wake-up, and at least this often. */
+        tickMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+        /** Rate limit: at most this many deliveries per second per rollout (token bucket). */
+        ratePerSecond: z.coerce.number().min(0.001).max(100_000).default(50),
+        /** Bucket size: deliveries that may leave at once. */
+        rateBurst: z.coerce.number().int().min(1).max(100_000).default(50),
+        /** DELIVERED without an "applied" ack for this long = a failed attempt (retried with backoff). */
+        deliveryTimeoutMs: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
+        /** APPLIED without "verified" for this long = TIMED_OUT. */
+        verifyTimeoutMs: z.coerce.number().int().min(1000).max(604_800_000).default(600_000),
+        /** Deliveries per device before TIMED_OUT. */
+        maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
+      })
+      .prefault({}),
     /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
     credentialScryptN: z.coerce
       .number()

@@ -34,8 +34,20 @@ export const devices = sqliteTable(
     flaggedAt: integer('flagged_at'),
     flagCount: integer('flag_count').notNull().default(0),
     decommissioned: integer('decommissioned', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * What the coverage counters currently count for this device (registry/coverage-store.ts keeps them in step,
+     * in the same transaction as the change): the installed-set key (envelope SHA-256, 'none' = said hello with
+     * nothing installed, 'unknown' = never said hello; null = not counted, i.e. decommissioned or not reconciled
+     * yet) and the verified set still installed (SHA-256 or null).
+     */
+    countedInstalled: text('counted_installed'),
+    countedVerified: text('counted_verified'),
   },
-  (t) => [index('devices_fleet_idx').on(t.fleet, t.id), index('devices_fleet_seq_idx').on(t.fleet, t.installedSeq)],
+  (t) => [
+    index('devices_fleet_idx').on(t.fleet, t.id),
+    index('devices_fleet_seq_idx').on(t.fleet, t.installedSeq),
+    index('devices_fleet_counted_idx').on(t.fleet, t.countedInstalled, t.id),
+  ],
 );
 
 export const pinsets = sqliteTable(
@@ -152,4 +164,133 @@ export const auditLog = sqliteTable('audit_log', {
   detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
 });
 
-export const schema = { devices, pinsets, keysets, acks, pinsetAckCounts, reports, malformedCounts, apiTokens, auditLog };
+/**
+ * Staged rollouts (SPEC §7). `snapshot` is the pure engine's RolloutSnapshot as JSON (gateway/rollout/snapshot.ts);
+ * fleet/state/seq/pinset are copies of its fields for indexed queries. Written in the same transaction as the
+ * rollout's changed executions.
+ */
+export const rollouts = sqliteTable(
+  'rollouts',
+  {
+    id: text('id').primaryKey(),
+    fleet: text('fleet').notNull(),
+    pinsetId: integer('pinset_id').notNull(),
+    seq: integer('seq').notNull(),
+    /** RolloutState kind: DRAFT | RUNNING | PAUSED | COMPLETED | ABORTED. */
+    state: text('state').notNull(),
+    snapshot: text('snapshot').notNull(),
+    /** Plan warnings shown at creation (JSON array of strings). */
+    warnings: text('warnings', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** The last gate decision of a tick ({at, decision}), for the API / dashboard. */
+    lastGate: text('last_gate', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: integer('created_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('rollouts_fleet_state_idx').on(t.fleet, t.state), index('rollouts_state_idx').on(t.state), index('rollouts_pinset_idx').on(t.pinsetId)],
+);
+
+/** One row per (rollout, device): the engine's ExecutionRecord, its state as JSON plus the state kind indexed. */
+export const rolloutExecutions = sqliteTable(
+  'rollout_executions',
+  {
+    rolloutId: text('rollout_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    wave: integer('wave').notNull(),
+    /** ExecutionState kind (QUEUED … SUPERSEDED). */
+    kind: text('kind').notNull(),
+    state: text('state').notNull(),
+    enrolledAt: integer('enrolled_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.rolloutId, t.deviceId] }),
+    // covering index for the per-wave, per-state counts of GET /api/rollouts/:id
+    index('rollout_executions_counts_idx').on(t.rolloutId, t.wave, t.kind),
+    index('rollout_executions_device_idx').on(t.deviceId),
+  ],
+);
+
+/**
+ * Coverage counters (SPEC §8), per fleet, host entry and pin: devices whose verified set, still installed, pins
+ * it. Updated with coverageDelta in the transaction that changes a device's verified/installed set.
+ */
+export const coverageCounts = sqliteTable(
+  'coverage_counts',
+  {
+    fleet: text('fleet').notNull(),
+    host: text('host').notNull(),
+    pin: text('pin').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.fleet, t.host, t.pin] })],
+);
+
+/**
+ * Devices per fleet and pin set, kept in the same transactions: kind 'installed' (key = envelope SHA-256 or
+ * 'none' / 'unknown'; their sum is the fleet size, offline devices included) and kind 'verified' (key = SHA-256 of
+ * the verified set still installed). Rotation readiness reads these: one row per distinct set, never the fleet.
+ */
+export const fleetSetCounts = sqliteTable(
+  'fleet_set_counts',
+  {
+    fleet: text('fleet').notNull(),
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.fleet, t.kind, t.key] })],
+);
+
+/** Pin validation telemetry (SPEC §6 reports) per fleet, host and minute (gateway receive time), in the ingest transaction. */
+export const telemetryBuckets = sqliteTable(
+  'telemetry_buckets',
+  {
+    fleet: text('fleet').notNull(),
+    host: text('host').notNull(),
+    /** Bucket start, unix ms (multiple of 60 000). */
+    bucket: integer('bucket').notNull(),
+    ok: integer('ok').notNull().default(0),
+    mismatch: integer('mismatch').notNull().default(0),
+    failOpen: integer('fail_open').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.fleet, t.host, t.bucket] }), index('telemetry_buckets_fleet_bucket_idx').on(t.fleet, t.bucket)],
+);
+
+/** Recorded server key rotations (SPEC §8 rotation gate): refused unless ready, or forced with a reason. */
+export const rotations = sqliteTable(
+  'rotations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    fleet: text('fleet').notNull(),
+    host: text('host').notNull(),
+    pin: text('pin').notNull(),
+    forced: integer('forced', { mode: 'boolean' }).notNull(),
+    reason: text('reason'),
+    /** Readiness at the time of recording (coverage percent, target, at-risk count). */
+    coverage: integer('coverage_bp').notNull(),
+    target: integer('target_bp').notNull(),
+    atRisk: integer('at_risk').notNull(),
+    recordedAt: integer('recorded_at').notNull(),
+    recordedBy: text('recorded_by').notNull(),
+  },
+  (t) => [index('rotations_fleet_host_idx').on(t.fleet, t.host, t.id)],
+);
+
+export const schema = {
+  devices,
+  pinsets,
+  keysets,
+  acks,
+  pinsetAckCounts,
+  reports,
+  malformedCounts,
+  apiTokens,
+  auditLog,
+  rollouts,
+  rolloutExecutions,
+  coverageCounts,
+  fleetSetCounts,
+  telemetryBuckets,
+  rotations,
+};

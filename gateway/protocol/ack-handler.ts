@@ -30,7 +30,11 @@ export async function handleAck(deps: AckDeps, deviceId: string, payload: Uint8A
   const pinset = deps.pinsets.getBySha256(sha256);
   const pinsetId = pinset && pinset.seq === ack.seq ? pinset.id : null;
   const isNew = await deps.ingest.addAck({ deviceId, seq: ack.seq, sha256, status: ack.status, code: ack.code ?? null, pinsetId });
-  if (!isNew) return;
+  if (!isNew) {
+    // a repeated ack (QoS 1 redelivery, or the same verdict after a redelivery): rollouts still want to see it
+    deps.events.emit('ackRepeated', { deviceId, ack, pinsetId, at: deps.clock.now() });
+    return;
+  }
   if (ack.status === 'rejected') deps.logger.warn('device rejected a pin set', { deviceId, seq: ack.seq, code: ack.code ?? null });
   deps.events.emit('ack', { deviceId, ack, pinsetId, at: deps.clock.now() });
 }

@@ -63,15 +63,16 @@ export class Delivery {
 
   /**
    * The pin set a device should hold: the newest of the set assigned to it and the set released to its fleet,
-   * when it targets the device and has not expired.
+   * when it targets the device, has not expired and is not held back by a staged rollout.
    */
-  targetFor(device: DeviceRow): PinsetRow | undefined {
+  targetFor(device: DeviceRow, heldBack: (pinset: PinsetRow) => boolean = () => false): PinsetRow | undefined {
     const { pinsets, clock } = this.deps;
     const nowSeconds = Math.floor(clock.now() / 1000);
+    // `heldBack`: sets a staged rollout owns are sent by the rollout, wave by wave, never by a hello
     const candidates = [
       device.assignedPinsetId === null ? undefined : pinsets.get(device.assignedPinsetId),
       pinsets.latestReleasedFor(device.fleet),
-    ].filter((p): p is PinsetRow => p !== undefined && pinsetTargets(p, device) && p.notAfter >= nowSeconds);
+    ].filter((p): p is PinsetRow => p !== undefined && pinsetTargets(p, device) && p.notAfter >= nowSeconds && !heldBack(p));
     return candidates.sort((a, b) => b.seq - a.seq)[0];
   }
 

@@ -45,16 +45,30 @@ export interface ConnectionEvent {
   deviceId: string;
   at: number;
 }
+export interface EnrolledEvent {
+  deviceId: string;
+  fleet: string;
+  deviceClass: string;
+  labels: string[];
+  at: number;
+}
 
 export interface GatewayEventMap {
   hello: HelloEvent;
   ack: AckEvent;
+  /**
+   * An ack already stored (same device, envelope and status): a QoS 1 redelivery, or the device's same verdict
+   * on a redelivered envelope (e.g. after retry-failed). Not counted again anywhere; rollouts apply it idempotently.
+   */
+  ackRepeated: AckEvent;
   report: ReportEvent;
   delivered: DeliveredEvent;
   flagged: FlaggedEvent;
   malformed: MalformedEvent;
   online: ConnectionEvent;
   offline: ConnectionEvent;
+  /** A device was enrolled (POST /api/devices): rollouts of its fleet may enrol it (SPEC §7 late joiners). */
+  enrolled: EnrolledEvent;
 }
 
 /**

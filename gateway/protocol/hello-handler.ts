@@ -2,9 +2,10 @@ import { decodeHello, toHex, type Hello } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../registry/audit-log';
+import type { CoverageStore } from '../registry/coverage-store';
 import type { DeviceRow, DeviceStore } from '../registry/device-store';
 import type { KeysetStore } from '../registry/keyset-store';
-import type { PinsetStore } from '../registry/pinset-store';
+import type { PinsetRow, PinsetStore } from '../registry/pinset-store';
 import type { Delivery } from './delivery';
 import type { GatewayEvents } from './gateway-events';
 import type { MalformedMessages } from './malformed-messages';
@@ -21,6 +22,13 @@ export interface HelloDeps {
   events: GatewayEvents;
   clock: Clock;
   logger: Logger;
+  /** Coverage counters, reconciled in the transaction that records the hello (what the device holds). */
+  coverage?: CoverageStore;
+  /**
+   * True for a pin set a staged rollout owns (gateway/rollouts): the rollout delivers it wave by wave, so a
+   * hello must not. Sets outside any rollout keep the plain behaviour.
+   */
+  heldBack?: (pinset: PinsetRow) => boolean;
 }
 
 /**
@@ -42,18 +50,21 @@ export async function handleHello(deps: HelloDeps, deviceId: string, payload: Ui
   const problem = inconsistency(deps, device, hello, installedSha256);
   if (problem !== null) flag(deps, device, problem, at);
 
-  deps.devices.applyHello(deviceId, {
-    firmware: hello.firmware,
-    installedSeq: hello.installedSeq,
-    installedSha256: hello.installedSeq === 0 && installedSha256 === NOTHING_INSTALLED ? null : installedSha256,
-    keysetVersion: hello.keysetVersion,
-    at,
-  });
+  const apply = () =>
+    deps.devices.applyHello(deviceId, {
+      firmware: hello.firmware,
+      installedSeq: hello.installedSeq,
+      installedSha256: hello.installedSeq === 0 && installedSha256 === NOTHING_INSTALLED ? null : installedSha256,
+      keysetVersion: hello.keysetVersion,
+      at,
+    });
+  if (deps.coverage) deps.coverage.withReconcile(deviceId, apply);
+  else apply();
 
   let deliveredPinsetId: number | null = null;
   if (!device.decommissioned) {
     await deps.delivery.pushKeysets(deviceId, hello.keysetVersion);
-    const target = deps.delivery.targetFor(device);
+    const target = deps.delivery.targetFor(device, deps.heldBack);
     // equal seq with other bytes is already flagged above; re-sending would only earn an E_ROLLBACK
     if (target && target.seq > hello.installedSeq) {
       if (await deps.delivery.publishUpdate(device, target)) deliveredPinsetId = target.id;

@@ -106,6 +106,7 @@ export class DeviceStore {
     this.assignStmt.run({ id, pinsetId, at });
   }
 
+  /** Callers keep the coverage counters in step: `coverage.withReconcile(id, () => devices.setDecommissioned(id))`. */
   setDecommissioned(id: string): void {
     this.db.update(devices).set({ decommissioned: true, online: false }).where(eq(devices.id, id)).run();
   }

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { RegistryDb } from '../db/open';
 import { acks, devices, malformedCounts, pinsetAckCounts, reports } from '../db/schema';
 import type { Clock } from '../clock';
+import type { CoverageStore } from './coverage-store';
+import type { TelemetryStore } from './telemetry-store';
 
 export interface AckRow {
   deviceId: string;
@@ -35,6 +37,14 @@ export interface IngestOptions {
   maxRows: number;
 }
 
+/** Counters kept in the ingest transaction itself (so they count exactly the committed rows). */
+export interface IngestCounters {
+  /** Coverage counters: reconciled for every device whose installed/verified set a new ack changed. */
+  coverage?: CoverageStore;
+  /** Telemetry buckets: one count per new report. */
+  telemetry?: TelemetryStore;
+}
+
 /**
  * Buffers acks, reports, malformed-message counts and last-seen times, and writes them in one transaction every
  * `flushMs` or `maxRows` rows (LIBRARY-NOTES: batched prepared statements are ~15× faster than autocommit).
@@ -55,6 +65,7 @@ export class IngestWriter {
     db: RegistryDb,
     private readonly clock: Clock,
     private readonly options: IngestOptions,
+    counters: IngestCounters = {},
   ) {
     const p = (name: string) => sql`${sql.placeholder(name)}`;
     const insertAck = db
@@ -132,10 +143,15 @@ export class IngestWriter {
             countAck.run({ pinsetId: row.pinsetId, status: row.status });
             if (row.status === 'applied' || row.status === 'verified') installed.run({ ...row });
             if (row.status === 'verified') verified.run({ ...row });
+            if (row.status !== 'rejected') counters.coverage?.reconcile(row.deviceId);
           }
           return isNew;
         });
-        const reportResults = this.reportBuf.map(({ row, at }) => insertReport.run({ ...row, at }).changes === 1);
+        const reportResults = this.reportBuf.map(({ row, at }) => {
+          const isNew = insertReport.run({ ...row, at }).changes === 1;
+          if (isNew) counters.telemetry?.count(row.deviceId, row.host, row.result, at);
+          return isNew;
+        });
         for (const m of this.malformed.values()) countMalformed.run(m);
         for (const [deviceId, at] of this.seen) touch.run({ deviceId, at });
         return { acks: ackResults, reports: reportResults };

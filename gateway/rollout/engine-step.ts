@@ -102,6 +102,8 @@ function applyDecision(w: Work, d: GateDecision, devices: readonly DeviceInfo[],
         rolloutEvent(w, { type: 'telemetryGateTripped', at: now, mismatches: r.mismatches, reports: r.reports }, devices);
       } else if (r.kind === 'error-gate') {
         rolloutEvent(w, { type: 'errorGateTripped', at: now, failed: r.failed, finished: r.finished }, devices);
+      } else if (r.kind === 'wave-failed') {
+        rolloutEvent(w, { type: 'waveFailed', at: now, failed: r.failed, size: r.size }, devices);
       }
       return;
     }

@@ -43,7 +43,8 @@ export const DEFAULT_GATES: GateConfig = {
  *   its seq (report field 5 = rollout seq), and the "mismatch" ones among them.
  */
 export interface GateCounts {
-  readonly wave: { readonly size: number; readonly verified: number };
+  /** `failed`: wave members now REJECTED / TIMED_OUT (any time, not only in the gate window); 0 when omitted. */
+  readonly wave: { readonly size: number; readonly verified: number; readonly failed?: number };
   readonly window: { readonly finished: number; readonly failed: number };
   readonly telemetry: { readonly reports: number; readonly mismatches: number };
 }
@@ -77,13 +78,23 @@ export function telemetryGateTrips(counts: GateCounts['telemetry'], gates: GateC
   );
 }
 
+/**
+ * The wave's success gate can never hold again: even if every device that has not failed verified, fewer than
+ * `successPercent` of the wave would be verified. Exact: (size − failed)·10⁴ < bp·size. Only an operator
+ * (retry-failed, or advance past the wave) changes that.
+ */
+export function waveCannotSucceed(counts: GateCounts['wave'], gates: GateConfig): boolean {
+  const failed = counts.failed ?? 0;
+  return counts.size > 0 && failed > 0 && !reaches(counts.size - failed, counts.size, gates.successPercent);
+}
+
 export function successGateHolds(counts: GateCounts['wave'], gates: GateConfig): boolean {
   return reaches(counts.verified, counts.size, gates.successPercent);
 }
 
 /**
- * Decide what a RUNNING rollout does now. Order: error gate, telemetry gate (safety first), then the success
- * gate with its soak, then approval (not after the last wave: completing needs no approval).
+ * Decide what a RUNNING rollout does now. Order: error gate, telemetry gate (safety first), a wave that can no
+ * longer pass (wave-failed), then the success gate with its soak, then approval (not after the last wave: completing needs no approval).
  * Any state other than RUNNING holds.
  */
 export function evaluateGates(
@@ -99,6 +110,9 @@ export function evaluateGates(
   }
   if (telemetryGateTrips(counts.telemetry, gates)) {
     return { kind: 'pause', reason: { kind: 'telemetry-gate', ...counts.telemetry } };
+  }
+  if (waveCannotSucceed(counts.wave, gates)) {
+    return { kind: 'pause', reason: { kind: 'wave-failed', wave: state.wave, failed: counts.wave.failed ?? 0, size: counts.wave.size } };
   }
   if (!successGateHolds(counts.wave, gates)) {
     return {

@@ -49,6 +49,7 @@ export {
   errorGateTrips,
   telemetryGateTrips,
   successGateHolds,
+  waveCannotSucceed,
   DEFAULT_GATES,
   type GateConfig,
   type GateCounts,

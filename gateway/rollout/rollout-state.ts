@@ -14,7 +14,13 @@ export type PauseReason =
   /** Telemetry gate: "mismatch" pin-validation reports from devices on the new set exceeded the limit. */
   | { readonly kind: 'telemetry-gate'; readonly mismatches: number; readonly reports: number }
   /** Manual approval between waves: wave `wave` passed its success gate and soak; an operator must advance. */
-  | { readonly kind: 'approval'; readonly wave: number };
+  | { readonly kind: 'approval'; readonly wave: number }
+  /**
+   * The wave's success gate can no longer be reached: so many of its `size` devices ended REJECTED / TIMED_OUT
+   * (`failed`) that fewer than the success percentage can ever verify. Without this pause the wave would hold
+   * for ever (see docs/decisions-rollout.md).
+   */
+  | { readonly kind: 'wave-failed'; readonly wave: number; readonly failed: number; readonly size: number };
 
 export type AbortReason =
   | { readonly kind: 'operator'; readonly message: string }
@@ -51,6 +57,8 @@ export type RolloutEvent =
   | { readonly type: 'pause'; readonly at: number; readonly message: string }
   | { readonly type: 'errorGateTripped'; readonly at: number; readonly failed: number; readonly finished: number }
   | { readonly type: 'telemetryGateTripped'; readonly at: number; readonly mismatches: number; readonly reports: number }
+  /** The current wave can no longer reach its success gate. */
+  | { readonly type: 'waveFailed'; readonly at: number; readonly failed: number; readonly size: number }
   /** Success gate + soak held but manual approval is configured: wait for an operator. */
   | { readonly type: 'approvalRequired'; readonly at: number }
   | { readonly type: 'resume'; readonly at: number }
@@ -122,6 +130,10 @@ export function transition(state: RolloutState, event: RolloutEvent): Transition
         pause(state, event.at, { kind: 'telemetry-gate', mismatches: event.mismatches, reports: event.reports }),
       );
 
+    case 'waveFailed':
+      if (state.kind !== 'RUNNING') return illegal(state, event);
+      return ok(pause(state, event.at, { kind: 'wave-failed', wave: state.wave, failed: event.failed, size: event.size }));
+
     case 'approvalRequired':
       if (state.kind !== 'RUNNING') return illegal(state, event);
       if (state.wave + 1 >= state.waveCount) return illegal(state, event, 'the last wave needs no approval');
@@ -136,7 +148,8 @@ export function transition(state: RolloutState, event: RolloutEvent): Transition
 
     case 'advance':
       if (state.kind === 'RUNNING') return ok(nextWave(state.wave, state.waveCount, event.at));
-      if (state.kind === 'PAUSED' && event.by === 'operator' && state.reason.kind === 'approval') {
+      // An approval pause is approved by advancing; a failed wave is accepted as it is by advancing past it.
+      if (state.kind === 'PAUSED' && event.by === 'operator' && (state.reason.kind === 'approval' || state.reason.kind === 'wave-failed')) {
         return ok(nextWave(state.wave, state.waveCount, event.at));
       }
       if (state.kind === 'PAUSED' && event.by === 'operator') {

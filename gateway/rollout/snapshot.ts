@@ -166,12 +166,14 @@ export function countForGates(
   const wave = rollout.state.kind === 'RUNNING' || rollout.state.kind === 'PAUSED' ? rollout.state.wave : -1;
   let size = 0;
   let verified = 0;
+  let waveFailed = 0;
   let finished = 0;
   let failed = 0;
   for (const e of executions) {
     if (e.wave === wave) {
       size += 1;
       if (e.state.kind === 'VERIFIED') verified += 1;
+      else if (isFailedExecution(e.state)) waveFailed += 1;
     }
     const at = finishedAt(e.state);
     if (at !== null && at >= rollout.gateWindowStart) {
@@ -179,5 +181,5 @@ export function countForGates(
       if (isFailedExecution(e.state)) failed += 1;
     }
   }
-  return { wave: { size, verified }, window: { finished, failed }, telemetry };
+  return { wave: { size, verified, failed: waveFailed }, window: { finished, failed }, telemetry };
 }

@@ -16,8 +16,8 @@ const run = (over: Partial<Extract<RolloutState, { kind: 'RUNNING' }>> = {}): Ro
   soakStartedAt: null,
   ...over,
 });
-const counts = (wave: [number, number], window: [number, number] = [0, 0], tele: [number, number] = [0, 0]): GateCounts => ({
-  wave: { size: wave[0], verified: wave[1] },
+const counts = (wave: [number, number] | [number, number, number], window: [number, number] = [0, 0], tele: [number, number] = [0, 0]): GateCounts => ({
+  wave: { size: wave[0], verified: wave[1], failed: wave[2] ?? 0 },
   window: { finished: window[0], failed: window[1] },
   telemetry: { reports: tele[0], mismatches: tele[1] },
 });
@@ -90,6 +90,36 @@ describe('error gate (default > 5 % failed, once ≥ 10 finished)', () => {
     const gates = { ...DEFAULT_GATES, errorPercent: 0, errorMinFinished: 1 };
     expect(ev(run(), counts([5, 0], [1, 1]), 0, gates).kind).toBe('pause');
     expect(ev(run(), counts([5, 0], [1, 0]), 0, gates).kind).toBe('hold');
+  });
+});
+
+describe('wave-failed: the success gate can no longer be reached', () => {
+  it.each([
+    ['canary 2, 1 failed: 1/2 can never reach 95 %', [2, 1, 1], true],
+    ['canary 5, 1 failed: 4/5 = 80 %', [5, 0, 1], true],
+    ['20, 1 failed: 19/20 = 95 % still reachable', [20, 0, 1], false],
+    ['20, 2 failed: 18/20 = 90 %', [20, 10, 2], true],
+    ['100, 5 failed: 95 % reachable exactly', [100, 0, 5], false],
+    ['100, 6 failed: 94 %', [100, 0, 6], true],
+    ['10 000, 500 failed: 95.00 %', [10_000, 0, 500], false],
+    ['10 000, 501 failed: 94.99 %', [10_000, 0, 501], true],
+    ['no failure, nothing verified yet', [1, 0, 0], false],
+    ['empty wave', [0, 0, 0], false],
+  ] as const)('%s', (_n, wave, pauses) => {
+    const d = ev(run(), counts([wave[0], wave[1], wave[2]]), 0);
+    if (pauses) expect(d).toEqual({ kind: 'pause', reason: { kind: 'wave-failed', wave: 1, failed: wave[2], size: wave[0] } });
+    else expect(d.kind).toBe('hold');
+  });
+
+  it('follows the configured success percentage', () => {
+    const gates = { ...DEFAULT_GATES, successPercent: 50 };
+    expect(ev(run(), counts([2, 0, 1]), 0, gates).kind).toBe('hold');
+    expect(ev(run(), counts([3, 0, 2]), 0, gates).kind).toBe('pause');
+  });
+
+  it('the error gate takes precedence (its reason names the whole rollout)', () => {
+    const d = ev(run(), counts([20, 0, 10], [10, 10]), 0);
+    expect(d).toMatchObject({ kind: 'pause', reason: { kind: 'error-gate' } });
   });
 });
 

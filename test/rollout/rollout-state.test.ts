@@ -9,6 +9,7 @@ const P_OP: RolloutState = { kind: 'PAUSED', wave: 1, waveCount: 3, since: 0, re
 const P_ERR: RolloutState = { kind: 'PAUSED', wave: 1, waveCount: 3, since: 0, reason: { kind: 'error-gate', failed: 2, finished: 10 } };
 const P_APP: RolloutState = { kind: 'PAUSED', wave: 1, waveCount: 3, since: 0, reason: { kind: 'approval', wave: 1 } };
 const P_APP_2: RolloutState = { kind: 'PAUSED', wave: 1, waveCount: 2, since: 0, reason: { kind: 'approval', wave: 1 } };
+const P_WAVE: RolloutState = { kind: 'PAUSED', wave: 1, waveCount: 3, since: 0, reason: { kind: 'wave-failed', wave: 1, failed: 1, size: 2 } };
 const DONE: RolloutState = { kind: 'COMPLETED', at: 0 };
 const ABORTED: RolloutState = { kind: 'ABORTED', at: 0, reason: { kind: 'operator', message: '' } };
 
@@ -19,6 +20,7 @@ const ev = {
   errorGate: { type: 'errorGateTripped', at, failed: 1, finished: 10 },
   telemetry: { type: 'telemetryGateTripped', at, mismatches: 2, reports: 20 },
   approval: { type: 'approvalRequired', at },
+  waveFailed: { type: 'waveFailed', at, failed: 1, size: 2 },
   resume: { type: 'resume', at },
   advGate: { type: 'advance', at, by: 'gate' },
   advOp: { type: 'advance', at, by: 'operator' },
@@ -42,6 +44,11 @@ const rows: Row[] = [
   ['error gate', RUN0, ev.errorGate, { kind: 'PAUSED', wave: 0, waveCount: 3, since: at, reason: { kind: 'error-gate', failed: 1, finished: 10 } }],
   ['error gate while paused', P_OP, ev.errorGate, 'E_TRANSITION'],
   ['telemetry gate', RUN0, ev.telemetry, { kind: 'PAUSED', wave: 0, waveCount: 3, since: at, reason: { kind: 'telemetry-gate', mismatches: 2, reports: 20 } }],
+  ['wave failed', RUN0, ev.waveFailed, { kind: 'PAUSED', wave: 0, waveCount: 3, since: at, reason: { kind: 'wave-failed', wave: 0, failed: 1, size: 2 } }],
+  ['wave failed while paused', P_OP, ev.waveFailed, 'E_TRANSITION'],
+  ['resume a failed wave (same wave again)', P_WAVE, ev.resume, { kind: 'RUNNING', wave: 1, waveCount: 3, since: at, soakStartedAt: null }],
+  ['operator advances past a failed wave', P_WAVE, ev.advOp, { kind: 'RUNNING', wave: 2, waveCount: 3, since: at, soakStartedAt: null }],
+  ['gate cannot advance past a failed wave', P_WAVE, ev.advGate, 'E_TRANSITION'],
   ['approval on wave 0', RUN0, ev.approval, { kind: 'PAUSED', wave: 0, waveCount: 3, since: at, reason: { kind: 'approval', wave: 0 } }],
   ['approval on the last wave', RUN_LAST, ev.approval, 'E_TRANSITION'],
   ['resume operator pause', P_OP, ev.resume, { kind: 'RUNNING', wave: 1, waveCount: 3, since: at, soakStartedAt: null }],

@@ -14,16 +14,14 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     async (c, { body, actor }) => {
       const credential = newDeviceCredential();
       const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
-      const inserted = devices.insert({
-        id: body.deviceId,
-        fleet: body.fleet,
-        deviceClass: body.deviceClass,
-        labels: body.labels,
-        credentialHash,
-        createdAt: clock.now(),
-      });
+      const at = clock.now();
+      // the coverage counters count the new device (fleet size, 'never said hello') in the same transaction
+      const inserted = deps.coverage.withReconcile(body.deviceId, () =>
+        devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at }),
+      );
       if (!inserted) throw GatewayError.conflict('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
       audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
+      deps.events.emit('enrolled', { deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, at });
       return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);
     },
   );

@@ -1,0 +1,102 @@
+/**
+ * The operator dashboard: a Hono app, server-rendered with hono/jsx, that talks to the gateway only through its
+ * JSON API (docs/api.md) with the logged-in operator's token. Mounted by the gateway at `/` (the API lives at
+ * `/api`; nothing here ever handles /api paths, so `app.route('/', dashboard)` cannot shadow the API).
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import { every } from 'hono/combine';
+import { HTTPException } from 'hono/http-exception';
+import { ApiError, type GatewayApi } from './api-client';
+import { assetRoutes } from './assets';
+import { originCheck, requireCsrfToken } from './csrf';
+import { systemClock, type Clock, type DashboardEnv } from './env';
+import { eventsHandler } from './events';
+import { pageRoutes } from './page-routes';
+import { BarePage, ErrorPanel } from './pages/layout';
+import { rolloutRoutes } from './rollout-routes';
+import { authRoutes, clearSessionCookie, currentSession, requireSession, SessionStore, DEFAULT_SESSION_LIMITS, type SessionLimits } from './session';
+
+export interface DashboardOptions {
+  readonly api: GatewayApi;
+  /** Secure (and `__Host-`) cookies: true whenever the dashboard is reached over TLS. */
+  readonly secureCookies: boolean;
+  readonly clock?: Clock;
+  /** Server-side polling period for live updates when the gateway has no /api/events (default 1000 ms). */
+  readonly pollIntervalMs?: number;
+  readonly heartbeatMs?: number;
+  readonly sessionLimits?: SessionLimits;
+}
+
+/** Content-Security-Policy: only this origin's own script and stylesheet; no inline script or style at all. */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/');
+
+const securityHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  if (isApiPath(c.req.path)) return;
+  c.header('content-security-policy', CSP);
+  c.header('x-content-type-options', 'nosniff');
+  c.header('x-frame-options', 'DENY');
+  c.header('referrer-policy', 'no-referrer');
+  if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
+};
+
+export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
+  const clock = options.clock ?? systemClock;
+  const secure = options.secureCookies;
+  const store = new SessionStore(clock, options.sessionLimits ?? DEFAULT_SESSION_LIMITS);
+  const deps = {
+    clock,
+    origin: originCheck(),
+    guard: every(requireSession(store, options.api, secure), requireCsrfToken()) as MiddlewareHandler<DashboardEnv>,
+  };
+
+  const app = new Hono<DashboardEnv>();
+  app.use('*', securityHeaders);
+  app.route('/', assetRoutes());
+  app.route('/', authRoutes({ store, gateway: options.api, secure }));
+  app.route('/', pageRoutes(deps));
+  app.route('/', rolloutRoutes(deps));
+  app.get(
+    '/events',
+    deps.guard,
+    eventsHandler({ pollIntervalMs: options.pollIntervalMs ?? 1000, heartbeatMs: options.heartbeatMs ?? 15_000 }),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    const page = (title: string, message: string, status: 403 | 404 | 500 | 502) =>
+      c.html(
+        <BarePage title={title}>
+          <ErrorPanel title={title} message={message} status={status} />
+        </BarePage>,
+        status,
+      );
+    if (err instanceof ApiError) {
+      if (err.status === 401) {
+        // The gateway no longer accepts the session's token (revoked): drop the session, log in again.
+        const s = currentSession(c, store, secure);
+        if (s !== undefined) store.delete(s.id);
+        clearSessionCookie(c, secure);
+        return c.req.method === 'GET' ? c.redirect('/login', 303) : c.text('log-in required', 401);
+      }
+      if (err.status === 403) return page('Not allowed', `The gateway refused this for your role: ${err.message}`, 403);
+      if (err.status === 404) return page('Not found', err.message || 'No such item.', 404);
+      return page('Gateway API error', `${err.code}: ${err.message}`, 502);
+    }
+    console.error('dashboard error', err);
+    return page('Dashboard error', 'Something went wrong while building this page.', 500);
+  });
+
+  return app;
+}

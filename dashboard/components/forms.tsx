@@ -1,0 +1,27 @@
+/** Form helpers: every form the dashboard renders carries the session's CSRF token. */
+import type { Child } from 'hono/jsx';
+import { CSRF_FIELD } from '../csrf';
+
+export function CsrfInput(props: { token: string }) {
+  return <input type="hidden" name={CSRF_FIELD} value={props.token} />;
+}
+
+/** A POST form with one button (and optional extra fields). `confirm` asks in the browser first (live.js). */
+export function PostButton(props: {
+  action: string;
+  csrf: string;
+  label: string;
+  kind?: 'primary' | 'danger' | 'plain';
+  confirm?: string;
+  children?: Child;
+}) {
+  return (
+    <form method="post" action={props.action} class="inline-form" {...(props.confirm ? { 'data-confirm': props.confirm } : {})}>
+      <CsrfInput token={props.csrf} />
+      {props.children}
+      <button type="submit" class={`btn btn-${props.kind ?? 'plain'}`}>
+        {props.label}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,34 @@
+/** A plain data table with a header row and an empty-state row. */
+import type { Child } from 'hono/jsx';
+
+export function Table(props: { head: string[]; empty: string; rows: Child[]; id?: string; class?: string }) {
+  return (
+    <div class="table-wrap">
+      <table class={props.class ?? 'table'} {...(props.id !== undefined ? { id: props.id } : {})}>
+        <thead>
+          <tr>
+            {props.head.map((h) => (
+              <th scope="col">{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.length > 0 ? (
+            props.rows
+          ) : (
+            <tr>
+              <td class="empty" colspan={props.head.length}>
+                {props.empty}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A small coloured label. */
+export function Badge(props: { kind: string; children: Child }) {
+  return <span class={`badge badge-${props.kind}`}>{props.children}</span>;
+}

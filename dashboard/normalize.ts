@@ -1,0 +1,244 @@
+/**
+ * Turns the gateway's JSON answers into the dashboard's view types (api-types.ts). Tolerant on purpose: a missing
+ * optional field shows as "—" instead of breaking a page, and a few spellings are accepted (e.g. `id` or
+ * `deviceId`). Times: numbers below 1e12 are taken as unix seconds and converted to milliseconds.
+ */
+import {
+  EXECUTION_KINDS,
+  ROLES,
+  type AuditEntry,
+  type CoverageRow,
+  type Device,
+  type DeviceDetail,
+  type ExecutionCounts,
+  type Fleet,
+  type HistoryEntry,
+  type Identity,
+  type Readiness,
+  type Report,
+  type Role,
+  type TelemetryPoint,
+} from './api-types';
+
+export type Obj = Record<string, unknown>;
+
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+
+export function str(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return null;
+}
+
+export function num(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+export function bool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (v === 1 || v === 'true') return true;
+  if (v === 0 || v === 'false') return false;
+  return null;
+}
+
+/** First non-null value among the given keys. */
+export function pick<T>(o: Obj, keys: readonly string[], conv: (v: unknown) => T | null): T | null {
+  for (const k of keys) {
+    const v = conv(o[k]);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+export function time(v: unknown): number | null {
+  if (typeof v === 'string' && !/^\d+(\.\d+)?$/.test(v)) {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : t;
+  }
+  const n = num(v);
+  if (n === null) return null;
+  return n < 1e12 ? n * 1000 : n;
+}
+
+export function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(str).filter((s): s is string => s !== null) : [];
+}
+
+/** A list answer: either an array or `{items: [...]}`. */
+export function list(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  const o = obj(v);
+  if (Array.isArray(o['items'])) return o['items'];
+  return [];
+}
+
+export function cursorOf(v: unknown): string | null {
+  return isObj(v) ? str(v['nextCursor']) : null;
+}
+
+export function zeroCounts(): ExecutionCounts {
+  const c = {} as ExecutionCounts;
+  for (const k of EXECUTION_KINDS) c[k] = 0;
+  return c;
+}
+
+export function counts(v: unknown): ExecutionCounts {
+  const o = obj(v);
+  const c = zeroCounts();
+  for (const k of EXECUTION_KINDS) c[k] = num(o[k]) ?? num(o[k.toLowerCase()]) ?? 0;
+  return c;
+}
+
+export function toIdentity(v: unknown): Identity | null {
+  const o = obj(v);
+  const role = str(o['role']);
+  if (role === null || !(ROLES as readonly string[]).includes(role)) return null;
+  return { name: str(o['name']) ?? '', role: role as Role };
+}
+
+export function toFleet(v: unknown): Fleet {
+  const o = obj(v);
+  return {
+    fleet: pick(o, ['fleet', 'name', 'id'], str) ?? '?',
+    devices: num(o['devices']) ?? 0,
+    online: num(o['online']) ?? 0,
+    latestSeq: pick(o, ['latestSeq', 'seq'], num),
+  };
+}
+
+export function toDevice(v: unknown): Device {
+  const o = obj(v);
+  return {
+    deviceId: pick(o, ['deviceId', 'id'], str) ?? '?',
+    fleet: str(o['fleet']) ?? '',
+    deviceClass: pick(o, ['deviceClass', 'class'], str) ?? '',
+    labels: strings(o['labels']),
+    firmware: str(o['firmware']),
+    online: bool(o['online']) ?? false,
+    lastSeen: time(o['lastSeen']),
+    installedSeq: num(o['installedSeq']) ?? 0,
+    verifiedSeq: num(o['verifiedSeq']) ?? 0,
+    keysetVersion: num(o['keysetVersion']) ?? 0,
+    state: pick(o, ['state', 'executionState', 'status'], (x) => str(isObj(x) ? x['kind'] : x)),
+    flaggedReason: str(o['flaggedReason']) ?? (isObj(o['flagged']) ? str(o['flagged']['reason']) ?? 'flagged' : null),
+    decommissioned: bool(o['decommissioned']) ?? false,
+  };
+}
+
+function toHistoryEntry(v: unknown): HistoryEntry {
+  const o = obj(v);
+  const at = pick(o, ['at', 'receivedAt', 'time', 'deviceTime'], time) ?? 0;
+  if (o['result'] !== undefined || o['kind'] === 'report' || o['type'] === 'report') {
+    return {
+      kind: 'report',
+      at,
+      host: str(o['host']) ?? '',
+      port: num(o['port']) ?? 0,
+      result: str(o['result']) ?? '',
+      servedPins: strings(o['servedPins']),
+      installedSeq: num(o['installedSeq']) ?? 0,
+    };
+  }
+  if (o['status'] !== undefined || o['kind'] === 'ack' || o['type'] === 'ack') {
+    return {
+      kind: 'ack',
+      at,
+      seq: num(o['seq']) ?? 0,
+      status: str(o['status']) ?? '',
+      code: str(o['code']),
+      sha256: str(o['sha256']),
+    };
+  }
+  return { kind: 'other', at, text: JSON.stringify(v) };
+}
+
+export function toDeviceDetail(v: unknown): DeviceDetail {
+  const o = obj(v);
+  const history = list(o['history']).map(toHistoryEntry);
+  history.sort((a, b) => b.at - a.at);
+  return { ...toDevice(o['device'] ?? v), history };
+}
+
+/**
+ * Coverage percent, exact from verified/total when the API gives both (its `percent` is rounded for display, and a
+ * rounded 95.00 must not be shown as reaching a 95 % target that the exact ratio misses), else the API's percent.
+ */
+export function toCoverage(v: unknown): CoverageRow {
+  const o = obj(v);
+  const verified = num(o['verified']) ?? 0;
+  const total = num(o['total']) ?? 0;
+  return {
+    host: str(o['host']) ?? '',
+    pin: str(o['pin']) ?? '',
+    verified,
+    total,
+    percent: total > 0 ? (100 * verified) / total : (num(o['percent']) ?? 0),
+  };
+}
+
+/** Coverage and target as percentages; a fraction (≤ 1) given by the API is scaled. */
+function percentOf(v: unknown): number | null {
+  const n = num(v);
+  return n === null ? null : n;
+}
+
+export function toReadiness(v: unknown): Readiness {
+  const o = obj(v);
+  const devices = list(o['devices']).map((d) => {
+    const x = obj(d);
+    return {
+      deviceId: pick(x, ['deviceId', 'id'], str) ?? (typeof d === 'string' ? d : '?'),
+      online: bool(x['online']),
+      installedSeq: num(x['installedSeq']),
+      why: str(x['why']),
+    };
+  });
+  const coverage = isObj(o['coverage']) ? toCoverage(o['coverage']).percent : percentOf(o['coverage']);
+  return {
+    ready: bool(o['ready']) ?? false,
+    coverage: coverage ?? 0,
+    target: percentOf(o['target']) ?? 95,
+    atRisk: num(o['atRisk']) ?? devices.length,
+    devices,
+    nextCursor: str(o['nextCursor']),
+  };
+}
+
+export function toTelemetry(v: unknown): TelemetryPoint {
+  const o = obj(v);
+  return {
+    t: time(o['t']) ?? 0,
+    ok: num(o['ok']) ?? 0,
+    mismatch: num(o['mismatch']) ?? 0,
+    failOpen: pick(o, ['failOpen', 'fail-open', 'failopen'], num) ?? 0,
+  };
+}
+
+export function toReport(v: unknown): Report {
+  const o = obj(v);
+  return {
+    deviceId: pick(o, ['deviceId', 'device'], str) ?? '?',
+    host: str(o['host']) ?? '',
+    port: num(o['port']) ?? 0,
+    result: str(o['result']) ?? '',
+    servedPins: strings(o['servedPins']),
+    installedSeq: num(o['installedSeq']),
+    at: pick(o, ['receivedAt', 'at', 'time', 'deviceTime'], time),
+  };
+}
+
+export function toAudit(v: unknown, i: number): AuditEntry {
+  const o = obj(v);
+  const detail = o['detail'];
+  return {
+    id: str(o['id']) ?? String(i),
+    at: time(o['at']),
+    actor: str(o['actor']) ?? '',
+    action: str(o['action']) ?? '',
+    target: str(o['target']),
+    detail: detail === undefined || detail === null ? null : typeof detail === 'string' ? detail : JSON.stringify(detail),
+  };
+}

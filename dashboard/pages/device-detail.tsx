@@ -1,0 +1,109 @@
+/** One device: what it told the gateway (hello), what it installed and verified, and its history of acks and reports. */
+import type { DeviceDetail } from '../api-types';
+import { Badge, Table } from '../components/table';
+import { ago, fmtTime, shortPin } from '../format';
+import { OnlineBadge } from './devices';
+import { Layout, PageHeader, type View } from './layout';
+
+const RESULT_BADGE: Record<string, string> = { ok: 'ok', mismatch: 'bad', 'fail-open': 'warn', verified: 'ok', applied: 'info', rejected: 'bad' };
+
+export function DeviceDetailPage(props: { view: View; d: DeviceDetail }) {
+  const { d, view } = props;
+  return (
+    <Layout title={`Device ${d.deviceId}`} section="devices" view={view}>
+      <PageHeader title={`Device ${d.deviceId}`} subtitle={<>fleet <b>{d.fleet}</b> · class <b>{d.deviceClass}</b></>} />
+      <div id="device" data-live>
+        <section class="panel">
+          <dl class="facts">
+            <div>
+              <dt>Status</dt>
+              <dd>
+                <OnlineBadge online={d.online} /> last seen {ago(d.lastSeen, view.now)}
+              </dd>
+            </div>
+            <div>
+              <dt>Firmware</dt>
+              <dd class="firmware">{d.firmware ?? '—'}</dd>
+            </div>
+            <div>
+              <dt>Installed seq</dt>
+              <dd>{d.installedSeq}</dd>
+            </div>
+            <div>
+              <dt>Verified seq</dt>
+              <dd>{d.verifiedSeq}</dd>
+            </div>
+            <div>
+              <dt>Keyset version</dt>
+              <dd>{d.keysetVersion}</dd>
+            </div>
+            {d.state !== null ? (
+              <div>
+                <dt>Rollout state</dt>
+                <dd>{d.state}</dd>
+              </div>
+            ) : null}
+            <div>
+              <dt>Labels</dt>
+              <dd>{d.labels.length > 0 ? d.labels.join(', ') : '—'}</dd>
+            </div>
+            {d.flaggedReason !== null ? (
+              <div>
+                <dt>Flagged</dt>
+                <dd class="bad-text">{d.flaggedReason}</dd>
+              </div>
+            ) : null}
+            {d.decommissioned ? (
+              <div>
+                <dt>Decommissioned</dt>
+                <dd>yes</dd>
+              </div>
+            ) : null}
+          </dl>
+        </section>
+        <section class="panel">
+          <h2>History</h2>
+          <Table
+            head={['Time', 'Event', 'Result', 'Details']}
+            empty="Nothing received from this device yet."
+            rows={d.history.map((h) => (
+              <tr>
+                <td class="muted nowrap">{fmtTime(h.at)}</td>
+                {h.kind === 'ack' ? (
+                  <>
+                    <td>ack seq {h.seq}</td>
+                    <td>
+                      <Badge kind={RESULT_BADGE[h.status] ?? 'muted'}>{h.status}</Badge>
+                    </td>
+                    <td class="mono small">
+                      {h.code !== null ? `${h.code} ` : ''}
+                      {h.sha256 !== null ? `sha256 ${h.sha256.slice(0, 16)}…` : ''}
+                    </td>
+                  </>
+                ) : h.kind === 'report' ? (
+                  <>
+                    <td>
+                      report {h.host}:{h.port}
+                    </td>
+                    <td>
+                      <Badge kind={RESULT_BADGE[h.result] ?? 'muted'}>{h.result}</Badge>
+                    </td>
+                    <td class="mono small">
+                      seq {h.installedSeq} · served {h.servedPins.map(shortPin).join(', ') || '—'}
+                    </td>
+                  </>
+                ) : (
+                  <>
+                    <td>event</td>
+                    <td></td>
+                    <td class="mono small">{h.text}</td>
+                  </>
+                )}
+              </tr>
+            ))}
+          />
+        </section>
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,43 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { fromHex, keysetFromJson, keysetToJson } from '../shared/index';
+
+/**
+ * `tsx device-sim/keyset-from-gateway.ts --api URL (--token T | --token-file F) --out keyset.json [--wait-seconds 60]`
+ *
+ * Writes the gateway's current signer keyset (GET /api/keysets, newest version) as the `--keyset` file of
+ * `device-sim/main.ts` — the keyset a device would be provisioned with at the factory. Retries until the API
+ * answers (a container that starts next to the gateway). Used by docker-compose.yml's simulator service.
+ */
+async function main(): Promise<void> {
+  const s = { type: 'string' } as const;
+  const { values: v } = parseArgs({ options: { api: s, token: s, 'token-file': s, out: s, 'wait-seconds': s }, strict: true });
+  if (v.api === undefined || v.out === undefined || (v.token === undefined && v['token-file'] === undefined)) {
+    throw new TypeError('usage: keyset-from-gateway.ts --api URL (--token T | --token-file F) --out keyset.json [--wait-seconds 60]');
+  }
+  const deadline = Date.now() + Number(v['wait-seconds'] ?? 60) * 1000;
+  for (;;) {
+    try {
+      const token = v.token ?? (await readFile(v['token-file'] as string, 'utf8')).trim();
+      const res = await fetch(new URL('/api/keysets', v.api), { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`GET /api/keysets: HTTP ${res.status}`);
+      const list = (await res.json()) as { version: number; publicKeys: string[] }[];
+      const newest = list.at(-1);
+      if (newest === undefined) throw new Error('the gateway has no keyset yet');
+      const json = keysetToJson({ version: newest.version, publicKeys: newest.publicKeys.map(fromHex) });
+      const check = keysetFromJson(json);
+      if (!check.ok) throw new Error(check.error);
+      await writeFile(v.out, `${JSON.stringify(json, null, 2)}\n`);
+      process.stdout.write(`keyset v${newest.version} (${newest.publicKeys.length} keys) written to ${v.out}\n`);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`keyset-from-gateway: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import type { OperatorCommand } from '../../rollout/index';
+import { createRolloutFor } from '../../rollouts/rollout-factory';
+import { rolloutView } from '../../rollouts/rollout-view';
+import type { ApiDeps } from '../api-deps';
+import { GatewayError } from '../gateway-error';
+import type { RouteTable } from '../route-table';
+import { createRolloutBody, listRolloutsQuery, rolloutActionBody } from '../schemas';
+
+const ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;
+
+const SUMMARIES: Record<(typeof ACTIONS)[number], string> = {
+  start: 'Start a DRAFT rollout (supersedes older rollouts of the fleet); 409 E_SEQ if a newer seq already runs',
+  pause: 'Pause a RUNNING rollout (reason recorded)',
+  resume: 'Resume a PAUSED rollout (an approval pause: approve the next wave)',
+  abort: 'Abort a rollout that is not finished',
+  advance: 'Start the next wave now (RUNNING), approve it (approval pause) or accept a failed wave (wave-failed pause)',
+  'retry-failed': 'Re-queue REJECTED and TIMED_OUT devices with a fresh attempt budget',
+};
+
+export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
+  const { rollouts, driver } = deps;
+  const view = (id: string) => {
+    const row = rollouts.get(id);
+    if (row === undefined) throw GatewayError.notFound(`rollout "${id}"`);
+    return rolloutView(row, rollouts.summary(id));
+  };
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/rollouts',
+      role: 'operator',
+      summary: 'Create a DRAFT rollout of a pin set: {pinsetId, plan?, gates?, manualApproval?, delivery?, rate?}',
+      body: createRolloutBody,
+      status: 201,
+    },
+    (c, { body, actor }) => {
+      const row = createRolloutFor(deps, body, deps.rolloutDefaults, actor);
+      return c.json(view(row.id), 201);
+    },
+  );
+
+  routes.add({ method: 'get', path: '/api/rollouts', role: 'viewer', summary: 'Rollouts, newest first', query: listRolloutsQuery }, (c, { query }) => {
+    const filter = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.state === undefined ? {} : { state: query.state }) };
+    return c.json(rollouts.list(filter).map((r) => rolloutView(r, rollouts.summary(r.id))));
+  });
+
+  routes.add(
+    { method: 'get', path: '/api/rollouts/:id', role: 'viewer', summary: 'One rollout: state, waves with execution counts, last gate decision' },
+    (c) => c.json(view(c.req.param('id') ?? '')),
+  );
+
+  for (const action of ACTIONS) {
+    routes.add(
+      {
+        method: 'post',
+        path: `/api/rollouts/:id/${action}`,
+        role: 'operator',
+        summary: `${SUMMARIES[action]}; illegal in the current state → 409 E_TRANSITION`,
+        body: rolloutActionBody,
+        optionalBody: true,
+      },
+      async (c, { body, actor }) => {
+        const id = c.req.param('id') ?? '';
+        const reason = body.reason ?? '';
+        const command: OperatorCommand =
+          action === 'pause' ? { type: 'pause', reason } : action === 'abort' ? { type: 'abort', reason } : { type: action };
+        await driver.command(id, command, actor);
+        return c.json(view(id));
+      },
+    );
+  }
+}

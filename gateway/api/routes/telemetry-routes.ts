@@ -1,0 +1,42 @@
+import type { ApiDeps } from '../api-deps';
+import type { RouteTable } from '../route-table';
+import { reportsQuery, telemetryQuery } from '../schemas';
+
+const DAY_MS = 86_400_000;
+
+export function telemetryRoutes(routes: RouteTable, deps: ApiDeps): void {
+  const { telemetry, clock } = deps;
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/telemetry',
+      role: 'viewer',
+      summary: 'Pin validation reports per time bucket: [{t (ms), ok, mismatch, failOpen}] (gateway receive time)',
+      query: telemetryQuery,
+    },
+    (c, { query }) => {
+      const since = query.since === undefined ? clock.now() - DAY_MS : query.since >= 1e12 ? query.since : query.since * 1000;
+      return c.json(
+        telemetry.series({
+          ...(query.fleet === undefined ? {} : { fleet: query.fleet }),
+          ...(query.host === undefined ? {} : { host: query.host }),
+          bucketMs: query.bucketSeconds * 1000,
+          sinceMs: since,
+        }),
+      );
+    },
+  );
+
+  routes.add(
+    { method: 'get', path: '/api/reports', role: 'viewer', summary: 'The last pin validation reports, with the pins each host served', query: reportsQuery },
+    (c, { query }) =>
+      c.json(
+        telemetry.lastReports({
+          ...(query.fleet === undefined ? {} : { fleet: query.fleet }),
+          ...(query.host === undefined ? {} : { host: query.host }),
+          limit: query.limit,
+        }),
+      ),
+  );
+}

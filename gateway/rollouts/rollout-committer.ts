@@ -1,0 +1,88 @@
+import type { EventHub } from '../api/event-hub';
+import type { Clock } from '../clock';
+import type { RegistryDb } from '../db/open';
+import type { Logger } from '../logger';
+import type { Delivery } from '../protocol/delivery';
+import type { PinsetStore } from '../registry/pinset-store';
+import type { RolloutStore } from '../registry/rollout-store';
+import { onAck, summarizeExecutions, type RolloutCommand, type StepResult } from '../rollout/index';
+import type { RolloutJournal } from './rollout-journal';
+import type { Slot } from './rollout-slot';
+
+export interface CommitterDeps {
+  db: RegistryDb;
+  rollouts: RolloutStore;
+  pinsets: PinsetStore;
+  delivery: Delivery;
+  hub: EventHub;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Applies an engine result: snapshot + changed executions in ONE transaction (plus the release of the pin set
+ * when the rollout completes), then the in-memory slot, the journal (audit + live events), and only after the
+ * commit the deliveries. Callers hold the slot's queue (rollout-slot.ts `enqueue`).
+ */
+export class RolloutCommitter {
+  constructor(
+    private readonly deps: CommitterDeps,
+    private readonly journal: RolloutJournal,
+  ) {}
+
+  async commit(slot: Slot, r: StepResult, actor: string, lastGate?: Record<string, unknown>): Promise<void> {
+    const { db, rollouts, pinsets, clock, hub } = this.deps;
+    const now = clock.now();
+    const completedNow = r.rollout.state.kind === 'COMPLETED' && slot.snapshot.state.kind !== 'COMPLETED';
+    db.$client.transaction(() => {
+      rollouts.save(r.rollout, r.executions, now, lastGate);
+      // from now on every device of the fleet that lacks the set gets it on hello (late devices, stragglers)
+      if (completedNow) pinsets.markReleased(slot.pinset.id, now);
+    })();
+    slot.snapshot = r.rollout;
+    for (const e of r.executions) slot.execs.set(e.deviceId, e);
+    this.journal.record(actor, r.rollout, r.notes, () =>
+      hub.coalesce(`executions:${slot.id}`, () => ({
+        type: 'executions',
+        id: slot.id,
+        fleet: slot.fleet,
+        counts: summarizeExecutions([...slot.execs.values()]).byKind,
+      })),
+    );
+    if (r.commands.length > 0) await this.send(slot, r.commands);
+  }
+
+  /** A device's ack (or the gateway's verdict for it) into the engine; returns whether anything changed. */
+  async ack(slot: Slot, deviceId: string, status: 'applied' | 'verified' | 'rejected', code?: string): Promise<boolean> {
+    const exec = slot.execs.get(deviceId);
+    if (exec === undefined) return false;
+    const ack = { seq: slot.snapshot.seq, status, ...(code === undefined ? {} : { code }) };
+    const r = onAck(slot.snapshot, exec, ack, this.deps.clock.now());
+    if (r.executions.length === 0) return false;
+    await this.commit(slot, r, 'gateway');
+    return true;
+  }
+
+  /** Publishes deliveries. A device the gateway cannot deliver to at all is rejected with a SPEC §4 code. */
+  private async send(slot: Slot, commands: readonly RolloutCommand[]): Promise<void> {
+    const { delivery, logger } = this.deps;
+    const refused: { deviceId: string; code: string }[] = [];
+    await Promise.all(
+      commands.map(async (c) => {
+        try {
+          const r = await delivery.deliver(c.deviceId, slot.pinset.id);
+          if (!r.ok) refused.push({ deviceId: c.deviceId, code: r.reason === 'expired' ? 'E_EXPIRED' : 'E_TARGET' });
+          // the device says it holds this seq or newer: send anyway; it acks the same bytes again, or rejects
+          else if (r.status === 'already-installed') await delivery.publishUpdate({ id: c.deviceId }, slot.pinset);
+          // 'queued': it went offline meanwhile; the engine re-queues it on its next hello
+        } catch (err) {
+          logger.warn('rollout delivery failed', { rollout: slot.id, deviceId: c.deviceId, error: String(err) });
+        }
+      }),
+    );
+    for (const r of refused) {
+      logger.warn('rollout cannot deliver to a device', { rollout: slot.id, ...r });
+      await this.ack(slot, r.deviceId, 'rejected', r.code);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import type { ExecutionRecord, RolloutSnapshot } from '../rollout/index';
+import type { PinsetRow } from '../registry/pinset-store';
+import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
+
+/**
+ * One rollout the driver runs, in memory: the snapshot and execution rows exactly as last committed, the pin set
+ * it delivers, its job queue (calls are serialised per rollout), its wake-up timer and its telemetry window.
+ */
+export interface Slot {
+  readonly id: string;
+  readonly fleet: string;
+  readonly pinset: PinsetRow;
+  snapshot: RolloutSnapshot;
+  readonly execs: Map<string, ExecutionRecord>;
+  queue: Promise<void>;
+  timer: NodeJS.Timeout | null;
+  timerAt: number | null;
+  /** Reports in the gate window from the rollout's devices on its seq (SPEC §6 → the telemetry gate). */
+  tele: { since: number; reports: number; mismatches: number };
+}
+
+export function loadSlot(row: RolloutRow, pinset: PinsetRow, store: RolloutStore): Slot {
+  const execs = new Map(store.executions(row.id).map((e) => [e.deviceId, e] as const));
+  return {
+    id: row.id,
+    fleet: row.fleet,
+    pinset,
+    snapshot: row.snapshot,
+    execs,
+    queue: Promise.resolve(),
+    timer: null,
+    timerAt: null,
+    tele: { since: Number.NaN, reports: 0, mismatches: 0 },
+  };
+}
+
+/**
+ * Runs `job` after every job queued before it on this slot. The returned promise settles with the job (errors
+ * reach the caller); the queue itself never rejects, so one failed job does not stop the next.
+ */
+export function enqueue<T>(slot: Slot, job: () => T | Promise<T>): Promise<T> {
+  const run = slot.queue.then(job);
+  slot.queue = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+
+/** True while the engine still has something to do by itself (timers, deliveries, stragglers). */
+export function needsTicks(slot: Slot): boolean {
+  const k = slot.snapshot.state.kind;
+  if (k === 'RUNNING' || k === 'PAUSED') return true;
+  if (k !== 'COMPLETED') return false;
+  for (const e of slot.execs.values()) if (e.state.kind === 'QUEUED' || e.state.kind === 'DELIVERED' || e.state.kind === 'APPLIED') return true;
+  return false;
+}

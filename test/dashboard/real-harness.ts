@@ -1,0 +1,108 @@
+/**
+ * The real gateway for the dashboard tests: startGateway with a temp data dir and ports 0, the dashboard mounted on
+ * the dashboard mounted by start.ts itself, an admin token and a JSON caller.
+ * Also the one chromium launch every browser test uses (Debian's /usr/bin/chromium; never a downloaded browser).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { memoryLogger } from '../../gateway/logger';
+import { startGateway, type RunningGateway } from '../../gateway/start';
+import { connectMqttDevice, type MqttDevice } from './mqtt-device';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+export async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
+}
+
+export interface RealGateway {
+  readonly gw: RunningGateway;
+  readonly url: string;
+  readonly admin: string;
+  call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Creates an API token with that role. */
+  token(name: string, role: 'viewer' | 'operator'): Promise<string>;
+  /** Enrols a device (operator token); returns its credential. */
+  enrol(operator: string, deviceId: string, fleet: string): Promise<string>;
+  /** Connects an enrolled device over MQTT with its own credential (hello, then acks updates). */
+  connect(deviceId: string, credential: string, fleet: string, firmware: string): Promise<MqttDevice>;
+  /** enrol + connect. */
+  device(operator: string, deviceId: string, fleet: string, firmware: string): Promise<MqttDevice>;
+  stop(): Promise<void>;
+}
+
+export async function startRealGateway(): Promise<RealGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'pingw-dash-'));
+  const gw = await startGateway(
+    {
+      dataDir: dir,
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { host: '127.0.0.1', port: 0 },
+      mqtts: { host: '127.0.0.1', port: 0 },
+      credentialScryptN: 1024,
+      rollouts: { tickMs: 50 },
+    },
+    {
+      logger: memoryLogger(),
+      // The live check of enforced hosts: nothing is reachable from the test (the set is accepted as unchecked).
+      fetchServerPins: async (host, port) => {
+        throw new Error(`${host}:${port} is not reachable from the test`);
+      },
+    },
+  );
+  // start.ts mounts the dashboard at / (the API lives at /api): the browser sees the production app.
+  const admin = readFileSync(gw.files.adminToken, 'utf8').trim();
+  const devices: MqttDevice[] = [];
+  const call: RealGateway['call'] = async (method, path, token, body) => {
+    const res = await fetch(gw.http.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  };
+  const enrol: RealGateway['enrol'] = async (operator, deviceId, fleet) => {
+    const res = await call('POST', '/api/devices', operator, { deviceId, fleet, deviceClass: 'th-basic' });
+    if (res.status !== 201) throw new Error(`enrol ${deviceId}: ${res.status}`);
+    return res.body.credential as string;
+  };
+  const connect: RealGateway['connect'] = async (deviceId, credential, fleet, firmware) => {
+    const d = await connectMqttDevice({ port: gw.mqtt?.port ?? 0, deviceId, credential, firmware, fleet, signerPublicKey: gw.signerPublicKey });
+    devices.push(d);
+    return d;
+  };
+  return {
+    gw,
+    url: gw.http.url,
+    admin,
+    call,
+    token: async (name, role) => {
+      const res = await call('POST', '/api/tokens', admin, { name, role });
+      if (res.status !== 201) throw new Error(`token: ${res.status}`);
+      return res.body.token as string;
+    },
+    enrol,
+    connect,
+    device: async (operator, deviceId, fleet, firmware) => connect(deviceId, await enrol(operator, deviceId, fleet), fleet, firmware),
+    stop: async () => {
+      await Promise.all(devices.map((d) => d.end().catch(() => undefined)));
+      await gw.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
