@@ -11,9 +11,14 @@ import { enrolDevices, loadIdentities } from './identities';
  * (after --duration seconds, or on Ctrl-C). Exit code 1 on bad arguments or worker failures.
  */
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let a;
   try {
-    a = parseCli(process.argv.slice(2));
+    a = parseCli(argv);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 1;
