@@ -73,6 +73,18 @@ describe('simulated device against a real aedes broker over TLS', () => {
     await waitFor(() => gw.reports.some((r) => r.deviceId === 'dev-valid' && r.report.result === 'ok'), 'ok report');
   });
 
+  it('a second delivery of the same set while it is being verified does not leave it unverified', async () => {
+    // e.g. the gateway's hello path and a rollout both answer one hello: the same bytes arrive twice
+    const h = device('dev-twice');
+    await h.device.start();
+    await waitFor(() => h.device.conn === 'online', 'online');
+    const env = sign(makePinSet(2, [certA.pin, backupPin(4)]), signers.live);
+    await Promise.all([gw.publishUpdate('dev-twice', env), gw.publishUpdate('dev-twice', env)]);
+    await waitFor(() => acksOf('dev-twice').some((a) => a.status === 'verified'), 'verified ack');
+    expect(kinds(h)).toContain('duplicate');
+    expect(h.device.state).toMatchObject({ seq: 2, verified: true });
+  });
+
   it('rejects tampered, expired and rollback sets with the exact SPEC §4 code', async () => {
     const h = device('dev-reject', { factoryEnvelope: sign(makePinSet(5, [certA.pin, backupPin(1)]), signers.live) });
     await h.device.start();

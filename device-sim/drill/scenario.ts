@@ -1,0 +1,206 @@
+import { join } from 'node:path';
+import { summaryLine } from '../fleet-runner';
+import { DeviceGroup } from './device-group';
+import { ServedKeyFiles } from './drill-pki';
+import {
+  apiOf, brokerPinset, enrolDrillDevices, makeDrillKeys, pickOffline, startDrillGateway, type DrillKeys, type DrillOptions,
+} from './drill-setup';
+import type { Readiness } from './gateway-api';
+import type { GatewayProcess } from './gateway-process';
+import { readinessText, watchRollout, type WatchResult } from './rollout-watch';
+import { Timeline } from './timeline';
+import { waitUntil } from './wait';
+
+export type ReadinessSummary = Omit<Readiness, 'devices' | 'nextCursor'>;
+
+/** The numbers the drill establishes (also in drill.json); the end-to-end test asserts them. */
+export interface DrillResult {
+  devices: number;
+  offlineIds: string[];
+  pins: { k1: string; k2: string; backup: string };
+  initialK1Coverage: number;
+  readinessBeforeRollout: ReadinessSummary;
+  rollout: { id: string; advanced: WatchResult['advanced']; executions: Record<string, number> };
+  readinessAfterRollout: ReadinessSummary & { atRiskIds: string[] };
+  rotation: { id: number; forced: boolean };
+  k2: { sessionsKept: number; reconnected: number; refusedIds: string[]; gatewayOnline: number };
+  backup: { connected: number; refused: number; stragglersApplied: number; stragglersVerified: number; mismatchReporters: string[] };
+  final: ReadinessSummary & { pinCoverage: { pin: string; verified: number; total: number; percent: number }[] };
+  wallSeconds: number;
+}
+
+const strip = ({ devices: _d, nextCursor: _n, ...r }: Readiness): ReadinessSummary => r;
+const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+const idsText = (ids: readonly string[]) => (ids.length <= 3 ? ids.join(', ') : `${ids[0]}, ${ids[1]}, … ${ids[ids.length - 1]}`);
+
+/**
+ * The end-to-end key-rotation drill (issue 6): a real gateway process, 1,000 simulated devices in worker processes,
+ * everything else over HTTP (the API) and MQTT/TLS. Steps, each printed on the timeline:
+ *  1. the broker serves K1; the factory set {K1, B} is published through the API and every device verifies it;
+ *  2. 5 % of the devices go offline; the set {K1, K2, B} (seq 2) is rolled out in the default waves; waves held by
+ *     offline devices are advanced by the operator; readiness of K2 is shown after every wave;
+ *  3. readiness says READY at 95 % with exactly the offline devices at risk; the rotation is recorded;
+ *  4. the broker switches to K2 (SIGHUP): established sessions stay, updated devices reconnect, the stragglers
+ *     come back and refuse the broker — exactly the devices the gateway named;
+ *  5. the broker switches to the backup key B: everyone connects, the stragglers get seq 2 on hello and verify.
+ */
+export class KeyRotationDrill {
+  readonly timeline: Timeline;
+  private gw: GatewayProcess | undefined;
+  private readonly groups: DeviceGroup[] = [];
+
+  constructor(readonly o: DrillOptions, timeline?: Timeline) {
+    this.timeline = timeline ?? new Timeline();
+  }
+
+  /** The device groups' counts, for timeout messages. */
+  private readonly explain = (): string =>
+    this.groups.map((g) => {
+      const t = g.totals();
+      return `\n  ${g.o.name}: ${t === undefined ? 'off' : summaryLine(t)}`;
+    }).join('');
+
+  /** Pid of the gateway process (while it runs). */
+  get gatewayPid(): number | undefined {
+    return this.gw?.pid;
+  }
+
+  async run(): Promise<DrillResult> {
+    const { o, timeline: tl } = this;
+    const t0 = Date.now();
+    const perDevice = (ms: number) => 60_000 + o.devices * ms;
+    const served = new ServedKeyFiles(join(o.dataDir, 'broker'));
+    const keys: DrillKeys = await makeDrillKeys(o);
+    const pins = { k1: keys.k1.pin, k2: keys.k2.pin, backup: keys.backup.pin };
+    tl.add('keys', `openssl made broker keys K1 ${pins.k1.slice(0, 17)}…, K2 ${pins.k2.slice(0, 17)}…, backup B ${pins.backup.slice(0, 17)}…`, pins);
+
+    const gw = (this.gw = await startDrillGateway(o, served, keys.k1));
+    const api = apiOf(gw);
+    tl.add('gateway', `gateway started (pid ${gw.pid}, ${gw.apiUrl}/api, MQTT/TLS port ${gw.mqttsPort}) serving K1`, { pid: gw.pid, mqttsPort: gw.mqttsPort, served: await gw.servedPin(o.brokerHost) });
+
+    // 1. factory state: every device holds {K1, B} for the broker, published through the gateway first
+    const identities = await enrolDrillDevices(o, gw);
+    const factory = await api.createPinset(brokerPinset(o, [pins.k1, pins.backup], Math.floor(Date.now() / 1000)));
+    const envelope = await api.envelopeOf(factory.id);
+    const keyset = (await api.keysets()).at(-1);
+    if (keyset === undefined) throw new Error('the gateway has no keyset');
+    tl.add('factory-set', `enrolled ${identities.length} devices; factory pin set seq ${factory.seq} {K1, B} for ${o.brokerHost} published (enforced; live check: ${factory.liveCheck.map((l) => l.status).join(', ') || 'none'})`, { seq: factory.seq, enrolled: identities.length });
+    const offlineIds = pickOffline(identities.map((d) => d.deviceId), o.offlinePercent);
+    const offline = new Set(offlineIds);
+    const group = (name: string, ids: typeof identities, workers: number) => {
+      const g = new DeviceGroup({
+        name, identities: ids, workers, broker: { hostname: o.brokerHost, address: '127.0.0.1', port: gw.mqttsPort },
+        keyset: { version: keyset.version, publicKeys: keyset.publicKeys }, factoryEnvelope: envelope,
+        dataDir: join(o.dataDir, 'devices'), connectRate: Math.max(50, o.connectRate * (ids.length / identities.length)),
+        reconnectMinMs: 500, reconnectMaxMs: 4_000,
+      });
+      this.groups.push(g);
+      return g;
+    };
+    const updated = group('updated', identities.filter((d) => !offline.has(d.deviceId)), o.workers);
+    const stragglers = group('stragglers', identities.filter((d) => offline.has(d.deviceId)), 1);
+    await Promise.all([updated.powerOn(), stragglers.powerOn()]);
+    const k1Row = await waitUntil(`${o.devices} devices to verify the factory set`, async () => {
+      const row = (await api.coverage(o.fleet)).find((r) => r.host === o.brokerHost && r.pin === pins.k1);
+      return row !== undefined && row.verified === o.devices && updated.online() + stragglers.online() === o.devices ? row : undefined;
+    }, perDevice(120), 200, this.explain);
+    tl.add('factory-verified', `${o.devices} devices online, factory set verified: coverage K1 ${k1Row.percent}% (${k1Row.verified}/${k1Row.total})`, { ...k1Row });
+
+    // 2. stragglers go offline; the firmware team publishes {K1, K2, B}; staged rollout
+    await stragglers.powerOff();
+    await waitUntil('the gateway to see the stragglers offline', async () => (await api.fleetOnline(o.fleet)).online === o.devices - offlineIds.length, 30_000);
+    tl.add('offline', `${offlineIds.length} devices (${o.offlinePercent}%) go offline: ${idsText(offlineIds)}`, { offline: offlineIds.length });
+    const next = await api.createPinset(brokerPinset(o, [pins.k1, pins.k2, pins.backup], Math.floor(Date.now() / 1000)));
+    tl.add('new-set', `firmware team publishes pin set seq ${next.seq} {K1, K2, B} (POST /api/pinsets)`, { seq: next.seq, pinsetId: next.id });
+    const readiness = () => api.readiness(o.fleet, o.brokerHost, pins.k2, o.target);
+    const before = await readiness();
+    tl.add('readiness', readinessText('K2', before), strip(before));
+    const created = await api.createRollout({ pinsetId: next.id, gates: { soakMs: o.soakMs }, rate: { perSecond: 200, burst: 200 } });
+    tl.add('rollout-created', `rollout ${created.id} created: default plan ${created.waves.map((w) => w.name).join(' → ')}, soak ${o.soakMs / 1000} s`, { id: created.id, waves: created.waves.length });
+    await api.rolloutAction(created.id, 'start');
+    const watched = await watchRollout({ api, timeline: tl, rolloutId: created.id, readiness, readinessLabel: 'K2', timeoutMs: perDevice(300) });
+
+    // 3. the gate: ready at the target, the offline devices named
+    const after = await waitUntil('every online device to count as verified for K2', async () => {
+      const r = await readiness();
+      return r.verified === o.devices - offlineIds.length ? r : undefined;
+    }, 30_000);
+    const atRiskIds = after.devices.map((d) => d.deviceId);
+    tl.add('readiness', readinessText('K2', after), strip(after));
+    tl.add('at-risk', `at-risk list: ${atRiskIds.length} devices, ${sameIds(atRiskIds, offlineIds) ? 'exactly the' : 'NOT the'} ${offlineIds.length} offline devices (${idsText(atRiskIds)})`, { atRiskIds });
+    const rotation = await api.recordRotation({ fleet: o.fleet, host: o.brokerHost, pin: pins.k2, target: o.target, reason: 'drill: rotate the broker to K2' });
+    tl.add('rotation', `rotation recorded (POST /api/rotations #${rotation.id}, forced: ${rotation.forced}): coverage ${rotation.readiness.coverage}% ≥ ${o.target}%, ${rotation.readiness.atRisk} devices at risk accepted`, { id: rotation.id, forced: rotation.forced });
+
+    // 4. the broker switches to K2 without a restart
+    const k2 = await this.switchKey(gw, served, keys.k2, 'K2');
+    const sessionsKept = updated.online();
+    tl.add('sessions-kept', `established sessions kept through the switch: ${sessionsKept}/${updated.size}`, { sessionsKept });
+    await updated.powerOff();
+    await Promise.all([updated.powerOn(), stragglers.powerOn()]);
+    const refusedIds = await waitUntil('updated devices to reconnect and stragglers to refuse K2', () => {
+      const refused = stragglers.totals()?.refusedIds ?? [];
+      return updated.online() === updated.size && refused.length === stragglers.size ? [...refused] : undefined;
+    }, perDevice(60), 200, this.explain);
+    const gwOnline = (await api.fleetOnline(o.fleet)).online;
+    tl.add('k2-served', `broker serves K2: ${updated.online()} reconnected, ${refusedIds.length} refused (pin mismatch, refused by the device); ${sameIds(refusedIds, atRiskIds) ? `all ${refusedIds.length} named at risk` : 'NOT the devices named at risk'}; gateway sees ${gwOnline} online`, { reconnected: updated.online(), refused: refusedIds.length, gatewayOnline: gwOnline, k2 });
+
+    // 5. the backup key rescues the stragglers
+    await this.switchKey(gw, served, keys.backup, 'backup B');
+    await updated.powerOff();
+    await updated.powerOn();
+    const final = await waitUntil('every device to connect under B and the stragglers to verify seq 2', async () => {
+      if (updated.online() !== updated.size || stragglers.online() !== stragglers.size) return undefined;
+      const r = await readiness();
+      return r.verified === o.devices ? r : undefined;
+    }, perDevice(120), 200, this.explain);
+    const st = stragglers.totals();
+    const connected = updated.online() + stragglers.online();
+    const refusedNow = (updated.totals()?.refusedIds.length ?? 0) + (st?.refusedIds.length ?? 0);
+    tl.add('backup-served', `broker serves B: ${connected}/${o.devices} connected (${updated.online()} with {K1,K2,B}, ${stragglers.online()} stragglers with {K1,B}), ${refusedNow} refused`, { connected, refused: refusedNow });
+    tl.add('stragglers-updated', `stragglers got seq ${next.seq} on hello: ${st?.counters.applied ?? 0} applied, ${st?.counters.verified ?? 0} verified`, { applied: st?.counters.applied, verified: st?.counters.verified });
+    const mismatchReporters = [...new Set((await api.reports(o.fleet, o.brokerHost))
+      .filter((r) => r.result === 'mismatch' && r.servedPins.includes(pins.k2)).map((r) => r.deviceId))].sort();
+    tl.add('reports', `gateway received "mismatch" reports (served K2) from ${mismatchReporters.length} devices${sameIds(mismatchReporters, atRiskIds) ? ', exactly the at-risk list' : ''}`, { mismatchReporters: mismatchReporters.length });
+    const coverage = (await api.coverage(o.fleet)).filter((r) => r.host === o.brokerHost).map(({ pin, verified, total, percent }) => ({ pin, verified, total, percent }));
+    const name = (pin: string) => (pin === pins.k1 ? 'K1' : pin === pins.k2 ? 'K2' : pin === pins.backup ? 'B' : pin);
+    tl.add('final', `final: ${readinessText('K2', final)}; coverage ${coverage.map((c) => `${name(c.pin)} ${c.percent}%`).join(', ')}`, { ...strip(final), pinCoverage: coverage });
+    const r = await api.rollout(created.id);
+    tl.add('rollout-final', `rollout ${r.id} ${r.state.kind}: ${r.executions.byKind.VERIFIED}/${r.executions.total} verified`, { ...r.executions.byKind });
+
+    return {
+      devices: o.devices, offlineIds, pins, initialK1Coverage: k1Row.percent,
+      readinessBeforeRollout: strip(before),
+      rollout: { id: created.id, advanced: watched.advanced, executions: { ...r.executions.byKind } },
+      readinessAfterRollout: { ...strip(after), atRiskIds },
+      rotation: { id: rotation.id, forced: rotation.forced },
+      k2: { sessionsKept, reconnected: updated.size, refusedIds, gatewayOnline: gwOnline },
+      backup: {
+        connected, refused: refusedNow, stragglersApplied: st?.counters.applied ?? 0, stragglersVerified: st?.counters.verified ?? 0,
+        mismatchReporters,
+      },
+      final: { ...strip(final), pinCoverage: coverage },
+      wallSeconds: Math.round((Date.now() - t0) / 100) / 10,
+    };
+  }
+
+  /** Replaces the served cert/key files, SIGHUPs the gateway and waits until a new handshake gets the key. */
+  private async switchKey(gw: GatewayProcess, served: ServedKeyFiles, key: DrillKeys['k1'], label: string): Promise<string> {
+    await served.install(key);
+    await gw.reloadTls(key.pin, this.o.brokerHost);
+    this.timeline.add('key-switch', `broker switches to ${label}: cert/key files replaced, SIGHUP to gateway pid ${gw.pid} (no restart); new handshakes get ${key.pin.slice(0, 17)}…`, { key: label, pin: key.pin });
+    return key.pin;
+  }
+
+  /** Powers every device group off and stops the gateway (SIGTERM, then SIGKILL by pid). Idempotent. */
+  async cleanup(): Promise<void> {
+    await Promise.allSettled(this.groups.map((g) => g.powerOff()));
+    await this.gw?.stop();
+  }
+
+  /** Errors the worker processes reported. */
+  workerErrors(): string[] {
+    return this.groups.flatMap((g) => g.errors);
+  }
+}
+
+export type { DrillOptions } from './drill-setup';
