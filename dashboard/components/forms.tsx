@@ -25,3 +25,20 @@ export function PostButton(props: {
     </form>
   );
 }
+
+/** The fleet filter shared by the list pages ("all" first). */
+export function FleetSelect(props: { fleets: readonly string[]; selected: string | undefined }) {
+  return (
+    <label>
+      Fleet
+      <select name="fleet">
+        <option value="">all</option>
+        {props.fleets.map((x) => (
+          <option value={x} selected={x === props.selected}>
+            {x}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

@@ -2,6 +2,7 @@
 import type { Device, DeviceQuery, Page } from '../api-types';
 import { Badge, Table } from '../components/table';
 import { ago } from '../format';
+import { FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 
 export const PAGE_SIZES = [25, 50, 100] as const;
@@ -71,17 +72,7 @@ export function DevicesPage(props: { view: View; page: Page<Device>; filter: Dev
           Search
           <input type="search" name="q" value={f.q} placeholder="device id or firmware" />
         </label>
-        <label>
-          Fleet
-          <select name="fleet">
-            <option value="">all</option>
-            {props.fleets.map((x) => (
-              <option value={x} selected={x === f.fleet}>
-                {x}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FleetSelect fleets={props.fleets} selected={f.fleet} />
         <label>
           Class
           <input type="text" name="deviceClass" value={f.deviceClass} size={10} />

@@ -3,6 +3,7 @@ import type { Rollout } from '../api-types';
 import { StateBar } from '../components/bar';
 import { Badge, Table } from '../components/table';
 import { ago } from '../format';
+import { FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 
 const STATE_BADGE: Record<string, string> = {
@@ -50,17 +51,7 @@ export function RolloutsPage(props: { view: View; rollouts: Rollout[]; filter: R
     <Layout title="Rollouts" section="rollouts" view={props.view}>
       <PageHeader title="Rollouts" subtitle="Staged deliveries of signed pin sets, wave by wave, with automatic gates." />
       <form method="get" action="/rollouts" class="filters">
-        <label>
-          Fleet
-          <select name="fleet">
-            <option value="">all</option>
-            {props.fleets.map((f) => (
-              <option value={f} selected={f === filter.fleet}>
-                {f}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FleetSelect fleets={props.fleets} selected={filter.fleet} />
         <label>
           State
           <select name="state">

@@ -3,6 +3,7 @@ import type { Report, TelemetryPoint } from '../api-types';
 import { TelemetryChart } from '../components/chart';
 import { Badge, Table } from '../components/table';
 import { fmtTime, shortPin } from '../format';
+import { FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 
 export const WINDOWS = [
@@ -37,17 +38,7 @@ export function TelemetryPage(props: {
         subtitle="What devices see when they connect: ok, pin mismatch, or fail-open (enforcement expired, fell back to CA validation)."
       />
       <form method="get" action="/telemetry" class="filters">
-        <label>
-          Fleet
-          <select name="fleet">
-            <option value="">all</option>
-            {props.fleets.map((x) => (
-              <option value={x} selected={x === f.fleet}>
-                {x}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FleetSelect fleets={props.fleets} selected={f.fleet} />
         <label>
           Host
           <input type="text" name="host" value={f.host} placeholder="any host" />
