@@ -49,7 +49,10 @@ export class GatewayProcess {
       PINGW_TLS_KEY_FILE: o.keyFile,
       ...o.env,
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', join(o.root, 'gateway/main.ts')], {
+    // Profiling hook (benchmarks only): GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" adds node flags
+    // to the gateway child alone; unset, the gateway starts exactly as before.
+    const extraArgs = (process.env['GATEWAY_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+    const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', join(o.root, 'gateway/main.ts')], {
       cwd: o.root, env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (child.pid === undefined) throw new Error('could not start the gateway process');

@@ -5,9 +5,9 @@ import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
 import type { PinsetStore } from '../registry/pinset-store';
 import type { RolloutStore } from '../registry/rollout-store';
-import { onAck, summarizeExecutions, type RolloutCommand, type StepResult } from '../rollout/index';
+import { onAck, summarizeExecutions, type ExecutionRecord, type RolloutCommand, type RolloutNote, type StepResult } from '../rollout/index';
 import type { RolloutJournal } from './rollout-journal';
-import type { Slot } from './rollout-slot';
+import type { PendingAck, Slot } from './rollout-slot';
 
 export interface CommitterDeps {
   db: RegistryDb;
@@ -60,6 +60,35 @@ export class RolloutCommitter {
     const r = onAck(slot.snapshot, exec, ack, this.deps.clock.now());
     if (r.executions.length === 0) return false;
     await this.commit(slot, r, 'gateway');
+    return true;
+  }
+
+  /**
+   * Several acks into the engine, one after the other (so an "applied" then "verified" of one device chain), and
+   * committed together: one transaction for the batch. The same rows, snapshot and notes as `ack` called once per
+   * ack (onAck never changes the snapshot nor sends anything); returns whether anything changed.
+   */
+  async acks(slot: Slot, batch: readonly PendingAck[]): Promise<boolean> {
+    if (batch.length === 1) {
+      const a = batch[0] as PendingAck;
+      return this.ack(slot, a.deviceId, a.status, a.code);
+    }
+    const changed = new Map<string, ExecutionRecord>();
+    const notes: RolloutNote[] = [];
+    let rollout = slot.snapshot;
+    for (const a of batch) {
+      const exec = changed.get(a.deviceId) ?? slot.execs.get(a.deviceId);
+      if (exec === undefined) continue;
+      const ack = { seq: rollout.seq, status: a.status, ...(a.code === undefined ? {} : { code: a.code }) };
+      const r = onAck(rollout, exec, ack, this.deps.clock.now());
+      if (r.executions.length === 0) continue;
+      for (const e of r.executions) changed.set(e.deviceId, e);
+      notes.push(...r.notes);
+      rollout = r.rollout;
+    }
+    if (changed.size === 0) return false;
+    const executions = [...changed.keys()].sort().map((id) => changed.get(id) as ExecutionRecord);
+    await this.commit(slot, { rollout, executions, commands: [], notes }, 'gateway');
     return true;
   }
 

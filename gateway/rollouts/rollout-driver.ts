@@ -14,7 +14,7 @@ import { applyOperatorCommand, onHello, step, supersede, type OperatorCommand } 
 import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
-import { enqueue, loadSlot, needsTicks, type Slot } from './rollout-slot';
+import { enqueue, loadSlot, needsTicks, type PendingAck, type Slot } from './rollout-slot';
 
 export interface RolloutDriverOptions {
   /** A running rollout is stepped at its next wake-up (engine's nextWakeAt) and at least every tickMs. */
@@ -39,6 +39,8 @@ export interface RolloutDriverDeps {
 }
 
 const ACTIVE = new Set(['QUEUED', 'DELIVERED', 'APPLIED']);
+/** Acks committed in one transaction at most (bounds the time one job holds the event loop). */
+const MAX_ACK_BATCH = 500;
 
 /**
  * The I/O around the pure rollout engine (gateway/rollout): it runs `step` on a timer, feeds device events into
@@ -161,8 +163,22 @@ export class RolloutDriver {
     const sha = toHex(e.ack.sha256);
     for (const slot of this.slots.values()) {
       if (slot.pinset.id !== e.pinsetId || slot.pinset.sha256 !== sha || !slot.execs.has(e.deviceId)) continue;
-      void enqueue(slot, () => this.applyAck(slot, e.deviceId, e.ack.status, e.ack.code)).catch((err) => this.fail(slot, err));
+      const ack: PendingAck = { deviceId: e.deviceId, status: e.ack.status, ...(e.ack.code === undefined ? {} : { code: e.ack.code }) };
+      // Acks come in bursts (the ingest writer commits up to PINGW_INGEST_MAX_ROWS at once): while the last job
+      // queued on the slot is an ack batch that has not started, join it, so a burst is one transaction.
+      if (slot.ackBatch !== null && slot.ackBatch.length < MAX_ACK_BATCH) {
+        slot.ackBatch.push(ack);
+        continue;
+      }
+      const batch: PendingAck[] = [ack];
+      void enqueue(slot, () => this.applyAcks(slot, batch)).catch((err) => this.fail(slot, err));
+      slot.ackBatch = batch;
     }
+  }
+
+  private async applyAcks(slot: Slot, batch: PendingAck[]): Promise<void> {
+    if (slot.ackBatch === batch) slot.ackBatch = null; // started: later acks queue a new job
+    if (await this.committer.acks(slot, batch)) this.wakeSoon(slot);
   }
 
   private async applyAck(slot: Slot, deviceId: string, status: 'applied' | 'verified' | 'rejected', code?: string): Promise<void> {

@@ -17,6 +17,18 @@ export interface Slot {
   timerAt: number | null;
   /** Reports in the gate window from the rollout's devices on its seq (SPEC §6 → the telemetry gate). */
   tele: { since: number; reports: number; mismatches: number };
+  /**
+   * Device acks waiting in the last job queued on this slot, applied together in one commit (one transaction
+   * instead of one per ack). Null when no such job is open: any other job queued after it closes it (enqueue),
+   * so acks and other jobs keep their arrival order.
+   */
+  ackBatch: PendingAck[] | null;
+}
+
+export interface PendingAck {
+  readonly deviceId: string;
+  readonly status: 'applied' | 'verified' | 'rejected';
+  readonly code?: string;
 }
 
 export function loadSlot(row: RolloutRow, pinset: PinsetRow, store: RolloutStore): Slot {
@@ -31,6 +43,7 @@ export function loadSlot(row: RolloutRow, pinset: PinsetRow, store: RolloutStore
     timer: null,
     timerAt: null,
     tele: { since: Number.NaN, reports: 0, mismatches: 0 },
+    ackBatch: null,
   };
 }
 
@@ -39,6 +52,7 @@ export function loadSlot(row: RolloutRow, pinset: PinsetRow, store: RolloutStore
  * reach the caller); the queue itself never rejects, so one failed job does not stop the next.
  */
 export function enqueue<T>(slot: Slot, job: () => T | Promise<T>): Promise<T> {
+  slot.ackBatch = null; // acks that arrive from now on run after this job
   const run = slot.queue.then(job);
   slot.queue = run.then(
     () => undefined,

@@ -205,7 +205,11 @@ describe('rollouts on a running gateway', () => {
     // the two offline devices connect: served on reconnect, verified, ready
     await connectAll(f.url, never);
     await stateOf(id, 'COMPLETED');
-    r = await readiness(PIN_B);
+    // The rollout may complete at 19/20 (the 95 % gate): wait for the 20th verified ack before reading coverage.
+    r = await waitFor('all 20 verified', async () => {
+      const x = await readiness(PIN_B);
+      return x.verified === 20 ? x : null;
+    });
     expect(r).toMatchObject({ ready: true, coverage: 100, atRisk: 0, devices: [], nextCursor: null });
     const ok = await f.call('POST', '/api/rotations', { fleet: 'fleet-k', host: HOST, pin: PIN_B });
     expect(ok.body).toMatchObject({ recorded: true, forced: false });
