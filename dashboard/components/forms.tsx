@@ -42,3 +42,12 @@ export function FleetSelect(props: { fleets: readonly string[]; selected: string
     </label>
   );
 }
+
+/** An error line above a page's content (an API answer the page could not use); nothing when there is none. */
+export function ErrorAlert(props: { error: string | null | undefined }) {
+  return props.error === undefined || props.error === null ? null : (
+    <p class="alert alert-error" role="alert">
+      {props.error}
+    </p>
+  );
+}

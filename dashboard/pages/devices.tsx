@@ -2,7 +2,7 @@
 import type { Device, DeviceQuery, Page } from '../api-types';
 import { Badge, Table } from '../components/table';
 import { ago } from '../format';
-import { FleetSelect } from '../components/forms';
+import { ErrorAlert, FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 
 export const PAGE_SIZES = [25, 50, 100] as const;
@@ -121,11 +121,7 @@ export function DevicesPage(props: { view: View; page: Page<Device>; filter: Dev
           Reset
         </a>
       </form>
-      {props.error !== undefined ? (
-        <p class="alert alert-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <ErrorAlert error={props.error} />
       <div id="device-list" class="panel panel-table" data-live>
         <Table
           class="table table-devices"

@@ -10,6 +10,7 @@ import { pct, plural, shortPin } from '../format';
 import { Layout, PageHeader, type View } from './layout';
 import { RolloutStateBadge } from './rollouts';
 import { rotationUrl } from './rotation-readiness';
+import { ErrorAlert } from '../components/forms';
 
 export const DEFAULT_TARGET = 95;
 
@@ -117,7 +118,7 @@ function FleetCard(props: { fv: FleetView; index: number }) {
           ))}
         </ul>
       ) : null}
-      {props.fv.error !== null ? <p class="alert alert-error">{props.fv.error}</p> : null}
+      <ErrorAlert error={props.fv.error} />
       {hosts.length === 0 && props.fv.error === null ? <p class="muted">No verified pin sets in this fleet yet.</p> : null}
       {hosts.map((h) => (
         <HostTable host={h} rows={coverage.filter((c) => c.host === h)} fv={props.fv} />

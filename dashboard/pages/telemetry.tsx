@@ -3,7 +3,7 @@ import type { Report, TelemetryPoint } from '../api-types';
 import { TelemetryChart } from '../components/chart';
 import { Badge, Table } from '../components/table';
 import { fmtTime, shortPin } from '../format';
-import { FleetSelect } from '../components/forms';
+import { ErrorAlert, FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 
 export const WINDOWS = [
@@ -57,11 +57,7 @@ export function TelemetryPage(props: {
           Show
         </button>
       </form>
-      {props.error !== undefined ? (
-        <p class="alert alert-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <ErrorAlert error={props.error} />
       <div id="telemetry" data-live>
         <section class="panel">
           <h2>Reports per {f.window.bucket >= 3600 ? `${f.window.bucket / 3600} h` : `${f.window.bucket / 60} min`}</h2>
