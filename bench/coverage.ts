@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { openRegistryDb } from '../gateway/db/open';
 import { CoverageStore } from '../gateway/registry/coverage-store';
 import { IngestWriter } from '../gateway/registry/ingest-writer';
-import { PinsetStore } from '../gateway/registry/pinset-store';
-import { PinsetViews, pinSetView } from '../gateway/registry/pinset-views';
-import { coverageRows, tallyReadiness, type DeviceCoverageInput, type PinSetView } from '../gateway/rollout/index';
-import { rotationReadiness } from '../gateway/rollouts/rotation-readiness';
+import { PinSetStore } from '../gateway/registry/pinset-store';
+import { PinSetViews, pinSetView } from '../gateway/registry/pinset-views';
+import { coverageRows, tallyReadiness, type DeviceCoverageInput, type PinSetView } from '../gateway/coverage/index';
+import { rotationReadiness } from '../gateway/rotation-gate/rotation-readiness';
 import { measure } from './harness';
 
 const N = Number(process.env['COVERAGE_BENCH_DEVICES'] ?? 1_000_000);
@@ -42,7 +42,7 @@ export async function runCoverageBench(): Promise<Record<string, unknown>> {
   try {
     const db = openRegistryDb(join(dir, 'registry.sqlite'));
     const c = db.$client;
-    const pinsets = new PinsetStore(db);
+    const pinsets = new PinSetStore(db);
     // four pin sets of the fleet, each rotating one pin in: seq n pins [n, n+1]
     const sets = [1, 2, 3, 4].map((seq) => {
       const json = {
@@ -73,7 +73,7 @@ export async function runCoverageBench(): Promise<Record<string, unknown>> {
       for (let i = 0; i < N; i += 1000) fill(i, Math.min(N, i + 1000));
     });
     console.log(`inserted ${N.toLocaleString('en-US')} devices in ${(filled.ms / 1000).toFixed(1)} s`);
-    const views = new PinsetViews(pinsets);
+    const views = new PinSetViews(pinsets);
     const coverage = new CoverageStore(db, views);
     const built = timed(() => coverage.reconcilePending());
     const reconcilePerSec = Math.round((built.value * 1000) / built.ms);

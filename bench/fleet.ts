@@ -173,7 +173,7 @@ export async function runFleetBench(): Promise<Record<string, unknown>> {
     log(`enrolled ${identities.length} devices in ${secs(enrolMs)} s: ${rate(N, enrolMs)} devices/s (gateway CPU ${cpuEnrol.toFixed(1)} s), RSS ${mib(memEnrolled.rssBytes)} MiB`);
 
     // 2. factory set {K1, B}; boot N devices; wait for all online and verified
-    const factory = await api.createPinset({
+    const factory = await api.createPinSet({
       target: { fleet: FLEET },
       hosts: [{ name: BROKER_HOST, includeSubdomains: false, pins: [k1.pin, backup.pin], enforce: true }],
       failOpenAfter: Math.floor(Date.now() / 1000) + 180 * 86_400,
@@ -222,7 +222,7 @@ export async function runFleetBench(): Promise<Record<string, unknown>> {
     if (connected.counters.refusedConnections > 0) throw new Error(`${connected.counters.refusedConnections} connections refused by devices (pin mismatch): the bench expects none`);
 
     // 3. new set {K1, K2, B}; one-wave rollout to 100 %
-    const next = await api.createPinset({
+    const next = await api.createPinSet({
       target: { fleet: FLEET },
       hosts: [{ name: BROKER_HOST, includeSubdomains: false, pins: [k1.pin, k2.pin, backup.pin], enforce: true }],
       failOpenAfter: Math.floor(Date.now() / 1000) + 180 * 86_400,

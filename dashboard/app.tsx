@@ -6,15 +6,18 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
-import { ApiError, type GatewayApi } from './api-client';
+import { ApiError, type GatewayApi } from './api/api-client';
 import { assetRoutes } from './assets';
-import { originCheck, requireCsrfToken } from './csrf';
-import { systemClock, type Clock, type DashboardEnv } from './env';
-import { eventsHandler } from './events';
-import { pageRoutes } from './page-routes';
+import { originCheck, requireCsrfToken } from './session/csrf';
+import { systemClock, type Clock } from './clock';
+import type { DashboardEnv } from './session/env';
+import { eventsHandler } from './routes/events';
+import { pageRoutes } from './routes/page-routes';
 import { BarePage, ErrorPanel } from './pages/layout';
-import { rolloutRoutes } from './rollout-routes';
-import { authRoutes, clearSessionCookie, currentSession, requireSession, SessionStore, DEFAULT_SESSION_LIMITS, type SessionLimits } from './session';
+import { rolloutRoutes } from './routes/rollout-routes';
+import { authRoutes } from './routes/login-routes';
+import { requireSession } from './session/require-session';
+import { clearSessionCookie, currentSession, SessionStore, DEFAULT_SESSION_LIMITS, type SessionLimits } from './session/session-store';
 
 export interface DashboardOptions {
   readonly api: GatewayApi;

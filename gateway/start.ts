@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fetchServerPins, formatPin, pinFromCertificate, toHex } from '../shared/index';
 import type { ApiEnv } from './api/route-table';
-import { GatewayApi } from '../dashboard/api-client';
+import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
@@ -16,28 +16,28 @@ import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
 import { openRegistryDb } from './db/open';
 import { consoleLogger, type Logger } from './logger';
-import { bootstrapKeyset } from './pinsets/bootstrap-keyset';
-import { KeysetRotation } from './pinsets/keyset-rotation';
+import { bootstrapKeyset } from './keysets/bootstrap-keyset';
+import { KeysetRotation } from './keysets/keyset-rotation';
 import type { FetchServerPins } from './pinsets/live-check';
-import { PinsetPublisher } from './pinsets/pinset-publisher';
-import { TrustedKeysets } from './pinsets/trusted-keysets';
+import { PinSetPublisher } from './pinsets/pinset-publisher';
+import { TrustedKeysets } from './keysets/trusted-keysets';
 import { Delivery, type DeliverResult } from './protocol/delivery';
 import { deviceMessageHandler } from './protocol/device-messages';
-import { GatewayEvents } from './protocol/gateway-events';
+import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
 import { AuditLog } from './registry/audit-log';
 import { DeviceStore } from './registry/device-store';
 import { IngestWriter } from './registry/ingest-writer';
 import { KeysetStore } from './registry/keyset-store';
-import { PinsetStore } from './registry/pinset-store';
+import { PinSetStore } from './registry/pinset-store';
 import { TokenStore } from './registry/token-store';
-import { EventHub } from './api/event-hub';
+import { BrowserEventStream } from './events/browser-event-stream';
 import { CoverageStore } from './registry/coverage-store';
-import { PinsetViews } from './registry/pinset-views';
+import { PinSetViews } from './registry/pinset-views';
 import { RolloutStore } from './registry/rollout-store';
 import { RotationStore } from './registry/rotation-store';
 import { TelemetryStore } from './registry/telemetry-store';
-import { RolloutDriver, type RolloutDriverOptions } from './rollouts/rollout-driver';
+import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
@@ -62,13 +62,13 @@ export interface RunningGateway {
   created: { adminToken: boolean; tls: boolean; signerKey: boolean; backupSigner: boolean };
   signerPublicKey: string;
   /** hello / ack / report / delivered / flagged / malformed / online / offline, for the rollout engine. */
-  events: GatewayEvents;
+  events: EventBus;
   /** Delivers one pin set to one device (published now if connected, else on its next hello). */
   deliver(deviceId: string, pinsetId: number): Promise<DeliverResult>;
   /** The staged-rollout driver (tests drive `tick()` directly when its timers are off). */
   rollouts: RolloutDriver;
   /** Live events behind GET /api/events. */
-  hub: EventHub;
+  hub: BrowserEventStream;
   /** The Hono app (for `app.request()` in tests). */
   api: Hono<ApiEnv>;
   /**
@@ -122,16 +122,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
   ];
   try {
     const devices = new DeviceStore(db);
-    const pinsets = new PinsetStore(db);
+    const pinsets = new PinSetStore(db);
     const keysets = new KeysetStore(db);
     const tokens = new TokenStore(db);
     const audit = new AuditLog(db, clock);
-    const views = new PinsetViews(pinsets);
+    const views = new PinSetViews(pinsets);
     const coverage = new CoverageStore(db, views);
     const telemetry = new TelemetryStore(db);
     const rolloutStore = new RolloutStore(db);
     const rotations = new RotationStore(db);
-    const hub = new EventHub();
+    const hub = new BrowserEventStream();
     devices.setAllOffline(); // no connection survives a restart
     const reconciled = coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
@@ -144,7 +144,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
-    const events = new GatewayEvents(logger);
+    const events = new EventBus(logger);
     const ingest = new IngestWriter(db, clock, config.ingest, { coverage, telemetry });
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
@@ -187,7 +187,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, coverage, heldBack: driver.heldBack,
     });
 
-    const publisher = new PinsetPublisher({
+    const publisher = new PinSetPublisher({
       pinsets,
       keysets: trusted,
       audit,

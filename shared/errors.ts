@@ -34,3 +34,6 @@ export interface Rejection {
 
 /** SPEC §3: an envelope is at most 16,384 bytes. */
 export const MAX_ENVELOPE_BYTES = 16_384;
+
+/** SPEC §4: a set issued more than 300 s ahead of the device clock is refused (E_NOT_YET); SPEC §5 keysets alike. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;

@@ -4,7 +4,7 @@
  */
 export { type Result, ok, err } from './result';
 export { toHex, fromHex, toBase64, bytesEqual, compareBytes } from './bytes';
-export { RECEIPT_CODES, type ReceiptCode, type Rejection, isReceiptCode, MAX_ENVELOPE_BYTES } from './errors';
+export { RECEIPT_CODES, type ReceiptCode, type Rejection, isReceiptCode, MAX_ENVELOPE_BYTES, MAX_CLOCK_SKEW_SECONDS } from './errors';
 export { type CborValue, encodeCanonical, decodeCbor, isCanonical } from './cbor/canonical';
 
 export { PIN_BYTES, pinFromSpki, pinFromCertificate, spkiFromCertificate, formatPin, parsePin } from './pins/pin';
@@ -22,13 +22,13 @@ export { signPinSet } from './pinset/sign-pinset';
 export { type SignerKey, generateSignerKey, signerKeyFromSecret, kidOf } from './cose/signer-key';
 export { signerKeyToPem, signerKeyFromPem, publicKeyToPem, publicKeyFromPem } from './cose/key-pem';
 export { signSign1, openSign1, type OpenedSign1, COSE_SIGN1_TAG, ALG_EDDSA } from './cose/sign1';
-export { type TrustedKeyset, type KeysetJson, keysetFromJson, keysetToJson, findKeyByKid } from './keyset/trusted-keyset';
+export { type TrustedKeyset, type KeysetJson, keysetFromJson, keysetToJson, findKeyByKid } from './cose/trusted-keyset';
 export {
   type KeysetDoc, type KeysetUpdateResult, KEYSET_CONTENT_TYPE, signKeyset, checkKeysetUpdate, validateKeysetDoc,
 } from './keyset/keyset-doc';
 
 export {
-  type DeviceState, type ReceiptResult, checkReceipt, envelopeSha256, wouldBrick, MAX_CLOCK_SKEW_SECONDS,
+  type DeviceState, type ReceiptResult, checkReceipt, envelopeSha256, wouldBrick,
 } from './receipt/check-receipt';
 
 export { type TopicKind, TOPIC_KINDS, DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, topicFor, parseTopic, isValidDeviceId } from './protocol/topics';

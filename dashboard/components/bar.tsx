@@ -2,8 +2,8 @@
  * Progress bars as inline SVG (no inline styles, so the CSP can forbid them): a coverage bar toward a target line,
  * and a stacked bar of execution states.
  */
-import { EXECUTION_KINDS, type ExecutionCounts } from '../api-types';
-import { pct } from '../format';
+import { EXECUTION_KINDS, type ExecutionCounts } from '../api/api-types';
+import { pct } from './format';
 
 const clamp = (p: number) => Math.max(0, Math.min(100, Number.isFinite(p) ? p : 0));
 

@@ -2,8 +2,8 @@
  * Inline SVG time-series chart of pin-validation results (ok / mismatch / fail-open per time bucket).
  * Pure markup: no script, no external asset; colours come from the stylesheet classes.
  */
-import type { TelemetryPoint } from '../api-types';
-import { fmtClock } from '../format';
+import type { TelemetryPoint } from '../api/api-types';
+import { fmtClock } from './format';
 
 const W = 800;
 const H = 260;

@@ -1,6 +1,6 @@
 /** Form helpers: every form the dashboard renders carries the session's CSRF token. */
 import type { Child } from 'hono/jsx';
-import { CSRF_FIELD } from '../csrf';
+import { CSRF_FIELD } from '../session/csrf';
 
 export function CsrfInput(props: { token: string }) {
   return <input type="hidden" name={CSRF_FIELD} value={props.token} />;

@@ -1,7 +1,7 @@
 /** The gateway's append-only audit log: who did what, when. */
-import type { AuditEntry, Page } from '../api-types';
+import type { AuditEntry, Page } from '../api/api-types';
 import { Table } from '../components/table';
-import { fmtTime } from '../format';
+import { fmtTime } from '../components/format';
 import { Layout, PageHeader, type View } from './layout';
 
 export function AuditPage(props: { view: View; page: Page<AuditEntry>; cursor: string }) {

@@ -1,7 +1,7 @@
 /** One device: what it told the gateway (hello), what it installed and verified, and its history of acks and reports. */
-import type { DeviceDetail } from '../api-types';
+import type { DeviceDetail } from '../api/api-types';
 import { Badge, Table } from '../components/table';
-import { ago, fmtTime, shortPin } from '../format';
+import { ago, fmtTime, shortPin } from '../components/format';
 import { OnlineBadge } from './devices';
 import { Layout, PageHeader, type View } from './layout';
 

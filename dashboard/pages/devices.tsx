@@ -1,7 +1,7 @@
 /** Device search: filter by fleet, class, state, installed seq, online, free text; cursor paging. */
-import type { Device, DeviceQuery, Page } from '../api-types';
+import type { Device, DeviceQuery, Page } from '../api/api-types';
 import { Badge, Table } from '../components/table';
-import { ago } from '../format';
+import { ago } from '../components/format';
 import { ErrorAlert, FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 

@@ -3,10 +3,10 @@
  * gate for rotating the host to that pin (ready / not ready, with the at-risk device count), online/offline counts,
  * and the pin-set seq in use.
  */
-import type { CoverageRow, Fleet, Readiness, Rollout } from '../api-types';
+import type { CoverageRow, Fleet, Readiness, Rollout } from '../api/api-types';
 import { CoverageBar } from '../components/bar';
 import { Badge, Table } from '../components/table';
-import { pct, plural, shortPin } from '../format';
+import { pct, plural, shortPin } from '../components/format';
 import { Layout, PageHeader, type View } from './layout';
 import { RolloutStateBadge } from './rollouts';
 import { rotationUrl } from './rotation-readiness';

@@ -1,7 +1,7 @@
 /** The page frame: header with navigation, identity and log-out, the live-update indicator, and the assets. */
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
-import { roleAtLeast, type Identity } from '../api-types';
+import { roleAtLeast, type Identity } from '../api/api-types';
 import { CsrfInput } from '../components/forms';
 
 /** What every page knows about the request. */

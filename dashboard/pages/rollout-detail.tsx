@@ -4,11 +4,11 @@
  * a confirmation page.
  */
 import type { Child } from 'hono/jsx';
-import type { Rollout, RolloutAction } from '../api-types';
+import type { Rollout, RolloutAction } from '../api/api-types';
 import { StateBar, StateLegend } from '../components/bar';
 import { CsrfInput, PostButton } from '../components/forms';
 import { Badge, Table } from '../components/table';
-import { ago, fmtDuration, fmtTime, pct, ratio } from '../format';
+import { ago, fmtDuration, fmtTime, pct, ratio } from '../components/format';
 import { Layout, PageHeader, type View } from './layout';
 import { Progress, RolloutStateBadge } from './rollouts';
 

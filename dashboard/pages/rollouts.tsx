@@ -1,8 +1,8 @@
 /** Rollout list (SPEC §7) with state, current wave and overall progress per execution state. */
-import type { Rollout } from '../api-types';
+import type { Rollout } from '../api/api-types';
 import { StateBar } from '../components/bar';
 import { Badge, Table } from '../components/table';
-import { ago } from '../format';
+import { ago } from '../components/format';
 import { FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 

@@ -2,10 +2,10 @@
  * The rotation gate for one (fleet, host, pin) (SPEC §8): ready / not ready, coverage against the target, and the
  * devices that would lose connectivity if the host rotated to this key now (paged).
  */
-import type { Readiness } from '../api-types';
+import type { Readiness } from '../api/api-types';
 import { CoverageBar } from '../components/bar';
 import { Badge, Table } from '../components/table';
-import { pct, plural, shortPin } from '../format';
+import { pct, plural, shortPin } from '../components/format';
 import { Layout, PageHeader, type View } from './layout';
 
 const WHY: Record<string, string> = {

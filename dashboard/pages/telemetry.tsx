@@ -1,8 +1,8 @@
 /** Pin-validation telemetry: a time-series chart of ok / mismatch / fail-open, and the last reports with served pins. */
-import type { Report, TelemetryPoint } from '../api-types';
+import type { Report, TelemetryPoint } from '../api/api-types';
 import { TelemetryChart } from '../components/chart';
 import { Badge, Table } from '../components/table';
-import { fmtTime, shortPin } from '../format';
+import { fmtTime, shortPin } from '../components/format';
 import { ErrorAlert, FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
 

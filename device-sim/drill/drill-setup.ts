@@ -89,7 +89,7 @@ export async function enrolDrillDevices(o: DrillOptions, gw: GatewayProcess): Pr
 }
 
 /** A pin-set draft for the broker entry (enforced, fail-open date far ahead: the drill happens before it). */
-export function brokerPinset(o: DrillOptions, pins: readonly string[], nowSec: number): Record<string, unknown> {
+export function brokerPinSet(o: DrillOptions, pins: readonly string[], nowSec: number): Record<string, unknown> {
   return {
     target: { fleet: o.fleet },
     hosts: [{ name: o.brokerHost, includeSubdomains: false, pins: [...pins], enforce: true }],

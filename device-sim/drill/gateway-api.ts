@@ -24,7 +24,7 @@ export interface Readiness {
   nextCursor: string | null;
 }
 
-export interface PinsetCreated {
+export interface PinSetCreated {
   id: number;
   seq: number;
   sha256: string;
@@ -56,8 +56,8 @@ export class GatewayApi {
     return this.call<{ version: number; publicKeys: string[] }[]>('GET', '/api/keysets');
   }
 
-  createPinset(draft: Record<string, unknown>) {
-    return this.call<PinsetCreated>('POST', '/api/pinsets', draft);
+  createPinSet(draft: Record<string, unknown>) {
+    return this.call<PinSetCreated>('POST', '/api/pinsets', draft);
   }
 
   async envelopeOf(pinsetId: number): Promise<string> {

@@ -3,7 +3,7 @@ import { summaryLine } from '../fleet-runner';
 import { DeviceGroup } from './device-group';
 import { ServedKeyFiles } from './drill-pki';
 import {
-  apiOf, brokerPinset, enrolDrillDevices, makeDrillKeys, pickOffline, startDrillGateway, type DrillKeys, type DrillOptions,
+  apiOf, brokerPinSet, enrolDrillDevices, makeDrillKeys, pickOffline, startDrillGateway, type DrillKeys, type DrillOptions,
 } from './drill-setup';
 import type { Readiness } from './gateway-api';
 import type { GatewayProcess } from './gateway-process';
@@ -80,7 +80,7 @@ export class KeyRotationDrill {
 
     // 1. factory state: every device holds {K1, B} for the broker, published through the gateway first
     const identities = await enrolDrillDevices(o, gw);
-    const factory = await api.createPinset(brokerPinset(o, [pins.k1, pins.backup], Math.floor(Date.now() / 1000)));
+    const factory = await api.createPinSet(brokerPinSet(o, [pins.k1, pins.backup], Math.floor(Date.now() / 1000)));
     const envelope = await api.envelopeOf(factory.id);
     const keyset = (await api.keysets()).at(-1);
     if (keyset === undefined) throw new Error('the gateway has no keyset');
@@ -110,7 +110,7 @@ export class KeyRotationDrill {
     await stragglers.powerOff();
     await waitUntil('the gateway to see the stragglers offline', async () => (await api.fleetOnline(o.fleet)).online === o.devices - offlineIds.length, 30_000);
     tl.add('offline', `${offlineIds.length} devices (${o.offlinePercent}%) go offline: ${idsText(offlineIds)}`, { offline: offlineIds.length });
-    const next = await api.createPinset(brokerPinset(o, [pins.k1, pins.k2, pins.backup], Math.floor(Date.now() / 1000)));
+    const next = await api.createPinSet(brokerPinSet(o, [pins.k1, pins.k2, pins.backup], Math.floor(Date.now() / 1000)));
     tl.add('new-set', `firmware team publishes pin set seq ${next.seq} {K1, K2, B} (POST /api/pinsets)`, { seq: next.seq, pinsetId: next.id });
     const readiness = () => api.readiness(o.fleet, o.brokerHost, pins.k2, o.target);
     const before = await readiness();

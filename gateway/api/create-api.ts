@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { ApiDeps } from './api-deps';
-import { GatewayError } from './gateway-error';
+import { DomainError, GatewayError } from './gateway-error';
 import { openApiDocument } from './openapi';
 import { RouteTable, type ApiEnv } from './route-table';
 import { auditRoutes } from './routes/audit-routes';
@@ -37,8 +37,9 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   app.notFound((c) => c.json({ error: { code: 'E_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
-    if (err instanceof GatewayError) {
-      return c.json({ error: { code: err.code, message: err.message, ...(err.details ?? {}) } }, err.status);
+    const known = err instanceof GatewayError ? err : err instanceof DomainError ? GatewayError.fromDomain(err) : null;
+    if (known !== null) {
+      return c.json({ error: { code: known.code, message: known.message, ...(known.details ?? {}) } }, known.status);
     }
     deps.logger.error('API request failed', { method: c.req.method, path: c.req.path, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     return c.json({ error: { code: 'E_INTERNAL', message: 'internal error' } }, 500);

@@ -14,7 +14,7 @@ export function deviceView(d: DeviceRow) {
     installedSha256: d.installedSha256,
     verifiedSeq: d.verifiedSeq,
     keysetVersion: d.keysetVersion,
-    assignedPinsetId: d.assignedPinsetId,
+    assignedPinsetId: d.assignedPinSetId,
     flagged: d.flaggedReason === null ? null : { reason: d.flaggedReason, at: d.flaggedAt, count: d.flagCount },
     decommissioned: d.decommissioned,
     createdAt: d.createdAt,

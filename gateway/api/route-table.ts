@@ -53,7 +53,7 @@ export class RouteTable {
           try {
             raw = JSON.parse(text);
           } catch {
-            throw GatewayError.badRequest('E_BAD_JSON', 'the body must be a JSON document');
+            throw new GatewayError('E_BAD_JSON', 'the body must be a JSON document');
           }
         }
         body = parse(spec.body, raw, 'body');
@@ -66,11 +66,11 @@ export class RouteTable {
     if (role === null) return null;
     const header = c.req.header('authorization');
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) throw new GatewayError(401, 'E_UNAUTHORIZED', 'a bearer token is required');
+    if (!match?.[1]) throw new GatewayError('E_UNAUTHORIZED', 'a bearer token is required');
     const identity = this.tokens.lookup(hashApiToken(match[1]));
-    if (!identity) throw new GatewayError(401, 'E_UNAUTHORIZED', 'unknown token');
+    if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
-      throw new GatewayError(403, 'E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
+      throw new GatewayError('E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
     }
     c.set('identity', identity);
     return identity;
@@ -81,7 +81,7 @@ function parse(schema: z.ZodType, value: unknown, where: 'body' | 'query'): unkn
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
-  throw GatewayError.badRequest(where === 'body' ? 'E_BAD_BODY' : 'E_BAD_QUERY', `invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+  throw new GatewayError(where === 'body' ? 'E_BAD_BODY' : 'E_BAD_QUERY', `invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
     issues,
   });
 }

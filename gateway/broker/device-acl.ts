@@ -1,6 +1,7 @@
 import type { AuthenticateError, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, MAX_MESSAGE_BYTES, isValidDeviceId, parseTopic, type TopicKind } from '../../shared/index';
 import { verifyDeviceCredential } from '../auth/device-credentials';
+import type { DeviceMessageHandler, PublishRefusedHandler } from '../transport/device-transport';
 import type { Logger } from '../logger';
 import type { DeviceStore } from '../registry/device-store';
 
@@ -53,12 +54,6 @@ export function deviceAuthenticate(devices: DeviceStore, logger: Logger): Authen
     );
   };
 }
-
-/** Handles an authorised device message; resolves once it is durably recorded (see deviceAuthorizePublish). */
-export type DeviceMessageHandler = (deviceId: string, kind: TopicKind, payload: Uint8Array) => Promise<void>;
-
-/** Told about each refused publish of an authenticated device (counted like a malformed message). */
-export type PublishRefusedHandler = (deviceId: string, topic: string, code: 'E_TOPIC' | 'E_SIZE', detail: string) => void;
 
 /**
  * A device may publish only on its own hello/ack/report topics (SPEC §6), at most MAX_MESSAGE_BYTES.

@@ -4,11 +4,11 @@ import { createSecureContext, createServer as createTlsServer, type Server as Tl
 import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { DevicePublisher } from '../protocol/delivery';
-import type { GatewayEvents } from '../protocol/gateway-events';
+import type { DeviceMessageHandler, DevicePublisher, PublishRefusedHandler } from '../transport/device-transport';
+import type { EventBus } from '../events/event-bus';
 import type { DeviceStore } from '../registry/device-store';
 import {
-  deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, type DeviceMessageHandler, type PublishRefusedHandler,
+  deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, 
 } from './device-acl';
 import { guardFrameSize } from './frame-guard';
 
@@ -19,7 +19,7 @@ const SUBSCRIBE_WAIT_MS = 3000;
 
 export interface BrokerDeps {
   devices: DeviceStore;
-  events: GatewayEvents;
+  events: EventBus;
   clock: Clock;
   logger: Logger;
   onMessage: DeviceMessageHandler;

@@ -28,7 +28,7 @@ export const devices = sqliteTable(
     verifiedSha256: text('verified_sha256'),
     keysetVersion: integer('keyset_version').notNull().default(0),
     /** Pin set explicitly delivered to this device (deliver()); hello re-delivers it until installed. */
-    assignedPinsetId: integer('assigned_pinset_id'),
+    assignedPinSetId: integer('assigned_pinset_id'),
     lastDeliveredAt: integer('last_delivered_at'),
     flaggedReason: text('flagged_reason'),
     flaggedAt: integer('flagged_at'),

@@ -39,4 +39,4 @@ export const pinsetDraftSchema = z
   })
   .strict();
 
-export type PinsetDraft = z.output<typeof pinsetDraftSchema>;
+export type PinSetDraft = z.output<typeof pinsetDraftSchema>;

@@ -2,15 +2,15 @@ import {
   MAX_CLOCK_SKEW_SECONDS, checkReceipt, envelopeSha256, pinSetFromJson, pinSetToJson, signPinSet, toHex,
   type PinSet, type ReceiptCode, type SignerKey,
 } from '../../shared/index';
-import { GatewayError } from '../api/gateway-error';
+import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
 import type { AuditLog } from '../registry/audit-log';
-import type { PinsetRow, PinsetStore } from '../registry/pinset-store';
+import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
 import { liveCheck, type FetchServerPins, type LiveCheckEntry } from './live-check';
-import type { PinsetDraft } from './pinset-draft';
-import type { TrustedKeysets } from './trusted-keysets';
+import type { PinSetDraft } from './pinset-draft';
+import type { TrustedKeysets } from '../keysets/trusted-keysets';
 
-export interface PublishedPinset {
+export interface PublishedPinSet {
   id: number;
   fleet: string;
   seq: number;
@@ -19,22 +19,15 @@ export interface PublishedPinset {
   liveCheck: LiveCheckEntry[];
 }
 
-/** SPEC §4 codes that say the bytes are not a well-formed pin set (400); the others are refusals by a rule (422). */
-const BAD_BODY_CODES: ReadonlySet<ReceiptCode> = new Set(['E_SIZE', 'E_CBOR', 'E_NOT_COSE', 'E_NONCANONICAL', 'E_SCHEMA']);
-
-export function receiptError(code: ReceiptCode, detail: string): GatewayError {
-  return new GatewayError(BAD_BODY_CODES.has(code) ? 400 : 422, code, detail);
-}
-
 /**
  * Accepts new pin sets: from JSON (signed here with the gateway's key) or as an envelope signed offline
  * (`pinctl sign`, verified against the trusted keyset). Either way the set must be the fleet's next seq, carry
  * the current keyset version, and pass the live check of its enforced hosts before it is stored.
  */
-export class PinsetPublisher {
+export class PinSetPublisher {
   constructor(
     private readonly deps: {
-      pinsets: PinsetStore;
+      pinsets: PinSetStore;
       keysets: TrustedKeysets;
       audit: AuditLog;
       signer: SignerKey;
@@ -45,11 +38,11 @@ export class PinsetPublisher {
     },
   ) {}
 
-  async createFromJson(draft: PinsetDraft, actor: string): Promise<PublishedPinset> {
+  async createFromJson(draft: PinSetDraft, actor: string): Promise<PublishedPinSet> {
     const { pinsets, keysets, signer, clock, validityDays } = this.deps;
     const current = keysets.current();
     if (!keysets.includes(current, signer.publicKey)) {
-      throw GatewayError.conflict('E_NO_SIGNER', `the gateway's signer key is not in keyset v${current.version}: upload envelopes signed offline`);
+      throw new DomainError('E_NO_SIGNER', `the gateway's signer key is not in keyset v${current.version}: upload envelopes signed offline`);
     }
     const now = Math.floor(clock.now() / 1000);
     const issuedAt = draft.issuedAt ?? now;
@@ -62,21 +55,21 @@ export class PinsetPublisher {
       keysetVersion: draft.keysetVersion ?? current.version,
     };
     const parsed = pinSetFromJson(json);
-    if (!parsed.ok) throw GatewayError.badRequest('E_SCHEMA', parsed.error);
+    if (!parsed.ok) throw new DomainError('E_SCHEMA', parsed.error);
     const pinset = parsed.value;
     this.checkAcceptable(pinset, current.version, now);
     const checks = await this.liveCheckOrRefuse(pinset);
     const envelope = signPinSet(pinset, signer);
     const receipt = checkReceipt(envelope, current); // our own output must pass what devices check (size included)
-    if (!receipt.ok) throw receiptError(receipt.code, receipt.detail);
+    if (!receipt.ok) throw new DomainError(receipt.code, receipt.detail);
     return this.store(pinset, envelope, 'gateway', actor, checks);
   }
 
-  async createFromEnvelope(envelope: Uint8Array, actor: string): Promise<PublishedPinset> {
+  async createFromEnvelope(envelope: Uint8Array, actor: string): Promise<PublishedPinSet> {
     const { keysets, clock } = this.deps;
     const current = keysets.current();
     const receipt = checkReceipt(envelope, current); // context-free checks E_SIZE … E_SCHEMA
-    if (!receipt.ok) throw receiptError(receipt.code, receipt.detail);
+    if (!receipt.ok) throw new DomainError(receipt.code, receipt.detail);
     const now = Math.floor(clock.now() / 1000);
     this.checkAcceptable(receipt.pinset, current.version, now);
     const checks = await this.liveCheckOrRefuse(receipt.pinset);
@@ -85,15 +78,15 @@ export class PinsetPublisher {
 
   private checkAcceptable(pinset: PinSet, keysetVersion: number, now: number): void {
     if (pinset.keysetVersion !== keysetVersion) {
-      throw GatewayError.refused('E_KEYSET', `pin set names keyset v${pinset.keysetVersion}; the current keyset is v${keysetVersion}`);
+      throw new DomainError('E_KEYSET', `pin set names keyset v${pinset.keysetVersion}; the current keyset is v${keysetVersion}`);
     }
     const maxSeq = this.deps.pinsets.maxSeq(pinset.target.fleet);
     if (pinset.seq <= maxSeq) {
-      throw GatewayError.conflict('E_SEQ', `seq ${pinset.seq} is not above fleet "${pinset.target.fleet}"'s latest seq ${maxSeq}`);
+      throw new DomainError('E_SEQ', `seq ${pinset.seq} is not above fleet "${pinset.target.fleet}"'s latest seq ${maxSeq}`);
     }
-    if (pinset.notAfter <= now) throw GatewayError.refused('E_EXPIRED', `notAfter ${pinset.notAfter} is not in the future`);
+    if (pinset.notAfter <= now) throw new DomainError('E_EXPIRED', `notAfter ${pinset.notAfter} is not in the future`);
     if (pinset.issuedAt > now + MAX_CLOCK_SKEW_SECONDS) {
-      throw GatewayError.refused('E_NOT_YET', `issuedAt ${pinset.issuedAt} is more than ${MAX_CLOCK_SKEW_SECONDS} s ahead`);
+      throw new DomainError('E_NOT_YET', `issuedAt ${pinset.issuedAt} is more than ${MAX_CLOCK_SKEW_SECONDS} s ahead`);
     }
   }
 
@@ -101,7 +94,7 @@ export class PinsetPublisher {
     const checks = await liveCheck(pinset, this.deps.fetchPins, this.deps.liveCheckTimeoutMs);
     const bricked = checks.filter((c) => c.status === 'would-brick');
     if (bricked.length > 0) {
-      throw GatewayError.refused(
+      throw new DomainError(
         'E_WOULD_BRICK',
         `${bricked.map((c) => `${c.host}:${c.port}`).join(', ')} serve${bricked.length === 1 ? 's' : ''} a key the new set does not pin`,
         { liveCheck: checks },
@@ -110,10 +103,10 @@ export class PinsetPublisher {
     return checks;
   }
 
-  private store(pinset: PinSet, envelope: Uint8Array, source: 'gateway' | 'offline', actor: string, checks: LiveCheckEntry[]): PublishedPinset {
+  private store(pinset: PinSet, envelope: Uint8Array, source: 'gateway' | 'offline', actor: string, checks: LiveCheckEntry[]): PublishedPinSet {
     const { pinsets, audit, clock } = this.deps;
     const sha256 = toHex(envelopeSha256(envelope));
-    let row: PinsetRow;
+    let row: PinSetRow;
     try {
       row = pinsets.insert({
         fleet: pinset.target.fleet,
@@ -129,7 +122,7 @@ export class PinsetPublisher {
       });
     } catch (err) {
       if (String(err).includes('UNIQUE')) {
-        throw new GatewayError(409, 'E_SEQ', `seq ${pinset.seq} of fleet "${pinset.target.fleet}" (or these bytes) already exists`, undefined, { cause: err });
+        throw new DomainError('E_SEQ', `seq ${pinset.seq} of fleet "${pinset.target.fleet}" (or these bytes) already exists`);
       }
       throw err;
     }

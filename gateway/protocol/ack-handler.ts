@@ -2,15 +2,15 @@ import { decodeAck, toHex } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { IngestWriter } from '../registry/ingest-writer';
-import type { PinsetStore } from '../registry/pinset-store';
-import type { GatewayEvents } from './gateway-events';
+import type { PinSetStore } from '../registry/pinset-store';
+import type { EventBus } from '../events/event-bus';
 import type { MalformedMessages } from './malformed-messages';
 
 export interface AckDeps {
-  pinsets: PinsetStore;
+  pinsets: PinSetStore;
   ingest: IngestWriter;
   malformed: MalformedMessages;
-  events: GatewayEvents;
+  events: EventBus;
   clock: Clock;
   logger: Logger;
 }

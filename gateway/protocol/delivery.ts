@@ -3,20 +3,15 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { DeviceRow, DeviceStore } from '../registry/device-store';
 import type { KeysetStore } from '../registry/keyset-store';
-import type { PinsetRow, PinsetStore } from '../registry/pinset-store';
-import type { GatewayEvents } from './gateway-events';
-
-/** How the protocol layer reaches devices: the broker's internal publish (not a network client). */
-export interface DevicePublisher {
-  isConnected(deviceId: string): boolean;
-  publish(deviceId: string, kind: TopicKind, payload: Uint8Array): Promise<void>;
-}
+import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
+import type { EventBus } from '../events/event-bus';
+import type { DevicePublisher } from '../transport/device-transport';
 
 export type DeliverResult =
   | { ok: true; deviceId: string; pinsetId: number; status: 'published' | 'queued' | 'already-installed' }
   | { ok: false; deviceId: string; pinsetId: number; reason: 'unknown-device' | 'unknown-pinset' | 'decommissioned' | 'not-targeted' | 'expired' };
 
-export function pinsetTargets(pinset: PinsetRow, device: Pick<DeviceRow, 'id' | 'fleet' | 'deviceClass'>): boolean {
+export function pinsetTargets(pinset: PinSetRow, device: Pick<DeviceRow, 'id' | 'fleet' | 'deviceClass'>): boolean {
   const target = (pinset.json as PinSetJson).target;
   if (pinset.fleet !== device.fleet) return false;
   if (target.deviceClasses !== undefined && !target.deviceClasses.includes(device.deviceClass)) return false;
@@ -33,10 +28,10 @@ export class Delivery {
   constructor(
     private readonly deps: {
       devices: DeviceStore;
-      pinsets: PinsetStore;
+      pinsets: PinSetStore;
       keysets: KeysetStore;
       publisher: DevicePublisher;
-      events: GatewayEvents;
+      events: EventBus;
       clock: Clock;
       logger: Logger;
     },
@@ -51,7 +46,7 @@ export class Delivery {
     if (device.decommissioned) return { ok: false, deviceId, pinsetId, reason: 'decommissioned' };
     if (!pinsetTargets(pinset, device)) return { ok: false, deviceId, pinsetId, reason: 'not-targeted' };
     if (pinset.notAfter < Math.floor(clock.now() / 1000)) return { ok: false, deviceId, pinsetId, reason: 'expired' };
-    const assigned = device.assignedPinsetId === null ? undefined : pinsets.get(device.assignedPinsetId);
+    const assigned = device.assignedPinSetId === null ? undefined : pinsets.get(device.assignedPinSetId);
     if (!assigned || assigned.seq <= pinset.seq) devices.assign(deviceId, pinsetId, clock.now());
     if (device.installedSeq >= pinset.seq) {
       return { ok: true, deviceId, pinsetId, status: 'already-installed' };
@@ -65,19 +60,19 @@ export class Delivery {
    * The pin set a device should hold: the newest of the set assigned to it and the set released to its fleet,
    * when it targets the device, has not expired and is not held back by a staged rollout.
    */
-  targetFor(device: DeviceRow, heldBack: (pinset: PinsetRow) => boolean = () => false): PinsetRow | undefined {
+  targetFor(device: DeviceRow, heldBack: (pinset: PinSetRow) => boolean = () => false): PinSetRow | undefined {
     const { pinsets, clock } = this.deps;
     const nowSeconds = Math.floor(clock.now() / 1000);
     // `heldBack`: sets a staged rollout owns are sent by the rollout, wave by wave, never by a hello
     const candidates = [
-      device.assignedPinsetId === null ? undefined : pinsets.get(device.assignedPinsetId),
+      device.assignedPinSetId === null ? undefined : pinsets.get(device.assignedPinSetId),
       pinsets.latestReleasedFor(device.fleet),
-    ].filter((p): p is PinsetRow => p !== undefined && pinsetTargets(p, device) && p.notAfter >= nowSeconds && !heldBack(p));
+    ].filter((p): p is PinSetRow => p !== undefined && pinsetTargets(p, device) && p.notAfter >= nowSeconds && !heldBack(p));
     return candidates.sort((a, b) => b.seq - a.seq)[0];
   }
 
   /** Publishes the update when the device is connected; returns whether it was published. */
-  async publishUpdate(device: Pick<DeviceRow, 'id'>, pinset: PinsetRow): Promise<boolean> {
+  async publishUpdate(device: Pick<DeviceRow, 'id'>, pinset: PinSetRow): Promise<boolean> {
     const { publisher, events, clock } = this.deps;
     const published = publisher.isConnected(device.id);
     if (published) await publisher.publish(device.id, 'update', pinset.envelope);

@@ -1,5 +1,5 @@
 import type { TopicKind } from '../../shared/index';
-import type { DeviceMessageHandler } from '../broker/device-acl';
+import type { DeviceMessageHandler } from '../transport/device-transport';
 import { handleAck, type AckDeps } from './ack-handler';
 import { handleHello, type HelloDeps } from './hello-handler';
 import { handleReport, type ReportDeps } from './report-handler';

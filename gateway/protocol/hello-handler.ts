@@ -5,21 +5,21 @@ import type { AuditLog } from '../registry/audit-log';
 import type { CoverageStore } from '../registry/coverage-store';
 import type { DeviceRow, DeviceStore } from '../registry/device-store';
 import type { KeysetStore } from '../registry/keyset-store';
-import type { PinsetRow, PinsetStore } from '../registry/pinset-store';
+import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
 import type { Delivery } from './delivery';
-import type { GatewayEvents } from './gateway-events';
+import type { EventBus } from '../events/event-bus';
 import type { MalformedMessages } from './malformed-messages';
 
 const NOTHING_INSTALLED = '0'.repeat(64);
 
 export interface HelloDeps {
   devices: DeviceStore;
-  pinsets: PinsetStore;
+  pinsets: PinSetStore;
   keysets: KeysetStore;
   delivery: Delivery;
   malformed: MalformedMessages;
   audit: AuditLog;
-  events: GatewayEvents;
+  events: EventBus;
   clock: Clock;
   logger: Logger;
   /** Coverage counters, reconciled in the transaction that records the hello (what the device holds). */
@@ -28,7 +28,7 @@ export interface HelloDeps {
    * True for a pin set a staged rollout owns (gateway/rollouts): the rollout delivers it wave by wave, so a
    * hello must not. Sets outside any rollout keep the plain behaviour.
    */
-  heldBack?: (pinset: PinsetRow) => boolean;
+  heldBack?: (pinset: PinSetRow) => boolean;
 }
 
 /**
@@ -61,16 +61,16 @@ export async function handleHello(deps: HelloDeps, deviceId: string, payload: Ui
   if (deps.coverage) deps.coverage.withReconcile(deviceId, apply);
   else apply();
 
-  let deliveredPinsetId: number | null = null;
+  let deliveredPinSetId: number | null = null;
   if (!device.decommissioned) {
     await deps.delivery.pushKeysets(deviceId, hello.keysetVersion);
     const target = deps.delivery.targetFor(device, deps.heldBack);
     // equal seq with other bytes is already flagged above; re-sending would only earn an E_ROLLBACK
     if (target && target.seq > hello.installedSeq) {
-      if (await deps.delivery.publishUpdate(device, target)) deliveredPinsetId = target.id;
+      if (await deps.delivery.publishUpdate(device, target)) deliveredPinSetId = target.id;
     }
   }
-  deps.events.emit('hello', { deviceId, hello, deliveredPinsetId, at });
+  deps.events.emit('hello', { deviceId, hello, deliveredPinSetId, at });
 }
 
 /** Why the device's own account of itself does not match the registry, or null. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { IngestWriter } from '../registry/ingest-writer';
-import type { GatewayEvents } from './gateway-events';
+import type { EventBus } from '../events/event-bus';
 
 /**
  * Malformed device messages are counted per device, topic kind and error code (in the ingest batch), logged at
@@ -12,7 +12,7 @@ export class MalformedMessages {
   private readonly suppressed = new Map<string, number>();
 
   constructor(
-    private readonly deps: { ingest: IngestWriter; events: GatewayEvents; logger: Logger; clock: Clock; windowMs: number },
+    private readonly deps: { ingest: IngestWriter; events: EventBus; logger: Logger; clock: Clock; windowMs: number },
   ) {}
 
   record(deviceId: string, kind: string, code: string, detail: string): void {

@@ -1,13 +1,13 @@
 import { decodeReport, formatPin } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { IngestWriter } from '../registry/ingest-writer';
-import type { GatewayEvents } from './gateway-events';
+import type { EventBus } from '../events/event-bus';
 import type { MalformedMessages } from './malformed-messages';
 
 export interface ReportDeps {
   ingest: IngestWriter;
   malformed: MalformedMessages;
-  events: GatewayEvents;
+  events: EventBus;
   clock: Clock;
 }
 

@@ -1,6 +1,6 @@
 import type { RegistryDb } from '../db/open';
-import { coverageDelta } from '../rollout/index';
-import type { PinsetViews } from './pinset-views';
+import { coverageDelta } from '../coverage/index';
+import type { PinSetViews } from './pinset-views';
 
 /** Installed-set keys besides an envelope SHA-256 (devices.counted_installed). */
 export const INSTALLED_NONE = 'none';
@@ -49,7 +49,7 @@ export class CoverageStore {
 
   constructor(
     private readonly db: RegistryDb,
-    private readonly views: PinsetViews,
+    private readonly views: PinSetViews,
   ) {
     const c = db.$client;
     this.getRow = c.prepare<[string], CountedRow>(

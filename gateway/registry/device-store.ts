@@ -70,7 +70,7 @@ export class DeviceStore {
       .prepare();
     this.assignStmt = db
       .update(devices)
-      .set({ assignedPinsetId: p('pinsetId'), lastDeliveredAt: p('at') })
+      .set({ assignedPinSetId: p('pinsetId'), lastDeliveredAt: p('at') })
       .where(eq(devices.id, p('id')))
       .prepare();
   }

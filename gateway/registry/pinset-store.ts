@@ -2,11 +2,11 @@ import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { RegistryDb } from '../db/open';
 import { pinsetAckCounts, pinsets } from '../db/schema';
 
-export type PinsetRow = typeof pinsets.$inferSelect;
-export type NewPinset = typeof pinsets.$inferInsert;
+export type PinSetRow = typeof pinsets.$inferSelect;
+export type NewPinSet = typeof pinsets.$inferInsert;
 
 /** Signed pin sets, one row per (fleet, seq); the envelope bytes are what devices receive. */
-export class PinsetStore {
+export class PinSetStore {
   private readonly byId;
   private readonly byFleetSeq;
   private readonly latestReleased;
@@ -29,19 +29,19 @@ export class PinsetStore {
       .prepare();
   }
 
-  insert(p: NewPinset): PinsetRow {
+  insert(p: NewPinSet): PinSetRow {
     return this.db.insert(pinsets).values(p).returning().get();
   }
 
-  get(id: number): PinsetRow | undefined {
+  get(id: number): PinSetRow | undefined {
     return this.byId.get({ id });
   }
 
-  getByFleetSeq(fleet: string, seq: number): PinsetRow | undefined {
+  getByFleetSeq(fleet: string, seq: number): PinSetRow | undefined {
     return this.byFleetSeq.get({ fleet, seq });
   }
 
-  getBySha256(sha256: string): PinsetRow | undefined {
+  getBySha256(sha256: string): PinSetRow | undefined {
     return this.bySha256.get({ sha256 });
   }
 
@@ -51,7 +51,7 @@ export class PinsetStore {
   }
 
   /** The newest pin set released to the whole fleet, if any. */
-  latestReleasedFor(fleet: string): PinsetRow | undefined {
+  latestReleasedFor(fleet: string): PinSetRow | undefined {
     return this.latestReleased.get({ fleet });
   }
 
@@ -59,7 +59,7 @@ export class PinsetStore {
     this.db.update(pinsets).set({ releasedAt: at }).where(and(eq(pinsets.id, id), sql`${pinsets.releasedAt} is null`)).run();
   }
 
-  list(fleet?: string): PinsetRow[] {
+  list(fleet?: string): PinSetRow[] {
     return this.db
       .select()
       .from(pinsets)

@@ -8,7 +8,7 @@ import {
   type ExecutionState,
   type ExecutionSummary,
   type RolloutSnapshot,
-} from '../rollout/index';
+} from '../rollout-engine/index';
 
 export interface RolloutRow {
   id: string;
@@ -195,7 +195,7 @@ export class RolloutStore {
   }
 
   /** True when a rollout that is not COMPLETED owns the pin set (its devices get it only from the rollout). */
-  ownsPinset(pinsetId: number): boolean {
+  ownsPinSet(pinsetId: number): boolean {
     return this.owns.get(pinsetId) !== undefined;
   }
 

@@ -1,6 +1,6 @@
 import { type CborValue, decodeCbor, encodeCanonical, isCanonical, isMap } from '../cbor/canonical';
 import { MAX_ENVELOPE_BYTES, type Rejection } from '../errors';
-import { findKeyByKid, type TrustedKeyset } from '../keyset/trusted-keyset';
+import { findKeyByKid, type TrustedKeyset } from './trusted-keyset';
 import { err, ok, type Result } from '../result';
 import { ed25519Sign, ed25519Verify, KID_BYTES, type SignerKey } from './signer-key';
 

@@ -2,9 +2,8 @@ import { type CborValue, encodeCanonical, isMap } from '../cbor/canonical';
 import { bytesEqual } from '../bytes';
 import { openSign1, signSign1 } from '../cose/sign1';
 import type { SignerKey } from '../cose/signer-key';
-import type { Rejection } from '../errors';
-import { MAX_CLOCK_SKEW_SECONDS } from '../receipt/check-receipt';
-import type { TrustedKeyset } from './trusted-keyset';
+import { MAX_CLOCK_SKEW_SECONDS, type Rejection } from '../errors';
+import type { TrustedKeyset } from '../cose/trusted-keyset';
 
 export const KEYSET_CONTENT_TYPE = 'application/pinkeyset+cbor';
 export const MIN_KEYSET_KEYS = 2;

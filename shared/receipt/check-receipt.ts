@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { bytesEqual, toHex } from '../bytes';
 import { openSign1 } from '../cose/sign1';
-import type { Rejection } from '../errors';
-import type { TrustedKeyset } from '../keyset/trusted-keyset';
+import { MAX_CLOCK_SKEW_SECONDS, type Rejection } from '../errors';
+import type { TrustedKeyset } from '../cose/trusted-keyset';
 import { pinSetFromCbor } from '../pinset/cbor-map';
 import { PINSET_CONTENT_TYPE, type PinSet } from '../pinset/model';
 
-/** SPEC §4: a set issued more than 300 s ahead of the device clock is refused (E_NOT_YET). */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
 
 /** What the receiving device holds now: the context of the checks after E_SCHEMA. */
 export interface DeviceState {

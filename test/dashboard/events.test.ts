@@ -3,7 +3,7 @@
  * has no event stream. Waits for conditions only (no timed assertions).
  */
 import { describe, expect, it } from 'vitest';
-import { readSse } from '../../dashboard/events';
+import { readSse } from '../../dashboard/routes/events';
 import { login } from './helpers';
 import { mounted, OPERATOR, ROLLOUT, scenario } from './scenario';
 

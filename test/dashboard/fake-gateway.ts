@@ -24,7 +24,7 @@ export interface FakeDevice {
   flagged: { reason: string; at: number; count: number } | null;
 }
 
-export interface FakePinset {
+export interface FakePinSet {
   id: number;
   fleet: string;
   seq: number;
@@ -56,7 +56,7 @@ export class FakeGateway {
   readonly app = new Hono();
   readonly tokens = new Map<string, { name: string; role: Role }>();
   readonly devices = new Map<string, FakeDevice>();
-  readonly pinsets: FakePinset[] = [];
+  readonly pinsets: FakePinSet[] = [];
   readonly rollouts = new Map<string, FakeRollout>();
   readonly reports: Record<string, unknown>[] = [];
   readonly telemetry: { t: number; ok: number; mismatch: number; failOpen: number }[] = [];

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import { GatewayApi } from '../../dashboard/api-client';
+import { GatewayApi } from '../../dashboard/api/api-client';
 import { createDashboard, type DashboardOptions } from '../../dashboard/app';
 import { FakeGateway, type FakeOptions } from './fake-gateway';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkKeysetUpdate, encodeAck, encodeCanonical, encodeReport, envelopeSha256, fromHex, generateSignerKey, toHex,
 } from '../../shared/index';
-import type { AckEvent } from '../../gateway/protocol/gateway-events';
+import type { AckEvent } from '../../gateway/events/event-bus';
 import { connectDevice, mqttUrl } from './helpers/device-client';
 import { api, enrol, pinsetDraft, removeDir, startTestGateway, tempDir, type TestGateway } from './helpers/test-gateway';
 import { waitFor } from './helpers/wait-for';

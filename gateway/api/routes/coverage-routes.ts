@@ -1,6 +1,6 @@
 import type { PinSetJson } from '../../../shared/index';
-import { coveragePercent } from '../../rollout/index';
-import { rotationReadiness } from '../../rollouts/rotation-readiness';
+import { coveragePercent } from '../../coverage/index';
+import { rotationReadiness } from '../../rotation-gate/rotation-readiness';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
@@ -64,7 +64,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
       const subject = `${body.fleet}/${r.host}`;
       if (!r.ready && body.force !== true) {
         audit.append(actor, 'rotation.refused', subject, { pin: body.pin, ...summary });
-        throw GatewayError.refused(
+        throw new GatewayError(
           'E_GATE_NOT_MET',
           `coverage of ${body.pin} for ${r.host} is ${r.coverage} %, below the target ${target} % (${r.atRisk} devices at risk); force with a reason to record it anyway`,
           { readiness: summary },

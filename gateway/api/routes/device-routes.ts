@@ -19,7 +19,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       const inserted = deps.coverage.withReconcile(body.deviceId, () =>
         devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at }),
       );
-      if (!inserted) throw GatewayError.conflict('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
+      if (!inserted) throw new GatewayError('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
       audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
       deps.events.emit('enrolled', { deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, at });
       return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);

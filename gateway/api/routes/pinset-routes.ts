@@ -1,5 +1,5 @@
 import { pinsetDraftSchema } from '../../pinsets/pinset-draft';
-import type { PinsetRow } from '../../registry/pinset-store';
+import type { PinSetRow } from '../../registry/pinset-store';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
@@ -8,7 +8,7 @@ import { deliverBody, envelopeBody, fleetQuery, fromBase64, idParam } from '../s
 /** At most this many refused devices are listed in a deliver answer (the counts are complete). */
 const MAX_LISTED_REFUSALS = 100;
 
-function pinsetView(p: PinsetRow, ackCounts: Record<string, number>) {
+function pinsetView(p: PinSetRow, ackCounts: Record<string, number>) {
   return {
     id: p.id,
     fleet: p.fleet,
@@ -26,7 +26,7 @@ function pinsetView(p: PinsetRow, ackCounts: Record<string, number>) {
 
 export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { pinsets, publisher, delivery, devices, audit, clock } = deps;
-  const pinsetOr404 = (raw: string | undefined): PinsetRow => {
+  const pinsetOr404 = (raw: string | undefined): PinSetRow => {
     const id = idParam.safeParse(raw);
     const row = id.success ? pinsets.get(id.data) : undefined;
     if (!row) throw GatewayError.notFound(`pin set ${raw ?? ''}`);

@@ -1,6 +1,6 @@
-import type { OperatorCommand } from '../../rollout/index';
-import { createRolloutFor } from '../../rollouts/rollout-factory';
-import { rolloutView } from '../../rollouts/rollout-view';
+import type { OperatorCommand } from '../../rollout-engine/index';
+import { createRolloutFor } from '../../rollout-driver/rollout-factory';
+import { rolloutView } from '../../rollout-driver/rollout-view';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';

@@ -10,7 +10,7 @@ export function tokenRoutes(routes: RouteTable, deps: ApiDeps): void {
     (c, { body, actor }) => {
       const token = newApiToken();
       if (!deps.tokens.insert(body.name, body.role, hashApiToken(token), actor, deps.clock.now())) {
-        throw GatewayError.conflict('E_CONFLICT', `a token named "${body.name}" exists`);
+        throw new GatewayError('E_CONFLICT', `a token named "${body.name}" exists`);
       }
       deps.audit.append(actor, 'token.create', body.name, { role: body.role });
       return c.json({ token, name: body.name, role: body.role }, 201);

@@ -1,5 +1,5 @@
 import { fromHex, toHex } from '../../bytes';
-import { keysetFromJson } from '../../keyset/trusted-keyset';
+import { keysetFromJson } from '../../cose/trusted-keyset';
 import { pinSetToJson } from '../../pinset/json';
 import { checkReceipt, type DeviceState } from '../../receipt/check-receipt';
 import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';

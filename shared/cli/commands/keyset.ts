@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { publicKeyFromPem } from '../../cose/key-pem';
 import { kidOf } from '../../cose/signer-key';
-import { keysetToJson } from '../../keyset/trusted-keyset';
+import { keysetToJson } from '../../cose/trusted-keyset';
 import { MIN_KEYSET_KEYS } from '../../keyset/keyset-doc';
 import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';
 import type { CliIo } from '../io';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { toHex } from '../../bytes';
-import { findKeyByKid, keysetFromJson } from '../../keyset/trusted-keyset';
+import { findKeyByKid, keysetFromJson } from '../../cose/trusted-keyset';
 import { pinSetFromJson } from '../../pinset/json';
 import { signPinSet } from '../../pinset/sign-pinset';
 import { envelopeSha256 } from '../../receipt/check-receipt';

@@ -1,0 +1,20 @@
+/** Coverage and the rotation gate (SPEC §8): the pure part. Explicit export list. */
+export {
+  coveragePercent,
+  coverageRows,
+  coverageDelta,
+  applyCoverageDelta,
+  pinsForHost,
+  wouldLoseConnectivity,
+  readiness,
+  tallyReadiness,
+  DEFAULT_COVERAGE_TARGET,
+  type PinSetView,
+  type HostPinsView,
+  type CoverageCounters,
+  type CoverageDelta,
+  type CoverageRow,
+  type Readiness,
+  type DeviceCoverageInput,
+  type ReadinessTally,
+} from './coverage.js';

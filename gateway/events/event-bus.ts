@@ -1,0 +1,101 @@
+import { EventEmitter } from 'node:events';
+import type { Ack, Hello, Report } from '../../shared/index';
+import type { Logger } from '../logger';
+
+export interface HelloEvent {
+  deviceId: string;
+  hello: Hello;
+  /** Pin set published to the device in answer to this hello, if any. */
+  deliveredPinSetId: number | null;
+  at: number;
+}
+export interface AckEvent {
+  deviceId: string;
+  ack: Ack;
+  /** The pin set the ack is about, when the gateway issued it. */
+  pinsetId: number | null;
+  at: number;
+}
+export interface ReportEvent {
+  deviceId: string;
+  report: Report;
+  at: number;
+}
+export interface DeliveredEvent {
+  deviceId: string;
+  pinsetId: number;
+  seq: number;
+  /** False when the device is offline: it gets the set on its next hello. */
+  published: boolean;
+  at: number;
+}
+export interface FlaggedEvent {
+  deviceId: string;
+  reason: string;
+  at: number;
+}
+export interface MalformedEvent {
+  deviceId: string;
+  kind: string;
+  code: string;
+  detail: string;
+  at: number;
+}
+export interface ConnectionEvent {
+  deviceId: string;
+  at: number;
+}
+export interface EnrolledEvent {
+  deviceId: string;
+  fleet: string;
+  deviceClass: string;
+  labels: string[];
+  at: number;
+}
+
+export interface EventBusMap {
+  hello: HelloEvent;
+  ack: AckEvent;
+  /**
+   * An ack already stored (same device, envelope and status): a QoS 1 redelivery, or the device's same verdict
+   * on a redelivered envelope (e.g. after retry-failed). Not counted again anywhere; rollouts apply it idempotently.
+   */
+  ackRepeated: AckEvent;
+  report: ReportEvent;
+  delivered: DeliveredEvent;
+  flagged: FlaggedEvent;
+  malformed: MalformedEvent;
+  online: ConnectionEvent;
+  offline: ConnectionEvent;
+  /** A device was enrolled (POST /api/devices): rollouts of its fleet may enrol it (SPEC §7 late joiners). */
+  enrolled: EnrolledEvent;
+}
+
+/**
+ * `gateway.events`: what the rollout engine and the dashboard subscribe to. Events are emitted after the state
+ * they describe is committed; acks and reports only when new (a QoS 1 redelivery emits nothing).
+ * A listener that throws is logged and cannot break the broker.
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly logger: Logger) {
+    this.emitter.setMaxListeners(100);
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof EventBusMap>(event: K, listener: (e: EventBusMap[K]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+
+  emit<K extends keyof EventBusMap>(event: K, payload: EventBusMap[K]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as (e: EventBusMap[K]) => void)(payload);
+      } catch (err) {
+        this.logger.error('gateway event listener failed', { event, error: String(err) });
+      }
+    }
+  }
+}

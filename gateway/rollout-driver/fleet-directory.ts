@@ -1,0 +1,92 @@
+import type { RegistryDb } from '../db/open';
+import type { DeviceInfo } from '../rollout-engine/index';
+
+interface Row {
+  id: string;
+  device_class: string;
+  labels: string;
+  online: number;
+}
+
+/**
+ * The devices of the fleets that have an active rollout, as the engine sees them (DeviceInfo: class, labels,
+ * online), kept in memory so a tick does not read the fleet from SQLite. Loaded once per fleet, then kept up to
+ * date from gateway events (online / offline / enrolled). Decommissioned devices are not in it.
+ */
+export class FleetDirectory {
+  private readonly fleets = new Map<string, { byId: Map<string, DeviceInfo>; list: DeviceInfo[] | null }>();
+  private readonly load;
+  /** When each device's current connection started (the 'online' event). */
+  private readonly connected = new Map<string, number>();
+
+  constructor(db: RegistryDb) {
+    this.load = db.$client.prepare<[string], Row>(`select id, device_class, labels, online from devices where fleet = ? and decommissioned = 0`);
+  }
+
+  private entry(fleet: string) {
+    let e = this.fleets.get(fleet);
+    if (e === undefined) {
+      const byId = new Map<string, DeviceInfo>();
+      for (const r of this.load.all(fleet)) {
+        byId.set(r.id, { deviceId: r.id, deviceClass: r.device_class, labels: JSON.parse(r.labels) as string[], online: r.online === 1 });
+      }
+      e = { byId, list: null };
+      this.fleets.set(fleet, e);
+    }
+    return e;
+  }
+
+  /** The fleet's devices (cached array; rebuilt after a change). */
+  devices(fleet: string): readonly DeviceInfo[] {
+    const e = this.entry(fleet);
+    e.list ??= [...e.byId.values()];
+    return e.list;
+  }
+
+  get(fleet: string, deviceId: string): DeviceInfo | undefined {
+    return this.entry(fleet).byId.get(deviceId);
+  }
+
+  /** Fleet of a device among the loaded fleets (events carry only the device id). */
+  fleetOf(deviceId: string): string | undefined {
+    for (const [fleet, e] of this.fleets) if (e.byId.has(deviceId)) return fleet;
+    return undefined;
+  }
+
+  /** Start of the device's current connection, if it is connected. */
+  connectedAt(deviceId: string): number | undefined {
+    return this.connected.get(deviceId);
+  }
+
+  /** Online/offline from the broker (at = event time); returns the device's fleet when it is loaded. */
+  connection(deviceId: string, online: boolean, at: number): string | undefined {
+    if (online) this.connected.set(deviceId, at);
+    else this.connected.delete(deviceId);
+    return this.setOnline(deviceId, online);
+  }
+
+  setOnline(deviceId: string, online: boolean): string | undefined {
+    for (const [fleet, e] of this.fleets) {
+      const d = e.byId.get(deviceId);
+      if (d === undefined) continue;
+      if (d.online !== online) {
+        e.byId.set(deviceId, { ...d, online });
+        e.list = null;
+      }
+      return fleet;
+    }
+    return undefined;
+  }
+
+  add(fleet: string, device: DeviceInfo): void {
+    const e = this.fleets.get(fleet);
+    if (e === undefined) return; // not loaded: the first use reads it from SQLite
+    e.byId.set(device.deviceId, device);
+    e.list = null;
+  }
+
+  /** Forget fleets no active rollout needs. */
+  retain(fleets: ReadonlySet<string>): void {
+    for (const f of [...this.fleets.keys()]) if (!fleets.has(f)) this.fleets.delete(f);
+  }
+}

@@ -1,0 +1,312 @@
+import { toHex } from '../../shared/index';
+import { DomainError } from '../errors/domain-error';
+import type { BrowserEventStream } from '../events/browser-event-stream';
+import type { Clock } from '../clock';
+import type { RegistryDb } from '../db/open';
+import type { Logger } from '../logger';
+import type { Delivery } from '../protocol/delivery';
+import type { AckEvent, EventBus } from '../events/event-bus';
+import type { AuditLog } from '../registry/audit-log';
+import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
+import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
+import type { TelemetryStore } from '../registry/telemetry-store';
+import { applyOperatorCommand, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
+import { FleetDirectory } from './fleet-directory';
+import { RolloutCommitter } from './rollout-committer';
+import { RolloutJournal } from './rollout-journal';
+import { enqueue, loadSlot, needsTicks, type PendingAck, type Slot } from './rollout-slot';
+
+export interface RolloutDriverOptions {
+  /** A running rollout is stepped at its next wake-up (engine's nextWakeAt) and at least every tickMs. */
+  tickMs: number;
+  /** Delay between a device event (ack, hello, report, enrolment) and the step that evaluates its gates. */
+  eventDelayMs: number;
+  /** false: no timers at all; tests call tick() and move an injected clock. */
+  autoTick: boolean;
+}
+
+export interface RolloutDriverDeps {
+  db: RegistryDb;
+  rollouts: RolloutStore;
+  pinsets: PinSetStore;
+  telemetry: TelemetryStore;
+  delivery: Delivery;
+  events: EventBus;
+  hub: BrowserEventStream;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+}
+
+const ACTIVE = new Set(['QUEUED', 'DELIVERED', 'APPLIED']);
+/** Acks committed in one transaction at most (bounds the time one job holds the event loop). */
+const MAX_ACK_BATCH = 500;
+
+/**
+ * The I/O around the pure rollout engine (gateway/rollout): it runs `step` on a timer, feeds device events into
+ * `onHello` / `onAck`, applies operator commands, and for every result commits the snapshot and the changed
+ * executions in one SQLite transaction, then (only after the commit) publishes the deliveries and writes the
+ * audit log and live events. Calls are serialised per rollout (rollout-slot.ts).
+ */
+export class RolloutDriver {
+  private readonly slots = new Map<string, Slot>();
+  private readonly directory: FleetDirectory;
+  private readonly committer: RolloutCommitter;
+  private readonly unsubscribe: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly deps: RolloutDriverDeps,
+    private readonly options: RolloutDriverOptions,
+  ) {
+    this.directory = new FleetDirectory(deps.db);
+    this.committer = new RolloutCommitter(deps, new RolloutJournal(deps));
+  }
+
+  /** Loads every rollout that still has work (a restart resumes each exactly where it was) and subscribes. */
+  start(): void {
+    const { rollouts, events, clock } = this.deps;
+    for (const row of rollouts.active()) {
+      const slot = this.open(row);
+      this.catchUpAcks(slot);
+      this.schedule(slot, clock.now());
+    }
+    this.unsubscribe.push(
+      events.on('ack', (e) => this.onAckEvent(e)),
+      events.on('ackRepeated', (e) => this.onAckEvent(e)),
+      events.on('hello', (e) => this.onHelloEvent(e.deviceId)),
+      events.on('report', (e) => this.onReport(e.deviceId, e.report.installedSeq, e.report.result, e.at)),
+      events.on('online', (e) => this.directory.connection(e.deviceId, true, e.at)),
+      events.on('offline', (e) => this.directory.connection(e.deviceId, false, e.at)),
+      events.on('enrolled', (e) => {
+        this.directory.add(e.fleet, { deviceId: e.deviceId, deviceClass: e.deviceClass, labels: e.labels, online: false });
+        for (const s of this.slotsOf(e.fleet)) this.wakeSoon(s);
+      }),
+    );
+  }
+
+  /** Stops the timers and waits for the jobs in flight (their results are committed before the database closes). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe.forEach((u) => u());
+    for (const s of this.slots.values()) this.clearTimer(s);
+    await Promise.all([...this.slots.values()].map((s) => s.queue));
+  }
+
+  /** Steps one rollout (or all) now; resolves when done. Tests drive the engine with this and a manual clock. */
+  async tick(id?: string): Promise<void> {
+    const slots = id === undefined ? [...this.slots.values()] : [this.slots.get(id)].filter((s): s is Slot => s !== undefined);
+    await Promise.all(slots.map((s) => enqueue(s, () => this.stepNow(s))));
+  }
+
+  /** Whether the rollouts own this pin set, so that a hello must not deliver it (hello-handler). */
+  heldBack = (pinset: PinSetRow): boolean => pinset.releasedAt === null && this.deps.rollouts.ownsPinSet(pinset.id);
+
+  /** Applies an operator command (serialised with the rollout's other work); throws DomainError. */
+  async command(id: string, command: OperatorCommand, actor: string): Promise<void> {
+    const row = this.deps.rollouts.get(id);
+    if (row === undefined) throw DomainError.notFound(`rollout "${id}"`);
+    const slot = this.slots.get(id) ?? this.open(row);
+    try {
+      await this.runCommand(slot, command, actor);
+    } finally {
+      if (!needsTicks(slot) && this.slots.get(id) === slot) this.close(slot);
+    }
+  }
+
+  private runCommand(slot: Slot, command: OperatorCommand, actor: string): Promise<void> {
+    const id = slot.id;
+    return enqueue(slot, async () => {
+      const { clock, audit } = this.deps;
+      // a step queued before this job may have closed the slot (nothing left to do); the command may give it work again
+      if (!this.slots.has(id)) this.slots.set(id, slot);
+      if (command.type === 'start') this.checkNoNewerStarted(slot);
+      const now = clock.now();
+      const r = applyOperatorCommand(slot.snapshot, command, {
+        now,
+        executions: [...slot.execs.values()],
+        devices: this.directory.devices(slot.fleet),
+      });
+      if (!r.ok) throw new DomainError('E_TRANSITION', r.error.message);
+      const reason = 'reason' in command && command.reason !== undefined ? { reason: command.reason } : {};
+      audit.append(actor, `rollout.${command.type}`, id, { from: slot.snapshot.state.kind, to: r.result.rollout.state.kind, ...reason });
+      await this.committer.commit(slot, r.result, actor);
+      this.deps.hub.publish({ type: 'rollout', id, fleet: slot.fleet, state: slot.snapshot.state.kind, action: command.type });
+      if (command.type === 'start') await this.supersedeOlder(slot, actor);
+      await this.stepNow(slot);
+    });
+  }
+
+  // ---- engine calls -------------------------------------------------------------------------------------------
+
+  private async stepNow(slot: Slot): Promise<void> {
+    if (this.stopped) return;
+    const now = this.deps.clock.now();
+    this.refreshTelemetry(slot);
+    const r = step(slot.snapshot, {
+      now,
+      executions: [...slot.execs.values()],
+      devices: this.directory.devices(slot.fleet),
+      telemetry: { reports: slot.tele.reports, mismatches: slot.tele.mismatches },
+    });
+    await this.committer.commit(slot, r, 'gateway', r.gate === null ? undefined : { at: now, decision: r.gate });
+    if (!needsTicks(slot)) {
+      this.close(slot);
+      return;
+    }
+    const next = Math.min(r.nextWakeAt ?? Number.POSITIVE_INFINITY, now + this.options.tickMs);
+    this.schedule(slot, next);
+  }
+
+  private onAckEvent(e: AckEvent): void {
+    if (e.pinsetId === null) return;
+    const sha = toHex(e.ack.sha256);
+    for (const slot of this.slots.values()) {
+      if (slot.pinset.id !== e.pinsetId || slot.pinset.sha256 !== sha || !slot.execs.has(e.deviceId)) continue;
+      const ack: PendingAck = { deviceId: e.deviceId, status: e.ack.status, ...(e.ack.code === undefined ? {} : { code: e.ack.code }) };
+      // Acks come in bursts (the ingest writer commits up to PINGW_INGEST_MAX_ROWS at once): while the last job
+      // queued on the slot is an ack batch that has not started, join it, so a burst is one transaction.
+      if (slot.ackBatch !== null && slot.ackBatch.length < MAX_ACK_BATCH) {
+        slot.ackBatch.push(ack);
+        continue;
+      }
+      const batch: PendingAck[] = [ack];
+      void enqueue(slot, () => this.applyAcks(slot, batch)).catch((err) => this.fail(slot, err));
+      slot.ackBatch = batch;
+    }
+  }
+
+  private async applyAcks(slot: Slot, batch: PendingAck[]): Promise<void> {
+    if (slot.ackBatch === batch) slot.ackBatch = null; // started: later acks queue a new job
+    if (await this.committer.acks(slot, batch)) this.wakeSoon(slot);
+  }
+
+  private async applyAck(slot: Slot, deviceId: string, status: 'applied' | 'verified' | 'rejected', code?: string): Promise<void> {
+    if (await this.committer.ack(slot, deviceId, status, code)) this.wakeSoon(slot);
+  }
+
+  private onHelloEvent(deviceId: string): void {
+    const fleet = this.directory.fleetOf(deviceId);
+    if (fleet === undefined) return;
+    this.directory.setOnline(deviceId, true);
+    for (const slot of this.slotsOf(fleet)) {
+      void enqueue(slot, async () => {
+        const device = this.directory.get(fleet, deviceId);
+        if (device === undefined) return;
+        const exec = slot.execs.get(deviceId);
+        // delivered on this very connection (between CONNECT and the hello): not a lost attempt, nothing to redo
+        const since = this.directory.connectedAt(deviceId);
+        if (exec?.state.kind === 'DELIVERED' && since !== undefined && exec.state.deliveredAt >= since) return;
+        const r = onHello(slot.snapshot, exec, device, this.deps.clock.now());
+        await this.committer.commit(slot, r, 'gateway');
+        this.wakeSoon(slot);
+      }).catch((err) => this.fail(slot, err));
+    }
+  }
+
+  private onReport(deviceId: string, installedSeq: number, result: string, at: number): void {
+    const fleet = this.directory.fleetOf(deviceId);
+    if (fleet === undefined) return;
+    for (const slot of this.slotsOf(fleet)) {
+      const s = slot.snapshot;
+      if (installedSeq !== s.seq || !slot.execs.has(deviceId) || slot.tele.since !== s.gateWindowStart || at < s.gateWindowStart) continue;
+      slot.tele.reports += 1;
+      if (result === 'mismatch') slot.tele.mismatches += 1;
+      this.wakeSoon(slot);
+    }
+  }
+
+  // ---- rollouts across a fleet ------------------------------------------------------------------------------------
+
+  private checkNoNewerStarted(slot: Slot): void {
+    const newer = this.deps.rollouts
+      .list({ fleet: slot.fleet })
+      .find((r) => r.seq > slot.snapshot.seq && (r.state === 'RUNNING' || r.state === 'PAUSED' || r.state === 'COMPLETED'));
+    if (newer !== undefined) {
+      throw new DomainError('E_SEQ', `rollout ${newer.id} of the newer seq ${newer.seq} already runs for fleet "${slot.fleet}"`);
+    }
+  }
+
+  /** SPEC §7: a newer pin set for the fleet supersedes the older rollouts (their pending devices never get it). */
+  private async supersedeOlder(slot: Slot, actor: string): Promise<void> {
+    const older = this.deps.rollouts.list({ fleet: slot.fleet }).filter((r) => r.id !== slot.id && r.seq < slot.snapshot.seq);
+    for (const row of older) {
+      const other = this.slots.get(row.id) ?? (row.state === 'DRAFT' ? this.open(row) : undefined);
+      if (other === undefined) continue;
+      await enqueue(other, async () => {
+        const before = other.snapshot.state.kind;
+        const r = supersede(other.snapshot, [...other.execs.values()], slot.id, this.deps.clock.now());
+        if (r.executions.length === 0 && r.rollout.state.kind === before) return;
+        this.deps.audit.append(actor, 'rollout.superseded', other.id, { by: slot.id, from: before, executions: r.executions.length });
+        await this.committer.commit(other, r, actor);
+      });
+      if (!needsTicks(other)) this.close(other);
+    }
+  }
+
+  // ---- slots, timers ---------------------------------------------------------------------------------------------
+
+  /** Loads a rollout into memory; close() removes it again once it has nothing left to do. */
+  private open(row: RolloutRow): Slot {
+    const pinset = this.deps.pinsets.get(row.pinsetId);
+    if (pinset === undefined) throw new Error(`rollout ${row.id}: pin set ${row.pinsetId} is missing`);
+    const slot = loadSlot(row, pinset, this.deps.rollouts);
+    this.slots.set(row.id, slot);
+    return slot;
+  }
+
+  private close(slot: Slot): void {
+    this.clearTimer(slot);
+    this.slots.delete(slot.id);
+    this.directory.retain(new Set([...this.slots.values()].map((s) => s.fleet)));
+  }
+
+  private slotsOf(fleet: string): Slot[] {
+    return [...this.slots.values()].filter((s) => s.fleet === fleet && s.snapshot.state.kind !== 'DRAFT');
+  }
+
+  private wakeSoon(slot: Slot): void {
+    this.schedule(slot, this.deps.clock.now() + this.options.eventDelayMs);
+  }
+
+  private schedule(slot: Slot, at: number): void {
+    if (!this.options.autoTick || this.stopped) return;
+    if (slot.timerAt !== null && slot.timerAt <= at) return;
+    this.clearTimer(slot);
+    slot.timerAt = at;
+    slot.timer = setTimeout(() => {
+      slot.timer = null;
+      slot.timerAt = null;
+      void enqueue(slot, () => this.stepNow(slot)).catch((err) => this.fail(slot, err));
+    }, Math.max(0, at - this.deps.clock.now()));
+  }
+
+  private clearTimer(slot: Slot): void {
+    if (slot.timer !== null) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.timerAt = null;
+  }
+
+  /** The telemetry window follows the snapshot's gate window; when it moves, count it again from the reports. */
+  private refreshTelemetry(slot: Slot): void {
+    const since = slot.snapshot.gateWindowStart;
+    if (slot.tele.since === since) return;
+    slot.tele = { since, ...this.deps.telemetry.rolloutReports(slot.id, slot.snapshot.seq, since) };
+  }
+
+  /** After a restart: acks committed before the stop whose effect the driver had not committed yet. */
+  private catchUpAcks(slot: Slot): void {
+    for (const e of [...slot.execs.values()]) {
+      if (!ACTIVE.has(e.state.kind) || e.state.kind === 'QUEUED') continue;
+      const since = e.state.kind === 'DELIVERED' ? e.state.deliveredAt : e.state.kind === 'APPLIED' ? e.state.appliedAt : 0;
+      for (const a of this.deps.rollouts.acksSince(e.deviceId, slot.pinset.sha256, since)) {
+        const status = a.status as 'applied' | 'verified' | 'rejected';
+        void enqueue(slot, () => this.applyAck(slot, e.deviceId, status, a.code ?? undefined));
+      }
+    }
+  }
+
+  private fail(slot: Slot, err: unknown): void {
+    this.deps.logger.error('rollout driver job failed', { rollout: slot.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  }
+}

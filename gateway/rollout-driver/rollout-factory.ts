@@ -1,0 +1,88 @@
+import type { PinSetJson } from '../../shared/index';
+import type { BrowserEventStream } from '../events/browser-event-stream';
+import { DomainError } from '../errors/domain-error';
+import type { Clock } from '../clock';
+import type { AuditLog } from '../registry/audit-log';
+import type { PinSetStore } from '../registry/pinset-store';
+import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
+import { createRollout, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
+
+/** POST /api/rollouts body after zod (shapes only; the engine validates the values). */
+export interface CreateRolloutBody {
+  pinsetId: number;
+  plan?: unknown;
+  gates?: Record<string, unknown> | undefined;
+  manualApproval?: boolean | undefined;
+  delivery?: Record<string, unknown> | undefined;
+  rate?: Record<string, unknown> | undefined;
+}
+
+/** Gateway-wide defaults for new rollouts (typed config `rollouts`). */
+export interface RolloutDefaults {
+  rate: RateLimit;
+  delivery: Pick<DeliveryPolicy, 'deliveryTimeoutMs' | 'verifyTimeoutMs' | 'maxAttempts'>;
+}
+
+/**
+ * Creates a DRAFT rollout of a stored pin set (nothing is sent until `start`). Refused, in this order: unknown pin
+ * set (404), expired set (422 E_EXPIRED), a plan/config the engine rejects (400 E_BAD_BODY with issues), a newer
+ * seq already rolled out to the fleet (409 E_SEQ), another unfinished rollout of the same set (409 E_CONFLICT).
+ */
+export function createRolloutFor(
+  deps: { rollouts: RolloutStore; pinsets: PinSetStore; audit: AuditLog; hub: BrowserEventStream; clock: Clock },
+  body: CreateRolloutBody,
+  defaults: RolloutDefaults,
+  actor: string,
+): RolloutRow {
+  const { rollouts, pinsets, audit, hub, clock } = deps;
+  const pinset = pinsets.get(body.pinsetId);
+  if (pinset === undefined) throw DomainError.notFound(`pin set ${body.pinsetId}`);
+  const now = clock.now();
+  if (pinset.notAfter < Math.floor(now / 1000)) {
+    throw new DomainError('E_EXPIRED', `pin set ${pinset.id} expired at ${new Date(pinset.notAfter * 1000).toISOString()}`);
+  }
+  const json = pinset.json as PinSetJson;
+  const target = {
+    ...(json.target.deviceClasses === undefined ? {} : { deviceClasses: json.target.deviceClasses }),
+    ...(json.target.deviceIds === undefined ? {} : { deviceIds: json.target.deviceIds }),
+  };
+  const config = {
+    gates: { ...body.gates, ...(body.manualApproval === undefined ? {} : { manualApproval: body.manualApproval }) },
+    delivery: { ...defaults.delivery, ...body.delivery },
+    rate: { perSecond: defaults.rate.perSecond, burst: defaults.rate.burst, ...body.rate },
+  };
+  const created = createRollout({
+    id: rollouts.nextId(),
+    fleet: pinset.fleet,
+    seq: pinset.seq,
+    target,
+    config,
+    now,
+    ...(body.plan === undefined ? {} : { plan: body.plan }),
+  });
+  if (!created.ok) {
+    const issues = created.errors.map((message) => ({ path: 'body', message }));
+    throw new DomainError('E_BAD_BODY', `invalid rollout: ${created.errors.join('; ')}`, { issues });
+  }
+  // the body is valid: now the fleet's other rollouts
+  const others = rollouts.list({ fleet: pinset.fleet });
+  const newer = others.find((r) => r.seq > pinset.seq && ['RUNNING', 'PAUSED', 'COMPLETED'].includes(r.state));
+  if (newer !== undefined) {
+    throw new DomainError('E_SEQ', `rollout ${newer.id} already delivers the newer seq ${newer.seq} to fleet "${pinset.fleet}"`);
+  }
+  const same = others.find((r) => r.pinsetId === pinset.id && ['DRAFT', 'RUNNING', 'PAUSED'].includes(r.state));
+  if (same !== undefined) throw new DomainError('E_CONFLICT', `rollout ${same.id} of pin set ${pinset.id} is ${same.state}`);
+
+  rollouts.insert({ snapshot: created.rollout, pinsetId: pinset.id, warnings: created.warnings, createdBy: actor });
+  audit.append(actor, 'rollout.create', created.rollout.id, {
+    pinsetId: pinset.id,
+    fleet: pinset.fleet,
+    seq: pinset.seq,
+    waves: created.rollout.plan.waves.length,
+    warnings: created.warnings,
+  });
+  hub.publish({ type: 'rollout', id: created.rollout.id, fleet: pinset.fleet, state: 'DRAFT', action: 'create' });
+  const row = rollouts.get(created.rollout.id);
+  if (row === undefined) throw new Error('rollout vanished after insert');
+  return row;
+}

@@ -1,0 +1,64 @@
+import type { BrowserEventStream } from '../events/browser-event-stream';
+import type { RolloutNote, RolloutSnapshot, RolloutState } from '../rollout-engine/index';
+import type { AuditLog } from '../registry/audit-log';
+import type { Logger } from '../logger';
+
+/** What a state carries besides its kind, for the audit entry (wave, pause or abort reason). */
+function stateDetail(s: RolloutState): Record<string, unknown> {
+  switch (s.kind) {
+    case 'RUNNING':
+      return { wave: s.wave };
+    case 'PAUSED':
+      return { wave: s.wave, reason: s.reason };
+    case 'ABORTED':
+      return { reason: s.reason };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Writes what the engine's notes say happened: every state transition and wave change is audit-logged (actor =
+ * the operator for commands, 'gateway' for gates and timers) and announced on the event hub. Late joiners are
+ * summarised in one entry per commit, execution changes only announced (coalesced counts).
+ */
+export class RolloutJournal {
+  constructor(
+    private readonly deps: { audit: AuditLog; hub: BrowserEventStream; logger: Logger },
+  ) {}
+
+  record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void): void {
+    const { audit, hub, logger } = this.deps;
+    const joined: string[] = [];
+    let executions = false;
+    for (const n of notes) {
+      switch (n.type) {
+        case 'state': {
+          const detail = { from: n.from, to: n.to, event: n.event, ...stateDetail(rollout.state) };
+          audit.append(actor, 'rollout.state', rollout.id, detail);
+          logger.info('rollout state', { rollout: rollout.id, fleet: rollout.fleet, ...detail });
+          hub.publish({ type: 'rollout', id: rollout.id, fleet: rollout.fleet, state: n.to, from: n.from, event: n.event });
+          break;
+        }
+        case 'wave-started':
+          audit.append(actor, 'rollout.wave', rollout.id, { wave: n.wave, enrolled: n.enrolled });
+          hub.publish({ type: 'rollout', id: rollout.id, fleet: rollout.fleet, state: rollout.state.kind, wave: n.wave });
+          break;
+        case 'wave-skipped':
+          audit.append(actor, 'rollout.wave', rollout.id, { wave: n.wave, enrolled: 0, skipped: true });
+          break;
+        case 'enrolled':
+          joined.push(n.deviceId);
+          executions = true;
+          break;
+        case 'execution':
+          executions = true;
+          break;
+      }
+    }
+    if (joined.length > 0) {
+      audit.append('gateway', 'rollout.enrolled', rollout.id, { devices: joined.length, deviceIds: joined.slice(0, 100) });
+    }
+    if (executions) onExecutionsChanged();
+  }
+}

@@ -1,0 +1,71 @@
+import type { ExecutionRecord, RolloutSnapshot } from '../rollout-engine/index';
+import type { PinSetRow } from '../registry/pinset-store';
+import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
+
+/**
+ * One rollout the driver runs, in memory: the snapshot and execution rows exactly as last committed, the pin set
+ * it delivers, its job queue (calls are serialised per rollout), its wake-up timer and its telemetry window.
+ */
+export interface Slot {
+  readonly id: string;
+  readonly fleet: string;
+  readonly pinset: PinSetRow;
+  snapshot: RolloutSnapshot;
+  readonly execs: Map<string, ExecutionRecord>;
+  queue: Promise<void>;
+  timer: NodeJS.Timeout | null;
+  timerAt: number | null;
+  /** Reports in the gate window from the rollout's devices on its seq (SPEC §6 → the telemetry gate). */
+  tele: { since: number; reports: number; mismatches: number };
+  /**
+   * Device acks waiting in the last job queued on this slot, applied together in one commit (one transaction
+   * instead of one per ack). Null when no such job is open: any other job queued after it closes it (enqueue),
+   * so acks and other jobs keep their arrival order.
+   */
+  ackBatch: PendingAck[] | null;
+}
+
+export interface PendingAck {
+  readonly deviceId: string;
+  readonly status: 'applied' | 'verified' | 'rejected';
+  readonly code?: string;
+}
+
+export function loadSlot(row: RolloutRow, pinset: PinSetRow, store: RolloutStore): Slot {
+  const execs = new Map(store.executions(row.id).map((e) => [e.deviceId, e] as const));
+  return {
+    id: row.id,
+    fleet: row.fleet,
+    pinset,
+    snapshot: row.snapshot,
+    execs,
+    queue: Promise.resolve(),
+    timer: null,
+    timerAt: null,
+    tele: { since: Number.NaN, reports: 0, mismatches: 0 },
+    ackBatch: null,
+  };
+}
+
+/**
+ * Runs `job` after every job queued before it on this slot. The returned promise settles with the job (errors
+ * reach the caller); the queue itself never rejects, so one failed job does not stop the next.
+ */
+export function enqueue<T>(slot: Slot, job: () => T | Promise<T>): Promise<T> {
+  slot.ackBatch = null; // acks that arrive from now on run after this job
+  const run = slot.queue.then(job);
+  slot.queue = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+
+/** True while the engine still has something to do by itself (timers, deliveries, stragglers). */
+export function needsTicks(slot: Slot): boolean {
+  const k = slot.snapshot.state.kind;
+  if (k === 'RUNNING' || k === 'PAUSED') return true;
+  if (k !== 'COMPLETED') return false;
+  for (const e of slot.execs.values()) if (e.state.kind === 'QUEUED' || e.state.kind === 'DELIVERED' || e.state.kind === 'APPLIED') return true;
+  return false;
+}
