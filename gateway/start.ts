@@ -41,6 +41,8 @@ import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollo
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
+import { KillSwitch } from './kill-switch/kill-switch';
+import { KillSwitchStore } from './kill-switch/kill-switch-store';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -198,6 +200,10 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       validityDays: config.pinsetValidityDays,
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
+    const killSwitch = new KillSwitch({
+      store: new KillSwitchStore(db), pinsets, devices, rollouts: rolloutStore, driver, publisher, trusted, delivery, audit, events, hub,
+      clock, logger, validityDays: config.pinsetValidityDays,
+    });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
@@ -205,6 +211,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
       },
+      killSwitch,
     });
 
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).

@@ -13,6 +13,7 @@ import { fleetRoutes } from './routes/fleet-routes';
 import { keysetRoutes } from './routes/keyset-routes';
 import { pinsetRoutes } from './routes/pinset-routes';
 import { tokenRoutes } from './routes/token-routes';
+import { killSwitchRoutes } from './routes/kill-switch-routes';
 
 const API_VERSION = '1.0.0';
 
@@ -31,6 +32,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   coverageRoutes(routes, deps);
   telemetryRoutes(routes, deps);
   eventRoutes(routes, deps);
+  killSwitchRoutes(routes, deps);
   routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );

@@ -2,6 +2,7 @@ import { parseArgs } from './args';
 import { inspect } from './commands/inspect';
 import { keygen } from './commands/keygen';
 import { keyset } from './commands/keyset';
+import { kill } from './commands/kill';
 import { pin } from './commands/pin';
 import { sign } from './commands/sign';
 import { type CliIo, processIo } from './io';
@@ -15,6 +16,8 @@ const HELP = `pinctl: signed pin sets for firmware teams (SPEC format 1)
   pinctl pin --host HOST:PORT [--servername NAME] [--chain]
   pinctl sign PINSET.json --key KEY --out FILE.cose [--keyset KEYSET.json]
   pinctl inspect FILE.cose --keyset KEYSET.json [--device DEVICE.json] [--now UNIX]
+  pinctl kill BASE.json --host HOST [--mode fail-open|unpin] --key KEY --out FILE.cose [--seq N] [--now UNIX] [--valid-days D]
+      (emergency kill switch signed offline; upload with POST /api/kill-switch/envelope)
 
 Exit status: 0 done, 1 refused (inspect: the envelope fails a SPEC §4 check; sign: the set breaks SPEC §2),
 2 misuse (missing file, bad key, bad option).`;
@@ -37,6 +40,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return sign(args, io);
       case 'inspect':
         return inspect(args, io);
+      case 'kill':
+        return kill(args, io);
       case undefined:
       case 'help':
       case '--help':
