@@ -5,15 +5,17 @@
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runKillSwitchBench } from './kill-switch';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  'kill-switch': runKillSwitchBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
