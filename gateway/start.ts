@@ -43,6 +43,8 @@ import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
 import { KillSwitch } from './kill-switch/kill-switch';
 import { KillSwitchStore } from './kill-switch/kill-switch-store';
+import { DriftWatch } from './drift-watch/drift-watch';
+import { FindingRegister } from './findings/finding-register';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -204,6 +206,13 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       store: new KillSwitchStore(db), pinsets, devices, rollouts: rolloutStore, driver, publisher, trusted, delivery, audit, events, hub,
       clock, logger, validityDays: config.pinsetValidityDays,
     });
+    const findings = new FindingRegister({ events, hub, clock });
+    const drift = new DriftWatch(
+      { db, pinsets, coverage, views, fetchPins, findings, clock, logger },
+      { intervalMs: config.lifecycle.driftIntervalMs, timeoutMs: config.liveCheckTimeoutMs, target: 95 },
+    );
+    drift.start();
+    cleanup.unshift(() => drift.stop());
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
@@ -212,6 +221,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
       },
       killSwitch,
+      findings,
+      drift,
     });
 
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).
@@ -239,6 +250,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     let stopping: Promise<void> | null = null;
     const stop = () =>
       (stopping ??= (async () => {
+        drift.stop();
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
         await broker.close(); // no new device messages after this

@@ -19,6 +19,8 @@ import type { KeysetStore } from '../registry/keyset-store';
 import type { PinSetStore } from '../registry/pinset-store';
 import type { TokenStore } from '../registry/token-store';
 import type { KillSwitch } from '../kill-switch/kill-switch';
+import type { DriftWatch } from '../drift-watch/drift-watch';
+import type { FindingRegister } from '../findings/finding-register';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -45,4 +47,7 @@ export interface ApiDeps {
   rolloutDefaults: RolloutDefaults;
   /** Pin lifecycle safety (issue 16). */
   killSwitch: KillSwitch;
+  findings: FindingRegister;
+  drift: DriftWatch;
+  ct?: { lastRun(): unknown };
 }

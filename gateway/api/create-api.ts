@@ -14,6 +14,7 @@ import { keysetRoutes } from './routes/keyset-routes';
 import { pinsetRoutes } from './routes/pinset-routes';
 import { tokenRoutes } from './routes/token-routes';
 import { killSwitchRoutes } from './routes/kill-switch-routes';
+import { findingsRoutes } from './routes/findings-routes';
 
 const API_VERSION = '1.0.0';
 
@@ -33,6 +34,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   telemetryRoutes(routes, deps);
   eventRoutes(routes, deps);
   killSwitchRoutes(routes, deps);
+  findingsRoutes(routes, deps);
   routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );

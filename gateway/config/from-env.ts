@@ -32,6 +32,9 @@ export const ENV_VARS = {
   PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS: 'rollouts.deliveryTimeoutMs',
   PINGW_ROLLOUT_VERIFY_TIMEOUT_MS: 'rollouts.verifyTimeoutMs',
   PINGW_ROLLOUT_MAX_ATTEMPTS: 'rollouts.maxAttempts',
+  PINGW_DRIFT_INTERVAL_MS: 'lifecycle.driftIntervalMs',
+  PINGW_CT_LOGS: 'lifecycle.ctLogs',
+  PINGW_CT_INTERVAL_MS: 'lifecycle.ctIntervalMs',
 } as const;
 
 function envNameOf(path: string): string {
@@ -104,6 +107,10 @@ export function configFromEnv(env: Env): GatewayConfig {
   ] as const) {
     set(name, get(name));
   }
+  set('PINGW_DRIFT_INTERVAL_MS', get('PINGW_DRIFT_INTERVAL_MS'));
+  const ctLogs = get('PINGW_CT_LOGS');
+  if (ctLogs !== undefined) set('PINGW_CT_LOGS', list(ctLogs));
+  set('PINGW_CT_INTERVAL_MS', get('PINGW_CT_INTERVAL_MS'));
 
   try {
     const config = parseGatewayConfig(input as GatewayConfigInput, envNameOf);

@@ -67,6 +67,17 @@ export const gatewayConfigSchema = z
         maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
       })
       .prefault({}),
+    /** Pin lifecycle watches (issue 16): drift watch schedule, Certificate Transparency logs. */
+    lifecycle: z
+      .object({
+        /** Drift watch: between two scheduled runs; 0 = on demand only. */
+        driftIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+        /** RFC 6962 log base URLs (…/ct/v1/ is appended); empty = CT watch off. */
+        ctLogs: z.array(z.url({ protocol: /^https?$/ })).default([]),
+        /** CT watch: between two scheduled runs; 0 = on demand only. */
+        ctIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+      })
+      .prefault({}),
     /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
     credentialScryptN: z.coerce
       .number()
