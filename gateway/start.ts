@@ -45,6 +45,8 @@ import { KillSwitch } from './kill-switch/kill-switch';
 import { KillSwitchStore } from './kill-switch/kill-switch-store';
 import { DriftWatch } from './drift-watch/drift-watch';
 import { FindingRegister } from './findings/finding-register';
+import { CtWatch } from './ct-watch/ct-watch';
+import { parseCtLog } from './ct-watch/ct-client';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -213,6 +215,13 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     );
     drift.start();
     cleanup.unshift(() => drift.stop());
+    const ct = new CtWatch(
+      { pinsets, coverage, views, findings, clock, logger },
+      config.lifecycle.ctLogs.map(parseCtLog),
+      { intervalMs: config.lifecycle.ctIntervalMs, timeoutMs: 10_000 },
+    );
+    ct.start();
+    cleanup.unshift(() => ct.stop());
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
@@ -223,6 +232,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       killSwitch,
       findings,
       drift,
+      ct,
     });
 
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).
@@ -251,6 +261,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const stop = () =>
       (stopping ??= (async () => {
         drift.stop();
+        ct.stop();
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
         await broker.close(); // no new device messages after this

@@ -21,6 +21,7 @@ import type { TokenStore } from '../registry/token-store';
 import type { KillSwitch } from '../kill-switch/kill-switch';
 import type { DriftWatch } from '../drift-watch/drift-watch';
 import type { FindingRegister } from '../findings/finding-register';
+import type { CtWatch } from '../ct-watch/ct-watch';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -49,5 +50,5 @@ export interface ApiDeps {
   killSwitch: KillSwitch;
   findings: FindingRegister;
   drift: DriftWatch;
-  ct?: { lastRun(): unknown };
+  ct: CtWatch;
 }

@@ -15,6 +15,7 @@ import { pinsetRoutes } from './routes/pinset-routes';
 import { tokenRoutes } from './routes/token-routes';
 import { killSwitchRoutes } from './routes/kill-switch-routes';
 import { findingsRoutes } from './routes/findings-routes';
+import { ctWatchRoutes } from './routes/ct-watch-routes';
 
 const API_VERSION = '1.0.0';
 
@@ -35,6 +36,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   eventRoutes(routes, deps);
   killSwitchRoutes(routes, deps);
   findingsRoutes(routes, deps);
+  ctWatchRoutes(routes, deps);
   routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );

@@ -21,3 +21,8 @@ export const killSwitchListQuery = z.object({ fleet: name.optional() }).strict()
 export const findingsQuery = z
   .object({ kind: z.enum(['drift', 'ct']).optional(), fleet: name.optional(), host: hostName.optional() })
   .strict();
+
+export const ctCertificatesQuery = z.object({ host: hostName.optional() }).strict();
+export const mismatchesQuery = z
+  .object({ fleet: name.optional(), host: hostName.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
+  .strict();

@@ -73,7 +73,7 @@ export const gatewayConfigSchema = z
         /** Drift watch: between two scheduled runs; 0 = on demand only. */
         driftIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
         /** RFC 6962 log base URLs (…/ct/v1/ is appended); empty = CT watch off. */
-        ctLogs: z.array(z.url({ protocol: /^https?$/ })).default([]),
+        ctLogs: z.array(z.string().regex(/^https?:\/\/\S+( key=[A-Za-z0-9+/]+={0,2})?$/, 'expected "URL" or "URL key=BASE64-SPKI"')).default([]),
         /** CT watch: between two scheduled runs; 0 = on demand only. */
         ctIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
       })

@@ -18,7 +18,7 @@ export interface KillSwitchEvent {
 /** A finding of a watch, as raised or cleared. `key` is stable for one problem across runs. */
 export interface FindingEvent {
   key: string;
-  kind: 'drift-unpinned' | 'drift-low-coverage' | 'ct-unpinned' | 'ct-unreachable';
+  kind: 'drift-unpinned' | 'drift-low-coverage' | 'ct-unpinned' | 'ct-log-problem';
   severity: 'critical' | 'warning';
   fleet: string | null;
   host: string;

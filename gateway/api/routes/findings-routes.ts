@@ -14,7 +14,7 @@ export function findingsRoutes(routes: RouteTable, deps: ApiDeps): void {
         ...(query.fleet === undefined ? {} : { fleet: query.fleet }),
         ...(query.host === undefined ? {} : { host: query.host }),
       };
-      return c.json({ ...findings.list(filter), lastRuns: { drift: drift.lastRun(), ct: deps.ct?.lastRun() ?? null } });
+      return c.json({ ...findings.list(filter), lastRuns: { drift: drift.lastRun(), ct: deps.ct.lastRun() } });
     },
   );
 
