@@ -47,6 +47,9 @@ import { DriftWatch } from './drift-watch/drift-watch';
 import { FindingRegister } from './findings/finding-register';
 import { CtWatch } from './ct-watch/ct-watch';
 import { parseCtLog } from './ct-watch/ct-client';
+import { GuidedRotation } from './guided-rotation/guided-rotation';
+import { PlanStore } from './guided-rotation/plan-store';
+import { Admission } from './admission/admission';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -222,17 +225,25 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     );
     ct.start();
     cleanup.unshift(() => ct.stop());
+    const rolloutDefaults = {
+      rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
+      delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
+    };
+    const plans = new GuidedRotation({
+      plans: new PlanStore(db), db, coverage, views, pinsets, publisher, rollouts: rolloutStore, driver, rotations, audit, hub, clock, logger, rolloutDefaults,
+    });
+    plans.attach(drift);
+    const admission = new Admission({ db, pinsets, coverage, views, audit, clock });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
-      rolloutDefaults: {
-        rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
-        delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
-      },
+      rolloutDefaults,
       killSwitch,
       findings,
       drift,
       ct,
+      plans,
+      admission,
     });
 
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).

@@ -22,6 +22,8 @@ import type { KillSwitch } from '../kill-switch/kill-switch';
 import type { DriftWatch } from '../drift-watch/drift-watch';
 import type { FindingRegister } from '../findings/finding-register';
 import type { CtWatch } from '../ct-watch/ct-watch';
+import type { GuidedRotation } from '../guided-rotation/guided-rotation';
+import type { Admission } from '../admission/admission';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -51,4 +53,6 @@ export interface ApiDeps {
   findings: FindingRegister;
   drift: DriftWatch;
   ct: CtWatch;
+  plans: GuidedRotation;
+  admission: Admission;
 }

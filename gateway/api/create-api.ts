@@ -16,6 +16,8 @@ import { tokenRoutes } from './routes/token-routes';
 import { killSwitchRoutes } from './routes/kill-switch-routes';
 import { findingsRoutes } from './routes/findings-routes';
 import { ctWatchRoutes } from './routes/ct-watch-routes';
+import { rotationPlanRoutes } from './routes/rotation-plan-routes';
+import { admissionRoutes } from './routes/admission-routes';
 
 const API_VERSION = '1.0.0';
 
@@ -37,6 +39,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   killSwitchRoutes(routes, deps);
   findingsRoutes(routes, deps);
   ctWatchRoutes(routes, deps);
+  rotationPlanRoutes(routes, deps);
+  admissionRoutes(routes, deps);
   routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );

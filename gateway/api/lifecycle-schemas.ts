@@ -26,3 +26,51 @@ export const ctCertificatesQuery = z.object({ host: hostName.optional() }).stric
 export const mismatchesQuery = z
   .object({ fleet: name.optional(), host: hostName.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
   .strict();
+
+const keyInput = z.string().min(10).max(16_384);
+const uintSeconds = z.number().int().positive();
+
+export const createPlanBody = z
+  .object({
+    fleet: name,
+    host: hostName,
+    port: z.number().int().min(1).max(65535).optional(),
+    current: keyInput,
+    next: keyInput,
+    backup: keyInput,
+    target: z.number().min(0.01).max(100).optional(),
+    switchAt: uintSeconds.optional(),
+  })
+  .strict();
+
+export const planActionBody = z
+  .object({
+    reason: z.string().max(1000).optional(),
+    newNext: keyInput.optional(),
+    rollout: z.object({ plan: z.unknown().optional(), gates: z.record(z.string(), z.unknown()).optional(), manualApproval: z.boolean().optional() }).strict().optional(),
+    force: z.boolean().optional(),
+    switchAt: uintSeconds.optional(),
+  })
+  .strict();
+
+export const plansQuery = z.object({ fleet: name.optional(), host: hostName.optional() }).strict();
+
+export const admissionCheckBody = z.object({ host: hostName, key: keyInput }).strict();
+
+/** AdmissionReview (admission.k8s.io/v1): the envelope is checked; the Secret inside is read leniently. */
+export const admissionReviewBody = z
+  .object({
+    apiVersion: z.literal('admission.k8s.io/v1'),
+    kind: z.literal('AdmissionReview'),
+    request: z
+      .object({
+        uid: z.string().min(1).max(128),
+        operation: z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
+        kind: z.object({ group: z.string().optional(), version: z.string().optional(), kind: z.string().optional() }).loose().optional(),
+        name: z.string().optional(),
+        namespace: z.string().optional(),
+        object: z.unknown().optional(),
+      })
+      .loose(),
+  })
+  .loose();

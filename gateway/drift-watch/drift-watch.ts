@@ -38,6 +38,7 @@ export class DriftWatch {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<DriftRun> | null = null;
   private last: DriftRun | null = null;
+  private readonly listeners: ((run: DriftRun) => void)[] = [];
 
   constructor(
     private readonly deps: {
@@ -63,6 +64,11 @@ export class DriftWatch {
   stop(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /** Called after every run (guided rotation detects a switch: the next key served). */
+  onRun(listener: (run: DriftRun) => void): void {
+    this.listeners.push(listener);
   }
 
   lastRun(): DriftRun | null {
@@ -114,6 +120,13 @@ export class DriftWatch {
       ...r,
     };
     this.last = run;
+    for (const l of this.listeners) {
+      try {
+        l(run);
+      } catch (err) {
+        logger.error('drift watch listener failed', { error: String(err) });
+      }
+    }
     if (r.raised + r.cleared > 0) logger.warn('drift watch: findings changed', { raised: r.raised, cleared: r.cleared, open: r.open });
     return run;
   }

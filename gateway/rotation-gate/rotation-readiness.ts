@@ -26,6 +26,11 @@ export interface RotationReadiness {
   atRisk: number;
   /** atRisk split by reason. */
   atRiskBy: Record<AtRiskWhy, number>;
+  /**
+   * Of atRisk, the devices offline now: no update reaches them before they reconnect, so for a switch planned at
+   * a later time (`now` = T) they are the ones that will fail for sure (issue 16 §5).
+   */
+  atRiskOffline: number;
   devices: { deviceId: string; online: boolean; installedSeq: number; why: AtRiskWhy }[];
   nextCursor: string | null;
 }
@@ -72,8 +77,15 @@ export function rotationReadiness(
 
   let devices: RotationReadiness['devices'] = [];
   let nextCursor: string | null = null;
+  let atRiskOffline = 0;
   if (risky.size > 0) {
     const keys = [...risky.keys()];
+    atRiskOffline =
+      deps.db.$client
+        .prepare<(string | number)[], { n: number }>(
+          `select count(*) as n from devices where fleet = ? and counted_installed in (${keys.map(() => '?').join(', ')}) and online = 0`,
+        )
+        .get(q.fleet, ...keys)?.n ?? 0;
     const rows = deps.db.$client
       .prepare<(string | number)[], { id: string; online: number; installed_seq: number; counted_installed: string }>(
         `select id, online, installed_seq, counted_installed from devices
@@ -88,5 +100,5 @@ export function rotationReadiness(
     }));
     if (rows.length > q.limit) nextCursor = devices[devices.length - 1]?.deviceId ?? null;
   }
-  return { fleet: q.fleet, host, pin: q.pin, ...r, verified, total, atRiskBy, devices, nextCursor };
+  return { fleet: q.fleet, host, pin: q.pin, ...r, verified, total, atRiskBy, atRiskOffline, devices, nextCursor };
 }
