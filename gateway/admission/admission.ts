@@ -29,8 +29,9 @@ export interface AdmissionDecision {
 
 /**
  * "May host H switch to key K now?" (issue 16 §4), answered from the rotation gate (SPEC §8) for every fleet whose
- * current sets enforce H: allowed only when each of them is ready (coverage of pin(K) ≥ target). A host no fleet
- * enforces is not ours to stop. Used by deployment pipelines (POST /api/admission/check) and as a Kubernetes
+ * current sets enforce H: allowed only when each of them is ready (coverage of pin(K) ≥ target) or has no device
+ * at risk at all (a renewal that keeps the served key: every installed set pins it, even where a device has not
+ * re-verified it yet). A host no fleet enforces is not ours to stop. Used by deployment pipelines (POST /api/admission/check) and as a Kubernetes
  * ValidatingAdmissionWebhook for TLS Secrets (POST /api/admission/review).
  */
 export class Admission {
@@ -57,7 +58,7 @@ export class Admission {
         fleets.push({ fleet: f.fleet, host: served, ready: r.ready, coverage: r.coverage, target: r.target, atRisk: r.atRisk });
       }
     }
-    return { allowed: fleets.every((v) => v.ready), pin, hosts: [...hosts], atRisk: fleets.reduce((n, v) => n + v.atRisk, 0), fleets };
+    return { allowed: fleets.every((v) => v.ready || v.atRisk === 0), pin, hosts: [...hosts], atRisk: fleets.reduce((n, v) => n + v.atRisk, 0), fleets };
   }
 
   review(request: AdmissionRequest, actor: string): AdmissionResponse {

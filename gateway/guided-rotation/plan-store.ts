@@ -69,10 +69,10 @@ export class PlanStore {
 
   list(filter: { fleet?: string; host?: string } = {}): RotationPlanRow[] {
     return this.db.$client
-      .prepare<[string | null, string | null], Raw>(
-        'select * from rotation_plans where (?1 is null or fleet = ?1) and (?2 is null or host = ?2) order by id desc limit 200',
+      .prepare<(string | null)[], Raw>(
+        'select * from rotation_plans where (? is null or fleet = ?) and (? is null or host = ?) order by id desc limit 200',
       )
-      .all(filter.fleet ?? null, filter.host ?? null)
+      .all(filter.fleet ?? null, filter.fleet ?? null, filter.host ?? null, filter.host ?? null)
       .map(fromRaw);
   }
 
