@@ -5,7 +5,7 @@ import { checkReceipt, envelopeSha256, toHex, type ReceiptResult, type TrustedKe
  *
  * Why: at start-up every simulated device re-checks its stored envelope (corruption detection). Thousands of
  * devices in one worker hold the same few envelopes, and the shared verifier (@noble/ed25519, strict RFC 8032)
- * does ~1k verifications/s per core (LIBRARY-NOTES). The memo key is SHA-256 of the exact bytes plus the exact
+ * does ~1k verifications/s per core (docs/library-notes.md). The memo key is SHA-256 of the exact bytes plus the exact
  * trusted keys, so a hit means "these very bytes were verified under these very keys": the result is the same
  * as re-running the pure check. Deliveries over MQTT are never memoized: each device runs the full
  * checkReceipt itself, as firmware would (see docs/decisions-device-sim.md).
