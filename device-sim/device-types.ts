@@ -1,9 +1,18 @@
-import { fetchServerPins, type Ack, type DeviceState, type Hello, type Report } from '../shared/index';
+import {
+  ed25519VerifyFast, fetchServerPins, type Ack, type DeviceState, type Hello, type ReceiptOptions, type Report,
+} from '../shared/index';
 import type { BrokerEndpoint } from './device-link';
 import type { Clock } from './clock';
 import type { UpdateState } from './device-state';
 import type { DeviceStorage, StoredState } from './device-storage';
 import type { DeviceFaults } from './faults';
+
+/**
+ * How every simulated device runs the SPEC §4/§5 checks: signatures through the fast strict verifier, which gives
+ * the noble reference's answers at OpenSSL speed so that the simulator is not the bottleneck of a fleet run
+ * (docs/decisions.md, "Fast strict Ed25519 verification").
+ */
+export const DEVICE_RECEIPT_OPTIONS: ReceiptOptions = { verify: ed25519VerifyFast };
 
 /** The types a simulated device is configured with and the events it emits (see simulated-device.ts). */
 export interface DeviceIdentity {
