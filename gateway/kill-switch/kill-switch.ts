@@ -1,7 +1,7 @@
 import {
   checkReceipt, killSetFrom, matchKillSet, pinSetToJson, type KillMode, type PinSetJson,
 } from '../../shared/index';
-import { unixSeconds, type Clock } from '../clock';
+import type { Clock } from '../clock';
 import { DomainError } from '../errors/domain-error';
 import type { EventBus } from '../events/event-bus';
 import type { BrowserEventStream } from '../events/browser-event-stream';
@@ -70,7 +70,7 @@ export class KillSwitch {
   async engage(input: { fleet: string; host: string; mode: KillMode; reason: string }, actor: string): Promise<EngageResult> {
     const { pinsets, publisher, clock, validityDays } = this.deps;
     const base = this.newest(input.fleet);
-    const now = unixSeconds(clock);
+    const now = Math.floor(clock.now() / 1000); // SPEC §2 times are unix seconds
     const built = killSetFrom(base.json as PinSetJson, input.host, input.mode, {
       seq: pinsets.maxSeq(input.fleet) + 1,
       issuedAt: now,
