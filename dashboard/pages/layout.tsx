@@ -17,7 +17,7 @@ export function viewOf(identity: Identity, csrf: string, now: number): View {
   return { identity, csrf, now, canOperate: roleAtLeast(identity.role, 'operator') };
 }
 
-export type Section = 'overview' | 'rollouts' | 'devices' | 'telemetry' | 'audit';
+export type Section = 'overview' | 'rollouts' | 'devices' | 'telemetry' | 'audit' | 'lifecycle';
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'overview', href: '/', label: 'Fleet overview' },
@@ -25,6 +25,7 @@ const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'devices', href: '/devices', label: 'Devices' },
   { id: 'telemetry', href: '/telemetry', label: 'Telemetry' },
   { id: 'audit', href: '/audit', label: 'Audit log' },
+  { id: 'lifecycle', href: '/lifecycle', label: 'Lifecycle' },
 ];
 
 function Head(props: { title: string }) {
