@@ -113,7 +113,14 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
   const config = parseGatewayConfig(input);
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? consoleLogger;
-  const fetchPins: FetchServerPins = deps.fetchServerPins ?? ((host, port, opts) => fetchServerPins(host, port, opts));
+  const resolveTo = config.lifecycle.probeResolve;
+  // PINGW_PROBE_RESOLVE: connect to the mapped address, present the host name (SNI) as a device would
+  const fetchPins: FetchServerPins =
+    deps.fetchServerPins ??
+    ((host, port, opts) => {
+      const address = resolveTo[host.toLowerCase()];
+      return address === undefined ? fetchServerPins(host, port, opts) : fetchServerPins(address, port, { ...opts, servername: host });
+    });
 
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

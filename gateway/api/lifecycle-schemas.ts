@@ -47,7 +47,10 @@ export const planActionBody = z
   .object({
     reason: z.string().max(1000).optional(),
     newNext: keyInput.optional(),
-    rollout: z.object({ plan: z.unknown().optional(), gates: z.record(z.string(), z.unknown()).optional(), manualApproval: z.boolean().optional() }).strict().optional(),
+    rollout: z
+      .object({ plan: z.unknown().optional(), gates: z.record(z.string(), z.unknown()).optional(), manualApproval: z.boolean().optional(), rate: z.record(z.string(), z.unknown()).optional() })
+      .strict()
+      .optional(),
     force: z.boolean().optional(),
     switchAt: uintSeconds.optional(),
   })

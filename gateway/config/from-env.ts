@@ -35,6 +35,7 @@ export const ENV_VARS = {
   PINGW_DRIFT_INTERVAL_MS: 'lifecycle.driftIntervalMs',
   PINGW_CT_LOGS: 'lifecycle.ctLogs',
   PINGW_CT_INTERVAL_MS: 'lifecycle.ctIntervalMs',
+  PINGW_PROBE_RESOLVE: 'lifecycle.probeResolve',
 } as const;
 
 function envNameOf(path: string): string {
@@ -111,6 +112,12 @@ export function configFromEnv(env: Env): GatewayConfig {
   const ctLogs = get('PINGW_CT_LOGS');
   if (ctLogs !== undefined) set('PINGW_CT_LOGS', list(ctLogs));
   set('PINGW_CT_INTERVAL_MS', get('PINGW_CT_INTERVAL_MS'));
+  const resolveList = get('PINGW_PROBE_RESOLVE');
+  if (resolveList !== undefined) {
+    const pairs = list(resolveList).map((item) => item.split('='));
+    if (pairs.some((p) => p.length !== 2)) problems.push('PINGW_PROBE_RESOLVE: expected host=address[,host=address…]');
+    else set('PINGW_PROBE_RESOLVE', Object.fromEntries(pairs.map(([h, a]) => [(h ?? '').toLowerCase(), a])));
+  }
 
   try {
     const config = parseGatewayConfig(input as GatewayConfigInput, envNameOf);

@@ -76,6 +76,11 @@ export const gatewayConfigSchema = z
         ctLogs: z.array(z.string().regex(/^https?:\/\/\S+( key=[A-Za-z0-9+/]+={0,2})?$/, 'expected "URL" or "URL key=BASE64-SPKI"')).default([]),
         /** CT watch: between two scheduled runs; 0 = on demand only. */
         ctIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+        /**
+         * Where the gateway's own TLS probes (live check, drift watch) connect for a host name, like curl --resolve:
+         * host → address. For split-horizon DNS or a probe through the internal address; SNI stays the host name.
+         */
+        probeResolve: z.record(z.string().regex(/^[a-z0-9.-]+$/, 'expected a lower-case host name'), z.string().min(1)).default({}),
       })
       .prefault({}),
     /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */

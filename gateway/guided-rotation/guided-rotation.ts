@@ -53,7 +53,7 @@ export interface ActionInput {
   /** publish-next: the key that becomes the next "next" (pin, PEM key, CSR or certificate). */
   newNext?: string | undefined;
   /** roll-out / publish-next: the staged rollout's plan and gates (POST /api/rollouts shapes); default plan otherwise. */
-  rollout?: Pick<CreateRolloutBody, 'plan' | 'gates' | 'manualApproval'> | undefined;
+  rollout?: Pick<CreateRolloutBody, 'plan' | 'gates' | 'manualApproval' | 'rate'> | undefined;
   /** record-switch / complete against the gate, with a reason (audited), as POST /api/rotations allows. */
   force?: boolean | undefined;
   /** Moves the planned switch time (unix seconds): the prediction follows it. */
