@@ -75,6 +75,10 @@ describe('guided rotation', () => {
       return r.verified === 10 ? true : null;
     });
     await disconnectAll(devices); // the fleet goes offline: the plan's rollout reaches them on reconnect
+    await waitFor('the gateway sees the fleet offline', async () => {
+      const fleets = (await call('GET', '/api/fleets')).body as { fleet: string; online: number }[];
+      return fleets.find((x) => x.fleet === 'gr')?.online === 0 ? true : null;
+    });
 
     // the plan: keys from a pin, a CSR and a certificate; target 80 %; planned switch tomorrow
     const bad = await call('POST', '/api/rotation-plans', { fleet: 'gr', host: HOST, current: p1, next: 'not a key at all', backup: b.certPem });
