@@ -219,6 +219,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       store: new KillSwitchStore(db), pinsets, devices, rollouts: rolloutStore, driver, publisher, trusted, delivery, audit, events, hub,
       clock, logger, validityDays: config.pinsetValidityDays,
     });
+    await killSwitch.load();
     const findings = new FindingRegister({ events, hub, clock });
     const drift = new DriftWatch(
       { db, pinsets, coverage, views, fetchPins, findings, clock, logger },

@@ -40,11 +40,11 @@ export class Admission {
     private readonly target = 95,
   ) {}
 
-  decide(names: readonly string[], pin: string): AdmissionDecision {
+  async decide(names: readonly string[], pin: string): Promise<AdmissionDecision> {
     const fleets: FleetVerdict[] = [];
     const hosts = new Set<string>();
     const now = this.deps.clock.now();
-    for (const f of currentSets(this.deps)) {
+    for (const f of await currentSets(this.deps)) {
       const enforcedHosts = new Set<string>();
       for (const s of f.sets) for (const h of s.hosts) if (h.enforce) enforcedHosts.add(h.name.toLowerCase());
       for (const host of enforcedHosts) {
@@ -53,7 +53,7 @@ export class Admission {
         // an includeSubdomains parent covers the served name: ask the gate about the name itself
         const served = names.find((n) => !n.startsWith('*.') && nameCovers(n, w)) ?? host;
         if (!pinsOf(f, served).enforced) continue;
-        const r = rotationReadiness(this.deps, { fleet: f.fleet, host: served, pin, target: this.target, limit: 0, now });
+        const r = await rotationReadiness(this.deps, { fleet: f.fleet, host: served, pin, target: this.target, limit: 0, now });
         hosts.add(served);
         fleets.push({ fleet: f.fleet, host: served, ready: r.ready, coverage: r.coverage, target: r.target, atRisk: r.atRisk });
       }
@@ -61,7 +61,7 @@ export class Admission {
     return { allowed: fleets.every((v) => v.ready || v.atRisk === 0), pin, hosts: [...hosts], atRisk: fleets.reduce((n, v) => n + v.atRisk, 0), fleets };
   }
 
-  review(request: AdmissionRequest, actor: string): AdmissionResponse {
+  async review(request: AdmissionRequest, actor: string): Promise<AdmissionResponse> {
     const { audit } = this.deps;
     if (request.operation === 'DELETE' || request.operation === 'CONNECT') {
       return admissionResponse(request.uid, true, `${request.operation}: nothing is served by it`);
@@ -69,12 +69,12 @@ export class Admission {
     const key = keyOfSecret(request.object);
     if (key.kind === 'not-tls') return admissionResponse(request.uid, true, `not checked: ${key.why}`);
     if (key.kind === 'bad') {
-      audit.append(actor, 'admission.denied', request.name ?? null, { uid: request.uid, why: key.why });
+      await audit.append(actor, 'admission.denied', request.name ?? null, { uid: request.uid, why: key.why });
       return admissionResponse(request.uid, false, `pin gateway: ${key.why}`);
     }
-    const d = this.decide(key.names, key.pin);
+    const d = await this.decide(key.names, key.pin);
     const target = `${key.secret} (${key.names.join(', ')})`;
-    audit.append(actor, d.allowed ? 'admission.allowed' : 'admission.denied', target, { uid: request.uid, operation: request.operation, ...d });
+    await audit.append(actor, d.allowed ? 'admission.allowed' : 'admission.denied', target, { uid: request.uid, operation: request.operation, ...d });
     if (d.fleets.length === 0) return admissionResponse(request.uid, true, `no fleet enforces ${key.names.join(', ')}: not gated`);
     const lines = d.fleets.map((v) => `${v.fleet}/${v.host}: ${v.coverage} % of target ${v.target} %, ${v.atRisk} at risk`);
     if (d.allowed) return admissionResponse(request.uid, true, `pin gateway: key ${key.pin} is covered`, d.atRisk > 0 ? [`${d.atRisk} devices still lack key ${key.pin.slice(0, 20)}…`] : []);

@@ -111,7 +111,7 @@ export class CtWatch {
   private async runOnce(trigger: CtRun['trigger']): Promise<CtRun> {
     const { findings, clock, logger } = this.deps;
     const startedAt = clock.now();
-    const watched = watchedHosts(currentSets(this.deps));
+    const watched = watchedHosts(await currentSets(this.deps));
     const logs: CtLogRun[] = [];
     const problems: Finding[] = [];
     for (const [i, state] of this.logs.entries()) {

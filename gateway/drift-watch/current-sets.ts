@@ -19,16 +19,17 @@ function withPorts(row: Pick<PinSetRow, 'json'>): SetWithPorts {
  * the coverage counters, never a pass over devices), plus the fleet's newest issued set (pins published ahead of
  * a rollout are "current" too: the rotation they prepare is the one drift watch must not flag).
  */
-export function currentSets(deps: { pinsets: PinSetStore; coverage: CoverageStore; views: PinSetViews }): FleetSets[] {
+export async function currentSets(deps: { pinsets: PinSetStore; coverage: CoverageStore; views: PinSetViews }): Promise<FleetSets[]> {
   const out: FleetSets[] = [];
-  for (const fleet of deps.pinsets.latestSeqByFleet().keys()) {
+  // store calls are awaited: the registry is moving to an asynchronous storage contract (SQLite + PostgreSQL)
+  for (const fleet of (await deps.pinsets.latestSeqByFleet()).keys()) {
     const sets = new Map<string, SetWithPorts>();
-    for (const s of deps.coverage.installedSets(fleet)) {
+    for (const s of await deps.coverage.installedSets(fleet)) {
       if (s.key === INSTALLED_NONE || s.key === INSTALLED_UNKNOWN || s.count === 0) continue;
-      const v = deps.views.bySha256(s.key);
+      const v = await deps.views.bySha256(s.key);
       if (v !== null) sets.set(s.key, withPorts(v.row));
     }
-    const newest = deps.pinsets.list(fleet)[0];
+    const newest = (await deps.pinsets.list(fleet))[0];
     if (newest !== undefined) sets.set(newest.sha256, withPorts(newest));
     out.push({ fleet, sets: [...sets.values()] });
   }

@@ -9,7 +9,7 @@ import type { PinSetStore } from '../registry/pinset-store';
 import type { PinSetViews } from '../registry/pinset-views';
 import { rotationReadiness } from '../rotation-gate/rotation-readiness';
 import { currentSets } from './current-sets';
-import { driftFinding, hostsToProbe, LISTED_DEVICES, pinsOf, type Probe } from './drift-rules';
+import { driftFinding, hostsToProbe, LISTED_DEVICES, pinsOf, type PinReadiness, type Probe } from './drift-rules';
 
 export interface DriftRun {
   startedAt: number;
@@ -86,7 +86,7 @@ export class DriftWatch {
   private async runOnce(trigger: DriftRun['trigger']): Promise<DriftRun> {
     const { db, pinsets, coverage, views, fetchPins, findings, clock, logger } = this.deps;
     const startedAt = clock.now();
-    const fleets = currentSets({ pinsets, coverage, views });
+    const fleets = await currentSets({ pinsets, coverage, views });
     const targets = hostsToProbe(fleets);
     const probes = await Promise.all(
       targets.map(async (hp): Promise<[typeof hp, Probe]> => {
@@ -105,9 +105,12 @@ export class DriftWatch {
       for (const fleet of fleets) {
         const { pins, enforced } = pinsOf(fleet, hp.host);
         if (!enforced) continue; // a fleet that only reports on the host cannot fail on it
-        const f = driftFinding({ fleet: fleet.fleet, hp, served: probe, pinned: pins, target: this.options.target }, (pin) =>
-          rotationReadiness({ db, coverage, views }, { fleet: fleet.fleet, host: hp.host, pin, target: this.options.target, limit: LISTED_DEVICES, now }),
-        );
+        // the gate's answer for every served key the fleet pins (the rule picks the best-covered one)
+        const answers = new Map<string, PinReadiness>();
+        for (const pin of new Set([probe.leaf, ...probe.chain])) {
+          answers.set(pin, await rotationReadiness({ db, coverage, views }, { fleet: fleet.fleet, host: hp.host, pin, target: this.options.target, limit: LISTED_DEVICES, now }));
+        }
+        const f = driftFinding({ fleet: fleet.fleet, hp, served: probe, pinned: pins, target: this.options.target }, (pin) => answers.get(pin) as PinReadiness);
         if (f !== null) out.push(f);
       }
     }

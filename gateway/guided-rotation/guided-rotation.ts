@@ -60,6 +60,13 @@ export interface ActionInput {
   switchAt?: number | undefined;
 }
 
+export type PlanView = RotationPlanRow & {
+  expectedAction: PlanAction | null;
+  gate: Summary;
+  prediction: (Summary & { at: number; devices: RotationReadiness['devices']; nextCursor: string | null }) | null;
+  rollouts: { stage1: string | null; stage2: string | null };
+};
+
 type Summary = Pick<RotationReadiness, 'ready' | 'coverage' | 'verified' | 'total' | 'target' | 'atRisk' | 'atRiskBy' | 'atRiskOffline'>;
 const summary = (r: RotationReadiness): Summary => ({
   ready: r.ready, coverage: r.coverage, verified: r.verified, total: r.total, target: r.target, atRisk: r.atRisk, atRiskBy: r.atRiskBy, atRiskOffline: r.atRiskOffline,
@@ -83,47 +90,48 @@ export class GuidedRotation {
     drift.onRun((run) => void this.detectSwitch(run).catch((err) => this.deps.logger.error('guided rotation: switch detection failed', { error: String(err) })));
   }
 
-  create(input: PlanInput, actor: string): ReturnType<GuidedRotation['view']> {
+  async create(input: PlanInput, actor: string): Promise<PlanView> {
     const { plans, audit, clock } = this.deps;
     const pins = { current: keyOrThrow('current', input.current), next: keyOrThrow('next', input.next), backup: keyOrThrow('backup', input.backup) };
     if (new Set(Object.values(pins)).size !== 3) throw new DomainError('E_BAD_BODY', 'current, next and backup must be three different keys (SPEC §2 rule of two: the backup is a key of its own)');
     const host = input.host.toLowerCase();
-    const open = plans.list({ fleet: input.fleet, host }).find((p) => p.step !== 'done' && p.step !== 'cancelled');
+    const open = (await plans.list({ fleet: input.fleet, host })).find((p) => p.step !== 'done' && p.step !== 'cancelled');
     if (open !== undefined) throw new DomainError('E_CONFLICT', `rotation plan ${open.id} for ${host} in fleet "${input.fleet}" is not finished (${open.step})`);
-    const row = plans.insert({
+    const row = await plans.insert({
       fleet: input.fleet, host, port: input.port ?? null, currentPin: pins.current, nextPin: pins.next, backupPin: pins.backup,
       target: input.target ?? 95, switchAt: input.switchAt ?? null, createdAt: clock.now(), createdBy: actor,
     });
-    audit.append(actor, 'rotationplan.create', `${row.fleet}/${row.host}`, { id: row.id, ...pins, target: row.target, switchAt: row.switchAt });
+    await audit.append(actor, 'rotationplan.create', `${row.fleet}/${row.host}`, { id: row.id, ...pins, target: row.target, switchAt: row.switchAt });
     return this.view(row.id);
   }
 
-  list(filter: { fleet?: string; host?: string }): ReturnType<GuidedRotation['view']>[] {
-    return this.deps.plans.list(filter).map((p) => this.view(p.id));
+  async list(filter: { fleet?: string; host?: string }): Promise<PlanView[]> {
+    return Promise.all((await this.deps.plans.list(filter)).map((p) => this.view(p.id)));
   }
 
-  view(id: number) {
+  async view(id: number): Promise<PlanView> {
     const { plans, rollouts, clock } = this.deps;
-    const p = plans.get(id);
+    const p = await plans.get(id);
     if (p === undefined) throw DomainError.notFound(`rotation plan ${id}`);
-    const gate = summary(this.readiness(p, clock.now(), 0));
-    const prediction = p.switchAt === null ? null : (() => {
-      const r = this.readiness(p, p.switchAt * 1000, 100);
-      return { at: p.switchAt, ...summary(r), devices: r.devices, nextCursor: r.nextCursor };
-    })();
-    const state = (rid: string | null) => (rid === null ? null : (rollouts.get(rid)?.state ?? null));
+    const gate = summary(await this.readiness(p, clock.now(), 0));
+    let prediction: PlanView['prediction'] = null;
+    if (p.switchAt !== null) {
+      const r = await this.readiness(p, p.switchAt * 1000, 100);
+      prediction = { at: p.switchAt, ...summary(r), devices: r.devices, nextCursor: r.nextCursor };
+    }
+    const state = async (rid: string | null) => (rid === null ? null : ((await rollouts.get(rid))?.state ?? null));
     return {
       ...p,
       expectedAction: expectedAction(p.step),
       gate,
       prediction,
-      rollouts: { stage1: state(p.stage1RolloutId), stage2: state(p.stage2RolloutId) },
+      rollouts: { stage1: await state(p.stage1RolloutId), stage2: await state(p.stage2RolloutId) },
     };
   }
 
-  async act(id: number, action: PlanAction, input: ActionInput, actor: string): Promise<ReturnType<GuidedRotation['view']>> {
+  async act(id: number, action: PlanAction, input: ActionInput, actor: string): Promise<PlanView> {
     const { plans, audit, hub, clock } = this.deps;
-    const p = plans.get(id);
+    const p = await plans.get(id);
     if (p === undefined) throw DomainError.notFound(`rotation plan ${id}`);
     const move = nextStep(p.step, action);
     const subject = `${p.fleet}/${p.host}`;
@@ -146,15 +154,15 @@ export class GuidedRotation {
       }
       case 'confirm-gate':
       case 'record-switch': {
-        const r = summary(this.readiness(p, clock.now(), 0));
+        const r = summary(await this.readiness(p, clock.now(), 0));
         Object.assign(detail, { readiness: r });
         const forced = !r.ready && action === 'record-switch' && input.force === true && reason !== undefined;
         if (!r.ready && !forced) {
-          audit.append(actor, `rotationplan.${action}.refused`, subject, { id, ...detail });
+          await audit.append(actor, `rotationplan.${action}.refused`, subject, { id, ...detail });
           throw new DomainError('E_GATE_NOT_MET', `coverage of the next key ${p.nextPin} for ${p.host} is ${r.coverage} %, below the target ${p.target} % (${r.atRisk} devices at risk)`, { readiness: r });
         }
         if (action === 'record-switch') {
-          const row = this.deps.rotations.insert({
+          const row = await this.deps.rotations.insert({
             fleet: p.fleet, host: p.host, pin: p.nextPin, forced, reason: reason ?? null, coverage: Math.round(r.coverage * 100),
             target: Math.round(p.target * 100), atRisk: r.atRisk, recordedAt: clock.now(), recordedBy: actor,
           });
@@ -173,7 +181,7 @@ export class GuidedRotation {
         break;
       }
       case 'complete': {
-        const state = p.stage2RolloutId === null ? null : this.deps.rollouts.get(p.stage2RolloutId)?.state;
+        const state = p.stage2RolloutId === null ? null : (await this.deps.rollouts.get(p.stage2RolloutId))?.state;
         if (state !== 'COMPLETED' && !(input.force === true && reason !== undefined)) {
           throw new DomainError('E_PLAN_STEP', `the rollout of {next, backup, new next} is ${state ?? 'missing'}, not COMPLETED; force with a reason to close the plan anyway`);
         }
@@ -183,14 +191,14 @@ export class GuidedRotation {
       case 'cancel':
         break;
     }
-    plans.update(id, changes, move.to, { at: clock.now(), actor, action, from: p.step, to: move.to, detail });
-    audit.append(actor, `rotationplan.${action}`, subject, { id, from: p.step, to: move.to, ...detail });
+    await plans.update(id, changes, move.to, { at: clock.now(), actor, action, from: p.step, to: move.to, detail });
+    await audit.append(actor, `rotationplan.${action}`, subject, { id, from: p.step, to: move.to, ...detail });
     hub.publish({ type: 'rotation-plan', id, fleet: p.fleet, host: p.host, step: move.to });
     return this.view(id);
   }
 
   private async detectSwitch(run: DriftRun): Promise<void> {
-    for (const p of this.deps.plans.list()) {
+    for (const p of await this.deps.plans.list()) {
       if (p.step !== 'safe-to-switch') continue;
       const seen = run.probes.find((x) => x.host === p.host && (p.port === null || x.port === p.port) && x.servedPin === p.nextPin);
       if (seen === undefined) continue;
@@ -202,13 +210,13 @@ export class GuidedRotation {
     }
   }
 
-  private readiness(p: RotationPlanRow, now: number, limit: number): RotationReadiness {
-    return rotationReadiness(this.deps, { fleet: p.fleet, host: p.host, pin: p.nextPin, target: p.target, limit, now });
+  private async readiness(p: RotationPlanRow, now: number, limit: number): Promise<RotationReadiness> {
+    return await rotationReadiness(this.deps, { fleet: p.fleet, host: p.host, pin: p.nextPin, target: p.target, limit, now });
   }
 
   /** The fleet's newest set with this host's pins replaced (enforced), other hosts unchanged. */
   private async publishHost(p: RotationPlanRow, pins: string[], actor: string) {
-    const base = this.deps.pinsets.list(p.fleet)[0];
+    const base = (await this.deps.pinsets.list(p.fleet))[0];
     const json = base?.json as PinSetJson | undefined;
     const others = (json?.hosts ?? []).filter((h) => h.name.toLowerCase() !== p.host);
     const own = json?.hosts.find((h) => h.name.toLowerCase() === p.host);
@@ -223,7 +231,7 @@ export class GuidedRotation {
   private async startRollout(pinsetId: number | null, input: ActionInput, actor: string): Promise<string> {
     if (pinsetId === null) throw new DomainError('E_PLAN_STEP', 'no pin set published for this step');
     const body: CreateRolloutBody = { pinsetId, ...(input.rollout ?? {}) };
-    const row = createRolloutFor(this.deps, body, this.deps.rolloutDefaults, actor);
+    const row = await createRolloutFor(this.deps, body, this.deps.rolloutDefaults, actor);
     await this.deps.driver.command(row.id, { type: 'start' }, actor);
     return row.id;
   }

@@ -54,25 +54,27 @@ export class KillSwitch {
   private readonly byPinSet = new Map<number, number>();
 
   constructor(private readonly deps: KillSwitchDeps) {
-    for (const k of deps.store.list(undefined, 1000)) this.byPinSet.set(k.pinsetId, k.id);
     // live coverage of a kill set: its acks move the counts; one coalesced browser event per burst
     deps.events.on('ack', (e) => {
       const id = e.pinsetId === null ? undefined : this.byPinSet.get(e.pinsetId);
       if (id === undefined) return;
-      deps.hub.coalesce(`kill-switch:${id}`, () => {
-        const v = this.view(id);
-        return { type: 'kill-switch', id, fleet: v.fleet, coverage: v.coverage };
-      });
+      // the browser event only says "changed": the page reads the new coverage through the API
+      deps.hub.coalesce(`kill-switch:${id}`, () => ({ type: 'kill-switch', id }));
     });
+  }
+
+  /** Loads which pin sets are kill sets (for live coverage events); start.ts awaits it once. */
+  async load(): Promise<void> {
+    for (const k of await this.deps.store.list(undefined, 1000)) this.byPinSet.set(k.pinsetId, k.id);
   }
 
   /** Builds, signs and fires the kill set of `host` over the fleet's newest set. */
   async engage(input: { fleet: string; host: string; mode: KillMode; reason: string }, actor: string): Promise<EngageResult> {
     const { pinsets, publisher, clock, validityDays } = this.deps;
-    const base = this.newest(input.fleet);
+    const base = await this.newest(input.fleet);
     const now = Math.floor(clock.now() / 1000); // SPEC §2 times are unix seconds
     const built = killSetFrom(base.json as PinSetJson, input.host, input.mode, {
-      seq: pinsets.maxSeq(input.fleet) + 1,
+      seq: (await pinsets.maxSeq(input.fleet)) + 1,
       issuedAt: now,
       notAfter: now + validityDays * 86_400,
     });
@@ -83,36 +85,37 @@ export class KillSwitch {
 
   /** The offline variant: an envelope made with `pinctl kill`, accepted only if it is exactly the kill set of `host`. */
   async engageSigned(input: { envelope: Uint8Array; host: string; reason: string }, actor: string): Promise<EngageResult> {
-    const receipt = checkReceipt(input.envelope, this.deps.trusted.current());
+    const receipt = checkReceipt(input.envelope, await this.deps.trusted.current());
     if (!receipt.ok) throw new DomainError(receipt.code, receipt.detail);
     const fleet = receipt.pinset.target.fleet;
-    const base = this.newest(fleet);
+    const base = await this.newest(fleet);
     const match = matchKillSet(base.json as PinSetJson, pinSetToJson(receipt.pinset), input.host);
     if (!match.ok) {
-      this.deps.audit.append(actor, 'killswitch.refused', `${fleet}/${input.host.toLowerCase()}`, { reason: input.reason, why: match.error });
+      await this.deps.audit.append(actor, 'killswitch.refused', `${fleet}/${input.host.toLowerCase()}`, { reason: input.reason, why: match.error });
       throw new DomainError('E_NOT_KILL_SET', `the envelope is not a kill set of ${input.host} for fleet "${fleet}": ${match.error}`);
     }
     const published = await this.deps.publisher.createFromEnvelope(input.envelope, actor);
     return this.fire({ fleet, host: input.host.toLowerCase(), mode: match.value, reason: input.reason }, published.id, base, 'offline', actor);
   }
 
-  view(id: number): KillSwitchView {
-    const row = this.deps.store.get(id);
+  async view(id: number): Promise<KillSwitchView> {
+    const row = await this.deps.store.get(id);
     if (row === undefined) throw DomainError.notFound(`kill switch ${id}`);
     return this.toView(row);
   }
 
-  list(fleet?: string): KillSwitchView[] {
-    return this.deps.store.list(fleet).map((r) => this.toView(r));
+  async list(fleet?: string): Promise<KillSwitchView[]> {
+    return Promise.all((await this.deps.store.list(fleet)).map((r) => this.toView(r)));
   }
 
-  private toView(row: KillSwitchRow): KillSwitchView {
-    const later = this.deps.pinsets.list(row.fleet).filter((p) => p.seq > row.seq);
-    return killSwitchView(row, this.deps.store.coverage(row.fleet, row.seq), later.map((p) => ({ id: p.id, seq: p.seq, json: p.json as PinSetJson })));
+  private async toView(row: KillSwitchRow): Promise<KillSwitchView> {
+    const later = (await this.deps.pinsets.list(row.fleet)).filter((p) => p.seq > row.seq);
+    const counts = await this.deps.store.coverage(row.fleet, row.seq);
+    return killSwitchView(row, counts, later.map((p) => ({ id: p.id, seq: p.seq, json: p.json as PinSetJson })));
   }
 
-  private newest(fleet: string): PinSetRow {
-    const base = this.deps.pinsets.list(fleet)[0];
+  private async newest(fleet: string): Promise<PinSetRow> {
+    const base = (await this.deps.pinsets.list(fleet))[0];
     if (base === undefined) throw DomainError.notFound(`a pin set of fleet "${fleet}" (nothing to kill)`);
     return base;
   }
@@ -125,12 +128,12 @@ export class KillSwitch {
     actor: string,
   ): Promise<EngageResult> {
     const { store, pinsets, rollouts, driver, audit, events, hub, clock, logger } = this.deps;
-    const kill = pinsets.get(pinsetId);
+    const kill = await pinsets.get(pinsetId);
     if (kill === undefined) throw new Error(`kill set ${pinsetId} vanished`);
     // released: every hello from now on (reconnects, late joiners) gets it, SPEC §7 "offline devices … on reconnect"
-    pinsets.markReleased(pinsetId, clock.now());
+    await pinsets.markReleased(pinsetId, clock.now());
     const superseded: string[] = [];
-    for (const r of rollouts.list({ fleet: k.fleet })) {
+    for (const r of await rollouts.list({ fleet: k.fleet })) {
       if (r.seq >= kill.seq || (r.state !== 'RUNNING' && r.state !== 'PAUSED')) continue;
       try {
         await driver.command(r.id, { type: 'abort', reason: `superseded by the kill switch of ${k.host} (seq ${kill.seq}): ${k.reason}` }, actor);
@@ -139,12 +142,12 @@ export class KillSwitch {
         logger.warn('kill switch: could not abort a rollout', { rollout: r.id, error: String(err) });
       }
     }
-    const row = store.insert({
+    const row = await store.insert({
       fleet: k.fleet, host: k.host, mode: k.mode, reason: k.reason, pinsetId, seq: kill.seq, baseSeq: base.seq, source,
       supersededRollouts: superseded, createdAt: clock.now(), createdBy: actor,
     });
     this.byPinSet.set(pinsetId, row.id);
-    audit.append(actor, 'killswitch.engage', `${k.fleet}/${k.host}`, {
+    await audit.append(actor, 'killswitch.engage', `${k.fleet}/${k.host}`, {
       id: row.id, mode: k.mode, reason: k.reason, pinsetId, seq: kill.seq, baseSeq: base.seq, source, supersededRollouts: superseded,
     });
     const delivery = await this.deliverAll(k.fleet, pinsetId);
@@ -152,12 +155,12 @@ export class KillSwitch {
     const at = clock.now();
     events.emit('killSwitch', { id: row.id, fleet: k.fleet, host: k.host, mode: k.mode, reason: k.reason, pinsetId, seq: kill.seq, actor, at });
     hub.publish({ type: 'kill-switch', id: row.id, fleet: k.fleet, host: k.host, engaged: true });
-    return { ...this.toView(row), delivery };
+    return { ...(await this.toView(row)), delivery };
   }
 
   /** Every device of the fleet at once; connected ones get it now, the others on their next hello. */
   private async deliverAll(fleet: string, pinsetId: number): Promise<EngageResult['delivery']> {
-    const ids = this.deps.devices.idsOfFleet(fleet);
+    const ids = await this.deps.devices.idsOfFleet(fleet);
     const counts = { devices: ids.length, published: 0, queued: 0, alreadyInstalled: 0, refused: 0 };
     let next = 0;
     const worker = async () => {

@@ -16,10 +16,10 @@ export function admissionRoutes(routes: RouteTable, deps: ApiDeps): void {
       summary: 'May host H switch to key K now? {host, key: pin | PEM key | CSR | certificate} → allowed, at-risk count, per fleet',
       body: admissionCheckBody,
     },
-    (c, { body }) => {
+    async (c, { body }) => {
       const pin = pinFromKeyInput(body.key);
       if (!pin.ok) throw new GatewayError('E_BAD_BODY', `key: ${pin.error}`);
-      return c.json(admission.decide([body.host.toLowerCase()], pin.value));
+      return c.json(await admission.decide([body.host.toLowerCase()], pin.value));
     },
   );
 
@@ -31,6 +31,6 @@ export function admissionRoutes(routes: RouteTable, deps: ApiDeps): void {
       summary: 'Kubernetes ValidatingAdmissionWebhook for TLS Secrets: AdmissionReview in, AdmissionReview out (denied with the at-risk count)',
       body: admissionReviewBody,
     },
-    (c, { body, actor }) => c.json(admission.review(body.request, actor)),
+    async (c, { body, actor }) => c.json(await admission.review(body.request, actor)),
   );
 }

@@ -14,7 +14,7 @@ export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
     { method: 'post', path: '/api/ct-watch/run', role: 'operator', summary: 'Follow the CT logs now (get-sth, get-entries, Merkle check); answers the run' },
     async (c, { actor }) => {
       const run = await ct.run('on-demand');
-      audit.append(actor, 'ctwatch.run', null, { raised: run.raised, cleared: run.cleared, open: run.open });
+      await audit.append(actor, 'ctwatch.run', null, { raised: run.raised, cleared: run.cleared, open: run.open });
       return c.json(run);
     },
   );
@@ -32,10 +32,9 @@ export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
       summary: 'Recent mismatch reports classified: served key logged for our name (likely our own rotation) or not (likely interception)',
       query: mismatchesQuery,
     },
-    (c, { query }) => {
-      const reports = telemetry
-        .lastReports({ ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }), limit: query.limit })
-        .filter((r) => r.result === 'mismatch');
+    async (c, { query }) => {
+      const scope = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) };
+      const reports = (await telemetry.lastReports({ ...scope, limit: query.limit })).filter((r) => r.result === 'mismatch');
       return c.json(
         reports.map((r) => {
           const k = ct.classify(r.host, r.servedPins);

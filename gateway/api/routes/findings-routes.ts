@@ -26,7 +26,7 @@ export function findingsRoutes(routes: RouteTable, deps: ApiDeps): void {
     { method: 'post', path: '/api/drift-watch/run', role: 'operator', summary: 'Run the drift watch now (joins a run in progress); answers the run' },
     async (c, { actor }) => {
       const run = await drift.run('on-demand');
-      deps.audit.append(actor, 'driftwatch.run', null, { raised: run.raised, cleared: run.cleared, open: run.open });
+      await deps.audit.append(actor, 'driftwatch.run', null, { raised: run.raised, cleared: run.cleared, open: run.open });
       return c.json(run);
     },
   );

@@ -34,12 +34,12 @@ export function killSwitchRoutes(routes: RouteTable, deps: ApiDeps): void {
 
   routes.add(
     { method: 'get', path: '/api/kill-switch', role: 'viewer', summary: 'Kill switches engaged, newest first, with live coverage', query: killSwitchListQuery },
-    (c, { query }) => c.json(killSwitch.list(query.fleet)),
+    async (c, { query }) => c.json(await killSwitch.list(query.fleet)),
   );
 
-  routes.add({ method: 'get', path: '/api/kill-switch/:id', role: 'viewer', summary: 'One kill switch: reason, superseded rollouts, live coverage, re-enabled by' }, (c) => {
+  routes.add({ method: 'get', path: '/api/kill-switch/:id', role: 'viewer', summary: 'One kill switch: reason, superseded rollouts, live coverage, re-enabled by' }, async (c) => {
     const id = idParam.safeParse(c.req.param('id'));
     if (!id.success) throw GatewayError.notFound(`kill switch ${c.req.param('id') ?? ''}`);
-    return c.json(killSwitch.view(id.data));
+    return c.json(await killSwitch.view(id.data));
   });
 }

@@ -23,16 +23,16 @@ export function rotationPlanRoutes(routes: RouteTable, deps: ApiDeps): void {
       body: createPlanBody,
       status: 201,
     },
-    (c, { body, actor }) => c.json(plans.create(body, actor), 201),
+    async (c, { body, actor }) => c.json(await plans.create(body, actor), 201),
   );
 
-  routes.add({ method: 'get', path: '/api/rotation-plans', role: 'viewer', summary: 'Rotation plans, newest first, each with its gate and prediction', query: plansQuery }, (c, { query }) =>
-    c.json(plans.list({ ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) })),
+  routes.add({ method: 'get', path: '/api/rotation-plans', role: 'viewer', summary: 'Rotation plans, newest first, each with its gate and prediction', query: plansQuery }, async (c, { query }) =>
+    c.json(await plans.list({ ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) })),
   );
 
   routes.add(
     { method: 'get', path: '/api/rotation-plans/:id', role: 'viewer', summary: 'One plan: step, next action, gate now, who fails at the planned switch time, history' },
-    (c) => c.json(plans.view(id(c.req.param('id')))),
+    async (c) => c.json(await plans.view(id(c.req.param('id')))),
   );
 
   for (const action of PLAN_ACTIONS) {
