@@ -16,11 +16,11 @@ import type { RolloutDriver } from '../rollout-driver/rollout-driver';
 import { createRolloutFor, type CreateRolloutBody, type RolloutDefaults } from '../rollout-driver/rollout-factory';
 import { rotationReadiness, type RotationReadiness } from '../rotation-gate/rotation-readiness';
 import { pinFromKeyInput } from './key-input';
-import type { PlanStore, RotationPlanRow } from './plan-store';
+import type { PlanRepo, RotationPlanRow } from './plan-store';
 import { expectedAction, nextStep, type PlanAction } from './plan-steps';
 
 export interface GuidedRotationDeps {
-  plans: PlanStore;
+  plans: PlanRepo;
   db: RegistryDb;
   coverage: CoverageStore;
   views: PinSetViews;
@@ -137,7 +137,7 @@ export class GuidedRotation {
     const subject = `${p.fleet}/${p.host}`;
     if (!move.ok) throw new DomainError('E_PLAN_STEP', move.error, { step: p.step, expectedAction: expectedAction(p.step) });
     const reason = input.reason?.trim() === '' ? undefined : input.reason?.trim();
-    let changes: Parameters<PlanStore['update']>[1] = input.switchAt === undefined ? {} : { switchAt: input.switchAt };
+    let changes: Parameters<PlanRepo['update']>[1] = input.switchAt === undefined ? {} : { switchAt: input.switchAt };
     const detail: Record<string, unknown> = reason === undefined ? {} : { reason };
     switch (action) {
       case 'publish': {

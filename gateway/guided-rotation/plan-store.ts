@@ -47,11 +47,24 @@ const fromRaw = (r: Raw): RotationPlanRow => ({
   stage2PinsetId: r.stage2_pinset_id, stage2RolloutId: r.stage2_rollout_id, createdAt: r.created_at, createdBy: r.created_by, updatedAt: r.updated_at,
 });
 
-/** Guided rotation plans (table rotation_plans, migration 0003): self-contained SQL, ported as one file. */
-export class PlanStore {
+type PlanUpdate = Partial<Pick<RotationPlanRow, 'newNextPin' | 'switchAt' | 'stage1PinsetId' | 'stage1RolloutId' | 'stage2PinsetId' | 'stage2RolloutId'>>;
+type NewPlan = Pick<RotationPlanRow, 'fleet' | 'host' | 'port' | 'currentPin' | 'nextPin' | 'backupPin' | 'target' | 'switchAt' | 'createdAt' | 'createdBy'>;
+
+/** What guided rotation needs from storage: asynchronous, like the registry's storage contract. */
+export interface PlanRepo {
+  insert(p: NewPlan): Promise<RotationPlanRow>;
+  get(id: number): Promise<RotationPlanRow | undefined>;
+  /** Newest first, at most 200. */
+  list(filter?: { fleet?: string; host?: string }): Promise<RotationPlanRow[]>;
+  /** Writes the plan's step and the fields that changed with it, appending to its history. */
+  update(id: number, changes: PlanUpdate, step: PlanStep, entry: PlanHistoryEntry): Promise<RotationPlanRow>;
+}
+
+/** Guided rotation plans (table rotation_plans, migration 0003), SQLite implementation of PlanRepo. */
+export class PlanStore implements PlanRepo {
   constructor(private readonly db: RegistryDb) {}
 
-  insert(p: Pick<RotationPlanRow, 'fleet' | 'host' | 'port' | 'currentPin' | 'nextPin' | 'backupPin' | 'target' | 'switchAt' | 'createdAt' | 'createdBy'>): RotationPlanRow {
+  async insert(p: NewPlan): Promise<RotationPlanRow> {
     const raw = this.db.$client
       .prepare<unknown[], Raw>(
         `insert into rotation_plans (fleet, host, port, current_pin, next_pin, backup_pin, target, switch_at, step, history, created_at, created_by, updated_at)
@@ -62,12 +75,12 @@ export class PlanStore {
     return fromRaw(raw);
   }
 
-  get(id: number): RotationPlanRow | undefined {
+  async get(id: number): Promise<RotationPlanRow | undefined> {
     const raw = this.db.$client.prepare<[number], Raw>('select * from rotation_plans where id = ?').get(id);
     return raw === undefined ? undefined : fromRaw(raw);
   }
 
-  list(filter: { fleet?: string; host?: string } = {}): RotationPlanRow[] {
+  async list(filter: { fleet?: string; host?: string } = {}): Promise<RotationPlanRow[]> {
     return this.db.$client
       .prepare<(string | null)[], Raw>(
         'select * from rotation_plans where (? is null or fleet = ?) and (? is null or host = ?) order by id desc limit 200',
@@ -76,9 +89,8 @@ export class PlanStore {
       .map(fromRaw);
   }
 
-  /** Writes the plan's step and the fields that changed with it, appending to its history. */
-  update(id: number, changes: Partial<Pick<RotationPlanRow, 'newNextPin' | 'switchAt' | 'stage1PinsetId' | 'stage1RolloutId' | 'stage2PinsetId' | 'stage2RolloutId'>>, step: PlanStep, entry: PlanHistoryEntry): RotationPlanRow {
-    const cur = this.get(id);
+  async update(id: number, changes: PlanUpdate, step: PlanStep, entry: PlanHistoryEntry): Promise<RotationPlanRow> {
+    const cur = await this.get(id);
     if (cur === undefined) throw new Error(`rotation plan ${id} vanished`);
     const n = { ...cur, ...changes };
     this.db.$client
@@ -87,6 +99,6 @@ export class PlanStore {
          step = ?, history = ?, updated_at = ? where id = ?`,
       )
       .run(n.newNextPin, n.switchAt, n.stage1PinsetId, n.stage1RolloutId, n.stage2PinsetId, n.stage2RolloutId, step, JSON.stringify([...cur.history, entry]), entry.at, id);
-    return this.get(id) as RotationPlanRow;
+    return (await this.get(id)) as RotationPlanRow;
   }
 }

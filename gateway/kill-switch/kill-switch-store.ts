@@ -35,14 +35,24 @@ const fromRaw = (r: Raw): KillSwitchRow => ({
   createdAt: r.created_at, createdBy: r.created_by,
 });
 
+/** What the kill switch needs from storage: asynchronous, like the registry's storage contract. */
+export interface KillSwitchRepo {
+  insert(r: Omit<KillSwitchRow, 'id'>): Promise<KillSwitchRow>;
+  get(id: number): Promise<KillSwitchRow | undefined>;
+  /** Newest first. */
+  list(fleet?: string, limit?: number): Promise<KillSwitchRow[]>;
+  /** Counts over the fleet's devices (decommissioned excluded). */
+  coverage(fleet: string, seq: number): Promise<KillCoverageCounts>;
+}
+
 /**
- * Kill switches engaged (table kill_switches, migration 0003). Self-contained SQL on the SQLite client so that it
- * ports to the registry's asynchronous storage contract as one small file; callers already `await` it.
+ * Kill switches engaged (table kill_switches, migration 0003), SQLite implementation of KillSwitchRepo.
+ * Self-contained SQL on the SQLite client so that a PostgreSQL twin is one more small file.
  */
-export class KillSwitchStore {
+export class KillSwitchStore implements KillSwitchRepo {
   constructor(private readonly db: RegistryDb) {}
 
-  insert(r: Omit<KillSwitchRow, 'id'>): KillSwitchRow {
+  async insert(r: Omit<KillSwitchRow, 'id'>): Promise<KillSwitchRow> {
     const raw = this.db.$client
       .prepare<unknown[], Raw>(
         `insert into kill_switches (fleet, host, mode, reason, pinset_id, seq, base_seq, source, superseded_rollouts, created_at, created_by)
@@ -53,12 +63,12 @@ export class KillSwitchStore {
     return fromRaw(raw);
   }
 
-  get(id: number): KillSwitchRow | undefined {
+  async get(id: number): Promise<KillSwitchRow | undefined> {
     const raw = this.db.$client.prepare<[number], Raw>('select * from kill_switches where id = ?').get(id);
     return raw === undefined ? undefined : fromRaw(raw);
   }
 
-  list(fleet?: string, limit = 100): KillSwitchRow[] {
+  async list(fleet?: string, limit = 100): Promise<KillSwitchRow[]> {
     const rows =
       fleet === undefined
         ? this.db.$client.prepare<[number], Raw>('select * from kill_switches order by id desc limit ?').all(limit)
@@ -67,7 +77,7 @@ export class KillSwitchStore {
   }
 
   /** One pass over the fleet's device rows (decommissioned excluded, SPEC §8). */
-  coverage(fleet: string, seq: number): KillCoverageCounts {
+  async coverage(fleet: string, seq: number): Promise<KillCoverageCounts> {
     const r = this.db.$client
       .prepare<[number, number, string], { total: number; online: number | null; have: number | null; online_have: number | null }>(
         `select count(*) as total, sum(online) as online, sum(installed_seq >= ?) as have, sum(online = 1 and installed_seq >= ?) as online_have

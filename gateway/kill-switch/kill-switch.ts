@@ -14,14 +14,14 @@ import type { DeviceStore } from '../registry/device-store';
 import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
 import type { RolloutStore } from '../registry/rollout-store';
 import type { RolloutDriver } from '../rollout-driver/rollout-driver';
-import type { KillSwitchRow, KillSwitchStore } from './kill-switch-store';
+import type { KillSwitchRepo, KillSwitchRow } from './kill-switch-store';
 import { killSwitchView, type KillSwitchView } from './kill-switch-view';
 
 /** Deliveries in flight at once when a kill set goes to the whole fleet (publishes are cheap; the DB lookups are not free). */
 const DELIVERY_PARALLELISM = 64;
 
 export interface KillSwitchDeps {
-  store: KillSwitchStore;
+  store: KillSwitchRepo;
   pinsets: PinSetStore;
   devices: DeviceStore;
   rollouts: RolloutStore;
