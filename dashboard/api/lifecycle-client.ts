@@ -49,7 +49,26 @@ export interface PlanView {
   prediction: { at: number; atRisk: number; atRiskOffline: number } | null;
 }
 
+export interface MismatchView {
+  deviceId: string;
+  fleet: string;
+  host: string;
+  servedPins: string[];
+  receivedAt: number;
+  classification: string;
+  issuers: string[];
+}
+
 const n = (v: unknown) => num(v) ?? 0;
+
+function toMismatch(v: unknown): MismatchView {
+  const o = obj(v);
+  return {
+    deviceId: str(o['deviceId']) ?? '', fleet: str(o['fleet']) ?? '', host: str(o['host']) ?? '',
+    servedPins: list(o['servedPins']).map((x) => str(x) ?? ''), receivedAt: n(o['receivedAt']),
+    classification: str(o['classification']) ?? '', issuers: list(o['certificates']).map((c) => str(obj(c)['issuer']) ?? ''),
+  };
+}
 
 function toKill(v: unknown): KillSwitchView {
   const o = obj(v);
@@ -116,6 +135,10 @@ export class LifecycleClient {
 
   async runWatch(which: 'drift-watch' | 'ct-watch'): Promise<void> {
     await this.json(`/api/${which}/run`, 'POST', {});
+  }
+
+  async mismatches(limit = 20): Promise<MismatchView[]> {
+    return list(await this.json(`/api/ct-watch/mismatches?limit=${limit}`)).map(toMismatch);
   }
 
   async plans(): Promise<PlanView[]> {

@@ -3,7 +3,7 @@
  * and the guided rotation plans with their next step. Regions marked data-live refresh on gateway events
  * (kill-switch coverage, findings, plan steps).
  */
-import type { FindingView, KillSwitchView, PlanView } from '../api/lifecycle-client';
+import type { FindingView, KillSwitchView, MismatchView, PlanView } from '../api/lifecycle-client';
 import { Badge, Table } from '../components/table';
 import { ago, fmtTime, pct, shortPin } from '../components/format';
 import { CsrfInput, ErrorAlert, PostButton } from '../components/forms';
@@ -13,6 +13,7 @@ export interface LifecycleData {
   kills: KillSwitchView[];
   findings: { open: FindingView[]; resolved: FindingView[] };
   plans: PlanView[];
+  mismatches: MismatchView[];
   fleets: string[];
 }
 
@@ -140,6 +141,36 @@ function Findings(props: { view: View; findings: LifecycleData['findings']; now:
   );
 }
 
+function Mismatches(props: { rows: MismatchView[]; now: number }) {
+  return (
+    <section class="panel" id="mismatches" data-live>
+      <h2>Mismatch reports, classified with CT</h2>
+      <p class="muted">A served key logged for our name is likely our own unannounced rotation; one no log has is likely interception.</p>
+      <Table
+        head={['Device', 'Fleet / host', 'Served key', 'Classification', 'Received']}
+        empty="No mismatch report."
+        rows={props.rows.map((m) => (
+          <tr data-mismatch={m.classification}>
+            <td>{m.deviceId}</td>
+            <td>
+              {m.fleet} / {m.host}
+            </td>
+            <td>{m.servedPins.map(shortPin).join(', ')}</td>
+            <td>
+              {m.classification === 'not-logged' ? (
+                <Badge kind="bad">not logged: likely interception</Badge>
+              ) : (
+                <Badge kind="warn">logged for our name ({m.issuers.join(', ')})</Badge>
+              )}
+            </td>
+            <td title={fmtTime(m.receivedAt)}>{ago(m.receivedAt, props.now)}</td>
+          </tr>
+        ))}
+      />
+    </section>
+  );
+}
+
 function Plans(props: { view: View; plans: PlanView[] }) {
   return (
     <section class="panel" id="rotation-plans" data-live>
@@ -192,6 +223,7 @@ export function LifecyclePage(props: { view: View; data: LifecycleData; notice?:
       <ErrorAlert error={props.error} />
       <Findings view={props.view} findings={props.data.findings} now={now} />
       <Plans view={props.view} plans={props.data.plans} />
+      <Mismatches rows={props.data.mismatches} now={now} />
       <Kills kills={props.data.kills} now={now} />
       <KillSwitchForm view={props.view} fleets={props.data.fleets} form={props.form ?? {}} />
     </Layout>

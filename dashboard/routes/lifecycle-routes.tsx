@@ -22,13 +22,14 @@ const NOTICES: Record<string, string> = {
 async function load(c: Context<DashboardEnv>): Promise<LifecycleData> {
   const api = c.get('api');
   const lc = new LifecycleClient(api);
-  const [kills, findings, plans, fleets] = await Promise.all([
+  const [kills, findings, plans, mismatches, fleets] = await Promise.all([
     orElse(lc.killSwitches(), []),
     orElse(lc.findings(), { open: [], resolved: [] }),
     orElse(lc.plans(), []),
+    orElse(lc.mismatches(), []),
     orElse(api.fleets(), []),
   ]);
-  return { kills, findings, plans, fleets: fleets.map((f) => f.fleet) };
+  return { kills, findings, plans, mismatches, fleets: fleets.map((f) => f.fleet) };
 }
 
 export function lifecycleRoutes(deps: RouteDeps): Hono<DashboardEnv> {

@@ -7,7 +7,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttDevice } from './mqtt-device';
 import { launchChromium, startRealGateway, until, type RealGateway } from './real-harness';
-import { HOST, PIN_A, PIN_B } from './scenario';
+import { encodeReport, parsePin, topicFor } from '../../shared/index';
+import { HOST, PIN_A, PIN_B, PIN_C } from './scenario';
 
 let real: RealGateway;
 let browser: Browser;
@@ -71,6 +72,15 @@ describe('lifecycle page', () => {
 
       await page.click('form[action="/lifecycle/run/drift-watch"] button');
       await page.waitForSelector('.alert-ok:has-text("Drift watch ran")');
+
+      // a device reports a key it does not pin; no CT log knows it for our name: shown as likely interception
+      const served = parsePin(PIN_C);
+      if (!served.ok) throw new Error(served.error);
+      const report = encodeReport({ host: HOST, port: 443, result: 'mismatch', servedPins: [served.value], installedSeq: kills[0].seq, time: Math.floor(Date.now() / 1000) });
+      await devices[0]!.client.publishAsync(topicFor('valve-0', 'report'), Buffer.from(report), { qos: 1 });
+      await until(async () => (await real.call('GET', `/api/ct-watch/mismatches?host=${HOST}`, viewer)).body?.length === 1);
+      await page.reload(); // a report is telemetry: no live event for it, the page shows it when read
+      await page.waitForSelector('#mismatches tr[data-mismatch="not-logged"]:has-text("valve-0")');
     } finally {
       await ctx.close();
     }
