@@ -29,10 +29,11 @@ export class PinSetViews {
     return this.cache.get(sha256) ?? null;
   }
 
-  async bySha256(sha256: string): Promise<PinSetViewEntry | null> {
+  /** `load` overrides where a miss is read from (a transaction reads through its own connection). */
+  async bySha256(sha256: string, load = this.load): Promise<PinSetViewEntry | null> {
     const hit = this.cache.get(sha256);
     if (hit !== undefined) return hit;
-    const row = await this.load(sha256);
+    const row = await load(sha256);
     if (row === undefined) return null;
     const entry = { view: pinSetView(row), row };
     this.cache.set(sha256, entry);

@@ -260,7 +260,7 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
         });
       }
       let seed = 42;
-      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), seed % n);
       const statuses = ['applied', 'verified', 'verified', 'rejected'];
       const expected = new Set<string>();
       const writer = new IngestWriter(r.ingest, { now: () => 1000 }, { flushMs: 1, maxRows: 500 });
