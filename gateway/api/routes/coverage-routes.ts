@@ -93,7 +93,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add({ method: 'get', path: '/api/rotations', role: 'viewer', summary: 'Recorded rotations, newest first', query: rotationsQuery }, async (c, { query }) => {
     const filter = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) };
     return c.json(
-      (await rotations.list(filter, query.limit)).map((r) => ({ ...r, coverage: r.coverage / 100, target: r.target / 100 })),
+      (await deps.registry.reads.rotations.list(filter, query.limit)).map((r) => ({ ...r, coverage: r.coverage / 100, target: r.target / 100 })),
     );
   });
 }

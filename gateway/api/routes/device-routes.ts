@@ -33,7 +33,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     async (c, { query }) => {
       const { limit, cursor, ...rest } = query;
       const filter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as DeviceFilter;
-      const page = await devices.list(filter, limit, cursor);
+      const page = await deps.registry.reads.devices.list(filter, limit, cursor); // a list may lag: the replica when configured
       return c.json({ items: page.items.map(deviceView), nextCursor: page.nextCursor });
     },
   );

@@ -5,7 +5,9 @@ import { reportsQuery, telemetryQuery } from '../schemas';
 const DAY_MS = 86_400_000;
 
 export function telemetryRoutes(routes: RouteTable, deps: ApiDeps): void {
-  const { telemetry, clock } = deps;
+  // series and report lists tolerate a little lag: they read from the replica when PINGW_DATABASE_READ_URL is set
+  const { clock } = deps;
+  const telemetry = deps.registry.reads.telemetry;
 
   routes.add(
     {
