@@ -31,6 +31,11 @@ export interface DeviceRepo {
   get(id: string): Promise<DeviceRow | undefined>;
   /** Inserts a device; false when the id is taken. Reconcile its coverage counters in the same transaction. */
   insert(d: NewDevice): Promise<boolean>;
+  /**
+   * Bulk enrolment: inserts the devices whose ids are free and counts them in the coverage counters, atomically.
+   * Returns how many were new.
+   */
+  insertMany(devices: readonly NewDevice[]): Promise<number>;
   setOnline(id: string, online: boolean, at: number): Promise<void>;
   /** Marks every device offline (start-up of a single gateway: no connection survives a restart). */
   setAllOffline(): Promise<void>;

@@ -81,10 +81,18 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       expect((await r.devices.list({ q: '%' }, 10)).items).toEqual([]); // LIKE wildcards are literal
       expect((await r.devices.list({ online: true }, 10)).items.map((x) => x.id)).toEqual(['dev-1']);
       expect(await r.devices.fleets()).toEqual([{ fleet: 'f', devices: 5, online: 1 }, { fleet: 'g', devices: 2, online: 0 }]);
+      expect(await r.coverage.fleetSize('g')).toBe(2);
       expect(await r.devices.onlineIds()).toEqual(['dev-1']);
       await r.devices.setAllOffline();
       expect(await r.devices.onlineIds()).toEqual([]);
       expect((await r.devices.directory('g')).map((x) => x.deviceId).sort()).toEqual(['dev-5', 'dev-6']);
+      // bulk enrolment: free ids only, counted in the coverage counters at once
+      const bulk = ['dev-0', 'bulk-1', 'bulk-2'].map((id) => ({ id, fleet: 'g', deviceClass: 'c', labels: ['x'], credentialHash: 'x', createdAt: 1 }));
+      expect(await r.devices.insertMany(bulk)).toBe(2);
+      expect(await r.coverage.fleetSize('g')).toBe(4);
+      expect((await r.devices.get('bulk-2'))?.labels).toEqual(['x']);
+      expect(await r.transaction(async (tx) => tx.devices.insertMany([{ ...bulk[0]!, id: 'bulk-3' }]))).toBe(1);
+      expect(await r.coverage.fleetSize('g')).toBe(5);
       await r.devices.flag('dev-2', 'odd', 9);
       await r.devices.flag('dev-2', 'odd', 10);
       expect(await r.devices.get('dev-2')).toMatchObject({ flaggedReason: 'odd', flaggedAt: 10, flagCount: 2 });

@@ -1,5 +1,6 @@
 import type { DeviceRepo } from '../repositories';
 import type { AckHistoryRow, DeviceFilter, DeviceRow, DirectoryDevice, HelloState, MalformedCountRow, NewDevice, Page, ReportHistoryRow } from '../rows';
+import type { PgCoverage } from './pg-coverage';
 import { rows, run, type Queryable } from './pg-pool';
 
 interface RawDevice {
@@ -56,7 +57,11 @@ export function toDevice(r: RawDevice): DeviceRow {
 
 /** Devices on PostgreSQL (the same rows and answers as registry/sqlite/device-store.ts). */
 export class PgDevices implements DeviceRepo {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** Runs a bulk enrolment in a transaction with the coverage repository of the same connection (null: not here). */
+    private readonly atomically: <T>(fn: (devices: PgDevices, coverage: PgCoverage) => Promise<T>) => Promise<T> | null,
+  ) {}
 
   async get(id: string): Promise<DeviceRow | undefined> {
     const [r] = await rows<RawDevice>(this.db, 'select * from devices where id = $1', [id], 'devices_get');
@@ -70,6 +75,30 @@ export class PgDevices implements DeviceRepo {
       [d.id, d.fleet, d.deviceClass, JSON.stringify(d.labels), d.credentialHash, d.createdAt],
     );
     return n === 1;
+  }
+
+  /** One multi-row insert (unnest) per 5,000 devices, then their coverage counters, in one transaction. */
+  async insertMany(list: readonly NewDevice[]): Promise<number> {
+    const run = this.atomically((devices, coverage) => devices.insertChunks(list, (ids) => coverage.reconcileMany(ids)));
+    if (run === null) throw new Error('insertMany needs a transaction');
+    return run;
+  }
+
+  private async insertChunks(list: readonly NewDevice[], reconcile: (ids: string[]) => Promise<void>): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < list.length; i += 5000) {
+      const chunk = list.slice(i, i + 5000);
+      const inserted = await rows<{ id: string }>(
+        this.db,
+        `insert into devices (id, fleet, device_class, labels, credential_hash, created_at)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+         on conflict (id) do nothing returning id`,
+        [chunk.map((d) => d.id), chunk.map((d) => d.fleet), chunk.map((d) => d.deviceClass), chunk.map((d) => JSON.stringify(d.labels)), chunk.map((d) => d.credentialHash), chunk.map((d) => d.createdAt)],
+      );
+      n += inserted.length;
+      await reconcile(inserted.map((r) => r.id));
+    }
+    return n;
   }
 
   async setOnline(id: string, online: boolean, at: number): Promise<void> {

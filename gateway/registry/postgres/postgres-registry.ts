@@ -52,14 +52,15 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
   const views = new PinSetViews((sha) => pinsets.getBySha256(sha));
 
   /** The repositories on one connection (the pool, or a transaction's client). */
-  const repos = (db: Queryable, inTx: boolean): RegistryTx & { coverage: PgCoverage } => {
+  const repos = (db: Queryable, inTx: boolean): RegistryTx & { coverage: PgCoverage; devices: PgDevices } => {
     const coverage: PgCoverage = new PgCoverage(db, {
       views,
       changed,
       transaction: (fn) => (inTx ? null : transaction((tx) => fn(tx.coverage))),
     });
     return {
-      devices: new PgDevices(db),
+      // bulk enrolment commits with its counters: on this transaction's connection, else in a transaction of its own
+      devices: new PgDevices(db, (fn) => (inTx ? fn(new PgDevices(db, () => null), coverage) : transaction((tx) => fn(tx.devices, tx.coverage)))),
       pinsets: new PgPinSets(db),
       keysets: new PgKeysets(db),
       tokens,
@@ -74,7 +75,7 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
   // one token cache per process, on the primary
   const tokens = new PgTokens(primary);
 
-  const transaction = async <T>(fn: (tx: RegistryTx & { coverage: PgCoverage; db: pg.PoolClient }) => Promise<T>): Promise<T> => {
+  const transaction = async <T>(fn: (tx: RegistryTx & { coverage: PgCoverage; devices: PgDevices; db: pg.PoolClient }) => Promise<T>): Promise<T> => {
     const client = await primary.connect();
     try {
       await client.query('begin');

@@ -11,8 +11,13 @@ export class DeviceStore {
   private readonly flagStmt;
   private readonly assignStmt;
   private readonly directoryStmt;
+  private readonly insertStmt;
 
   constructor(private readonly db: RegistryDb) {
+    this.insertStmt = db.$client.prepare(
+      `insert into devices (id, fleet, device_class, labels, credential_hash, created_at) values (@id, @fleet, @deviceClass, @labels, @credentialHash, @createdAt)
+       on conflict (id) do nothing`,
+    );
     this.directoryStmt = db.$client.prepare<[string], { id: string; device_class: string; labels: string; online: number }>(
       `select id, device_class, labels, online from devices where fleet = ? and decommissioned = 0`,
     );
@@ -59,6 +64,24 @@ export class DeviceStore {
     const r = this.db.insert(devices).values(d).onConflictDoNothing().run();
     return r.changes === 1;
   }
+
+  /** Prepared insert + the coverage reconcile of each new device, in one transaction (SqliteRegistry wires `reconcile`). */
+  insertMany(list: readonly NewDevice[]): number {
+    return this.db.$client.transaction(() => {
+      let n = 0;
+      for (const d of list) {
+        const r = this.insertStmt.run({ ...d, labels: JSON.stringify(d.labels) });
+        if (r.changes === 1) {
+          n++;
+          this.reconcile?.(d.id);
+        }
+      }
+      return n;
+    })();
+  }
+
+  /** Set by the registry: the coverage reconcile of a changed device row (same connection, same transaction). */
+  reconcile: ((id: string) => void) | null = null;
 
   setOnline(id: string, online: boolean, at: number): void {
     this.setOnlineStmt.run({ id, online: online ? 1 : 0, at });

@@ -50,6 +50,7 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     rotations: new RotationStore(db),
   };
   const ingest = new SqliteIngest(db, { coverage, telemetry });
+  stores.devices.reconcile = (id) => coverage.reconcile(id);
 
   // the typed faces: a mismatch between a store and the contract fails the type check here
   const face = (run: <R>(fn: () => R) => Promise<R>): RegistryTx => ({
