@@ -146,7 +146,7 @@ export async function runCoverageBench(): Promise<Record<string, unknown>> {
     // ---- ack ingest: 50,000 verified acks of seq 4 (each moves a device's counters), with and without counters ----
     const ACKS = Math.min(50_000, Math.floor(N / 4));
     const ingestRate = async (withCounters: boolean, offset: number) => {
-      const batch = new SqliteIngest(db, withCounters ? { coverage: syncCoverage } : {});
+      const batch = new SqliteIngest(db, { counters: withCounters, viewOf: (sha) => syncViews.bySha256(sha)?.view ?? null, changed: () => {} });
       const writer = new IngestWriter({ writeBatch: async (b) => batch.writeBatch(b) }, { now: () => Date.now() }, { flushMs: 5, maxRows: 1000 });
       const t = performance.now();
       const pending: Promise<boolean>[] = [];

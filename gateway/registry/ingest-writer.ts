@@ -31,6 +31,8 @@ export class IngestWriter {
   private closed = false;
   /** The batch being written, if any. */
   private writing: Promise<void> | null = null;
+  /** A flush is writing batch after batch until the buffer is empty. */
+  private draining = false;
 
   constructor(
     private readonly repo: IngestRepo,
@@ -71,8 +73,10 @@ export class IngestWriter {
     return new Promise<boolean>((resolve, reject) => {
       buf.push({ row, resolve, reject });
       this.seen.set(row.deviceId, row.at);
-      if (this.ackBuf.length + this.reportBuf.length >= this.options.maxRows) void this.flush();
-      else this.schedule();
+      // a full batch goes at once; one drain at a time (it takes later full batches too, in order)
+      if (this.ackBuf.length + this.reportBuf.length >= this.options.maxRows) {
+        if (!this.draining) void this.flush();
+      } else this.schedule();
     });
   }
 
@@ -80,19 +84,29 @@ export class IngestWriter {
     if (this.timer === null && !this.closed) this.timer = setTimeout(() => void this.flush(), this.options.flushMs);
   }
 
-  /** Writes everything buffered (after the batch in flight), then settles the waiting promises. */
+  /** Writes everything buffered (after the batch in flight), in transactions of at most maxRows rows. */
   async flush(): Promise<void> {
+    this.draining = true;
+    try {
+      do await this.writeOne();
+      while (this.ackBuf.length + this.reportBuf.length > 0);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** One transaction of at most maxRows rows, then settles its waiting promises. */
+  private async writeOne(): Promise<void> {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     while (this.writing !== null) await this.writing;
     if (this.ackBuf.length === 0 && this.reportBuf.length === 0 && this.malformed.size === 0 && this.seen.size === 0) return;
-    const ackBuf = this.ackBuf;
-    const reportBuf = this.reportBuf;
+    // at most maxRows rows per transaction (rows that arrived while the last batch was written wait for the next)
+    const ackBuf = this.ackBuf.splice(0, this.options.maxRows);
+    const reportBuf = this.reportBuf.splice(0, this.options.maxRows - ackBuf.length);
     const batch = { acks: ackBuf.map((p) => p.row), reports: reportBuf.map((p) => p.row), malformed: [...this.malformed.values()], seen: this.seen };
-    this.ackBuf = [];
-    this.reportBuf = [];
     this.malformed = new Map();
     this.seen = new Map();
     const write = (async () => {
@@ -112,8 +126,6 @@ export class IngestWriter {
     } finally {
       this.writing = null;
     }
-    // rows that arrived while this batch was written wait for their own timer, or the size limit
-    if (this.ackBuf.length + this.reportBuf.length >= this.options.maxRows) void this.flush();
   }
 
   /** Flushes and refuses further rows. */

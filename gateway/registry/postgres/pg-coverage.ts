@@ -1,5 +1,5 @@
-import { coverageDelta } from '../../coverage/index';
-import { INSTALLED_NONE, INSTALLED_UNKNOWN } from '../installed-keys';
+import type { PinSetView } from '../../coverage/index';
+import { CounterDeltas, type CountedDevice } from '../counted-sets';
 import type { PinSetViews } from '../pinset-views';
 import type { CoverageRepo, SetCount } from '../repositories';
 import type { PinSetRow } from '../rows';
@@ -11,6 +11,8 @@ interface CountedRow {
   fleet: string;
   decommissioned: boolean;
   firmware: string | null;
+  installed_seq: number;
+  verified_seq: number;
   installed_sha256: string | null;
   verified_sha256: string | null;
   counted_installed: string | null;
@@ -27,11 +29,10 @@ export interface CoverageContext {
 }
 
 /**
- * Coverage counters (SPEC §8) on PostgreSQL: the rules of registry/sqlite/coverage-store.ts, set-based, so a batch
- * of acks costs four statements whatever its size: the device rows are locked in id order (SELECT … FOR UPDATE,
- * so two gateways reconciling the same device serialise instead of double-counting), the differences summed in
- * memory, then one multi-row `INSERT … ON CONFLICT DO UPDATE SET count = t.count + excluded.count` per counter
- * table (keys sorted: concurrent batches take the row locks in the same order) and one UPDATE of the devices.
+ * Coverage counters (SPEC §8) on PostgreSQL, with the rules of ../counted-sets.ts, set-based: a batch costs a few
+ * statements whatever its size. The device rows are locked in id order (SELECT … FOR UPDATE, so two gateways
+ * reconciling the same device serialise instead of double-counting), the differences are summed in memory, then
+ * written once per counter row and once per device.
  */
 export class PgCoverage implements CoverageRepo {
   /** Pin sets read through this repository's own connection (inside a transaction the pool may be exhausted). */
@@ -57,48 +58,73 @@ export class PgCoverage implements CoverageRepo {
       await outside;
       return;
     }
+    const locked = await this.lock(deviceIds);
+    const deltas = new CounterDeltas();
+    const viewOf = await this.viewsFor(locked.values());
+    const moved: CountedDevice[] = [];
+    for (const d of locked.values()) {
+      const next = deltas.move(d, viewOf);
+      if (next === null) continue;
+      d.countedInstalled = next.installed;
+      d.countedVerified = next.verified;
+      moved.push(d);
+    }
+    if (moved.length > 0) {
+      await run(
+        this.db,
+        `update devices d set counted_installed = t.i, counted_verified = t.v
+         from unnest($1::text[], $2::text[], $3::text[]) as t(id, i, v) where d.id = t.id`,
+        [moved.map((u) => u.id), moved.map((u) => u.countedInstalled), moved.map((u) => u.countedVerified)],
+        'coverage_counted',
+      );
+    }
+    await this.write(deltas);
+  }
+
+  /** Locks the device rows (SELECT … FOR UPDATE, in id order) and returns what the counters need of them. */
+  async lock(deviceIds: Iterable<string>): Promise<Map<string, CountedDevice>> {
     const ids = [...new Set(deviceIds)].sort();
     const list = await rows<CountedRow>(
       this.db,
-      `select id, fleet, decommissioned, firmware, installed_sha256, verified_sha256, counted_installed, counted_verified
+      `select id, fleet, decommissioned, firmware, installed_seq, installed_sha256, verified_seq, verified_sha256, counted_installed, counted_verified
        from devices where id = any($1::text[]) order by id for update`,
       [ids],
       'coverage_lock',
     );
-    const sets = new Map<string, { fleet: string; kind: string; key: string; delta: number }>();
-    const pins = new Map<string, { fleet: string; host: string; pin: string; delta: number }>();
-    const updates: { id: string; installed: string | null; verified: string | null }[] = [];
-    const bumpSet = (fleet: string, kind: string, key: string, delta: number) => {
-      const k = `${fleet}\u0000${kind}\u0000${key}`;
-      const e = sets.get(k);
-      if (e) e.delta += delta;
-      else sets.set(k, { fleet, kind, key, delta });
-    };
-    for (const d of list) {
-      const active = !d.decommissioned;
-      const installed = !active ? null : (d.installed_sha256 ?? (d.firmware === null ? INSTALLED_UNKNOWN : INSTALLED_NONE));
-      const verified = active && d.verified_sha256 !== null && d.verified_sha256 === d.installed_sha256 ? d.verified_sha256 : null;
-      if (installed === d.counted_installed && verified === d.counted_verified) continue;
-      if (installed !== d.counted_installed) {
-        if (d.counted_installed !== null) bumpSet(d.fleet, 'installed', d.counted_installed, -1);
-        if (installed !== null) bumpSet(d.fleet, 'installed', installed, 1);
-      }
-      if (verified !== d.counted_verified) {
-        if (d.counted_verified !== null) bumpSet(d.fleet, 'verified', d.counted_verified, -1);
-        if (verified !== null) bumpSet(d.fleet, 'verified', verified, 1);
-        const before = d.counted_verified === null ? null : ((await this.ctx.views.bySha256(d.counted_verified, this.load))?.view ?? null);
-        const after = verified === null ? null : ((await this.ctx.views.bySha256(verified, this.load))?.view ?? null);
-        for (const delta of coverageDelta(before, after)) {
-          const k = `${d.fleet}\u0000${delta.host}\u0000${delta.pin}`;
-          const e = pins.get(k);
-          if (e) e.delta += delta.delta;
-          else pins.set(k, { fleet: d.fleet, host: delta.host, pin: delta.pin, delta: delta.delta });
-        }
-      }
-      updates.push({ id: d.id, installed, verified });
-      this.ctx.changed(d.fleet);
-    }
-    const setRows = [...sets.entries()].filter(([, v]) => v.delta !== 0).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+    return new Map(
+      list.map((r) => [
+        r.id,
+        {
+          id: r.id,
+          fleet: r.fleet,
+          decommissioned: r.decommissioned,
+          firmware: r.firmware,
+          installedSeq: r.installed_seq,
+          installedSha256: r.installed_sha256,
+          verifiedSeq: r.verified_seq,
+          verifiedSha256: r.verified_sha256,
+          countedInstalled: r.counted_installed,
+          countedVerified: r.counted_verified,
+        },
+      ]),
+    );
+  }
+
+  /** The coverage views of every set these rows count or may count, read (once, then cached) before the sync pass. */
+  async viewsFor(devices: Iterable<CountedDevice>): Promise<(sha256: string) => PinSetView | null> {
+    const shas = new Set<string>();
+    for (const d of devices) for (const s of [d.countedVerified, d.verifiedSha256]) if (s !== null) shas.add(s);
+    const views = new Map<string, PinSetView | null>();
+    for (const sha of shas) views.set(sha, (await this.ctx.views.bySha256(sha, this.load))?.view ?? null);
+    return (sha) => views.get(sha) ?? null;
+  }
+
+  /**
+   * One multi-row `INSERT … ON CONFLICT DO UPDATE SET count = t.count + excluded.count` per counter table, keys
+   * sorted (concurrent batches take the counter rows' locks in the same order).
+   */
+  async write(deltas: CounterDeltas): Promise<void> {
+    const setRows = deltas.setRows();
     if (setRows.length > 0) {
       await run(
         this.db,
@@ -109,8 +135,7 @@ export class PgCoverage implements CoverageRepo {
         'coverage_sets',
       );
     }
-    // zero deltas are written too: a pin whose last device left keeps its row at 0 (as on SQLite)
-    const pinRows = [...pins.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+    const pinRows = deltas.pinRows();
     if (pinRows.length > 0) {
       await run(
         this.db,
@@ -121,15 +146,7 @@ export class PgCoverage implements CoverageRepo {
         'coverage_pins',
       );
     }
-    if (updates.length > 0) {
-      await run(
-        this.db,
-        `update devices d set counted_installed = t.i, counted_verified = t.v
-         from unnest($1::text[], $2::text[], $3::text[]) as t(id, i, v) where d.id = t.id`,
-        [updates.map((u) => u.id), updates.map((u) => u.installed), updates.map((u) => u.verified)],
-        'coverage_counted',
-      );
-    }
+    for (const f of deltas.fleets) this.ctx.changed(f);
   }
 
   async reconcilePending(): Promise<number> {

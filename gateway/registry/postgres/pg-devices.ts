@@ -211,13 +211,22 @@ export class PgDevices implements DeviceRepo {
   }
 
   async withInstalledKeys(fleet: string, installedKeys: readonly string[], afterId: string, limit: number) {
-    if (installedKeys.length === 0) return [];
-    // index (fleet, counted_installed, id): only the rows of the risky set keys are read
-    return rows<{ id: string; online: boolean; installedSeq: number; countedInstalled: string }>(
-      this.db,
-      `select id, online, installed_seq as "installedSeq", counted_installed as "countedInstalled" from devices
-       where fleet = $1 and counted_installed = any($2::text[]) and id > $3 order by id limit $4`,
-      [fleet, installedKeys, afterId, limit],
+    // one ordered range of the index (fleet, counted_installed, id) per key, merged here: `counted_installed =
+    // any(…) order by id` would make the planner sort every matching row (tens of ms at a million devices)
+    const perKey = await Promise.all(
+      [...new Set(installedKeys)].map((key) =>
+        rows<{ id: string; online: boolean; installedSeq: number; countedInstalled: string }>(
+          this.db,
+          `select id, online, installed_seq as "installedSeq", counted_installed as "countedInstalled" from devices
+           where fleet = $1 and counted_installed = $2 and id > $3 order by counted_installed, id limit $4`,
+          [fleet, key, afterId, limit],
+          'devices_with_installed_key',
+        ),
+      ),
     );
+    return perKey
+      .flat()
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, limit);
   }
 }

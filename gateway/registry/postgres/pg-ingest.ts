@@ -1,5 +1,6 @@
 import { telemetryBucket } from '../telemetry-buckets';
 import type { IngestAck, IngestBatch, IngestReport } from '../repositories';
+import { CounterDeltas, raiseSets } from '../counted-sets';
 import type { PgCoverage } from './pg-coverage';
 import { rows, run, type Queryable } from './pg-pool';
 
@@ -48,19 +49,46 @@ export async function writeBatchPg(db: Queryable, coverage: PgCoverage, batch: I
       [c.map((x) => x.pinsetId), c.map((x) => x.status), c.map((x) => x.n)],
       'ingest_ack_counts',
     );
-    // the highest seq a device applied / verified in this batch (what the per-ack `seq <= new seq` updates leave)
-    await raiseSets(db, 'installed', fresh.filter((a) => a.status === 'applied' || a.status === 'verified'));
-    await raiseSets(db, 'verified', fresh.filter((a) => a.status === 'verified'));
-    await coverage.reconcileMany(fresh.filter((a) => a.status !== 'rejected').map((a) => a.deviceId));
   }
-  const seen = sortedBy([...batch.seen], ([id]) => id);
-  if (seen.length > 0) {
+  // The devices: locked once (id order), the acks' effects applied in memory in arrival order (sets only rise),
+  // their counters moved, then ONE update per device row for the whole batch (sets, counted keys, last seen).
+  const ids = new Set<string>([...fresh.map((a) => a.deviceId), ...batch.seen.keys()]);
+  if (ids.size > 0) {
+    const locked = await coverage.lock(ids);
+    for (const a of fresh) {
+      const d = locked.get(a.deviceId);
+      if (d !== undefined) raiseSets(d, a);
+    }
+    const moving = [...new Set(fresh.filter((a) => a.status !== 'rejected').map((a) => a.deviceId))].map((id) => locked.get(id)).filter((d) => d !== undefined);
+    const deltas = new CounterDeltas();
+    const viewOf = await coverage.viewsFor(moving);
+    for (const d of moving) {
+      const next = deltas.move(d, viewOf);
+      if (next === null) continue;
+      d.countedInstalled = next.installed;
+      d.countedVerified = next.verified;
+    }
+    const list = [...locked.values()];
     await run(
       db,
-      'update devices d set last_seen = t.at from unnest($1::text[], $2::bigint[]) as t(id, at) where d.id = t.id',
-      [seen.map(([id]) => id), seen.map(([, at]) => at)],
-      'ingest_seen',
+      `update devices d set installed_seq = t.iseq, installed_sha256 = t.isha, verified_seq = t.vseq, verified_sha256 = t.vsha,
+         counted_installed = t.ci, counted_verified = t.cv, last_seen = coalesce(t.seen, d.last_seen)
+       from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+         as t(id, iseq, isha, vseq, vsha, ci, cv, seen)
+       where d.id = t.id`,
+      [
+        list.map((d) => d.id),
+        list.map((d) => d.installedSeq),
+        list.map((d) => d.installedSha256),
+        list.map((d) => d.verifiedSeq),
+        list.map((d) => d.verifiedSha256),
+        list.map((d) => d.countedInstalled),
+        list.map((d) => d.countedVerified),
+        list.map((d) => batch.seen.get(d.id) ?? null),
+      ],
+      'ingest_devices',
     );
+    await coverage.write(deltas);
   }
   return { acks: ackNew, reports: reportNew };
 }
@@ -121,21 +149,4 @@ async function insertReports(db: Queryable, reports: readonly IngestReport[]): P
     );
   }
   return result;
-}
-
-async function raiseSets(db: Queryable, which: 'installed' | 'verified', acks: readonly IngestAck[]): Promise<void> {
-  if (acks.length === 0) return;
-  const best = new Map<string, IngestAck>();
-  for (const a of acks) {
-    const b = best.get(a.deviceId);
-    if (b === undefined || a.seq >= b.seq) best.set(a.deviceId, a);
-  }
-  const list = sortedBy([...best.values()], (a) => a.deviceId);
-  await run(
-    db,
-    `update devices d set ${which}_seq = t.seq, ${which}_sha256 = t.sha from unnest($1::text[], $2::int[], $3::text[]) as t(id, seq, sha)
-     where d.id = t.id and d.${which}_seq <= t.seq`,
-    [list.map((a) => a.deviceId), list.map((a) => a.seq), list.map((a) => a.sha256)],
-    `ingest_raise_${which}`,
-  );
 }

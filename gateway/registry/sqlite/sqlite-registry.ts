@@ -49,7 +49,11 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     rollouts: new RolloutStore(db),
     rotations: new RotationStore(db),
   };
-  const ingest = new SqliteIngest(db, { coverage, telemetry });
+  const ingest = new SqliteIngest(db, {
+    counters: true,
+    viewOf: (sha) => views.bySha256(sha)?.view ?? null,
+    changed: (fleet) => registry.onCoverageChange?.(fleet),
+  });
   stores.devices.reconcile = (id) => coverage.reconcile(id);
 
   // the typed faces: a mismatch between a store and the contract fails the type check here
