@@ -11,7 +11,7 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
-import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
+import { createEmbeddedTransport } from './broker/embedded-broker';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
 import { openRegistryDb } from './db/open';
@@ -41,6 +41,8 @@ import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollo
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
+import { createExternalTransport } from './external-broker/external-transport';
+import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -52,9 +54,14 @@ export interface GatewayDeps {
 }
 
 export interface RunningGateway {
-  /** Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off. */
+  /**
+   * Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off or devices
+   * use an external broker; mqtts is then the external broker's host and port.
+   */
   mqtt: { host: string; port: number } | null;
   mqtts: { host: string; port: number };
+  /** 'embedded', or the external broker's URL. */
+  broker: string;
   http: { host: string; port: number; url: string };
   dataDir: string;
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
@@ -82,16 +89,27 @@ export interface RunningGateway {
 }
 
 /** SIGHUP / RunningGateway.reloadTls: the same two files, read again (a missing file is an error, never regenerated). */
-async function reloadTls(broker: EmbeddedBroker, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
+async function reloadTls(transport: DeviceTransport, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
   try {
     const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
     const pin = formatPin(pinFromCertificate(cert));
-    broker.setTlsContext({ cert, key });
+    if (!transport.reloadTls({ cert, key })) throw new Error('devices use an external broker, which reloads its own TLS key');
     logger.info('broker TLS key reloaded', { pin, certFile: files.certFile });
     return { pin };
   } catch (err) {
     logger.error('broker TLS reload failed, still serving the previous key', { certFile: files.certFile, error: (err as Error).message });
     throw err;
+  }
+}
+
+/** Every enrolled, not decommissioned device with its stored credential hash, in pages (the broker's password file). */
+async function* activeCredentials(devices: DeviceStore): AsyncIterable<{ deviceId: string; hash: string }> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await devices.list({ state: 'active' }, 1000, cursor);
+    for (const d of page.items) yield { deviceId: d.id, hash: d.credentialHash };
+    if (page.nextCursor === null) return;
+    cursor = page.nextCursor;
   }
 }
 
@@ -152,11 +170,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
 
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
-    const broker = await createEmbeddedBroker({
-      devices,
-      events,
-      clock,
-      logger,
+    const handlers: TransportHandlers = {
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -166,10 +180,30 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       },
       // a refused publish is counted (kind 'publish') and logged once per window, like a malformed message
       onPublishRefused: (deviceId, topic, code, detail) => malformed.record(deviceId, 'publish', code, `${detail} (${topic})`),
-    });
-    cleanup.unshift(() => broker.close());
+      onPresence: async (deviceId, online) => {
+        await devices.setOnline(deviceId, online, clock.now());
+        events.emit(online ? 'online' : 'offline', { deviceId, at: clock.now() });
+      },
+    };
+    // the one place that knows which broker carries device traffic (docs/scale.md)
+    const transport: DeviceTransport =
+      config.broker === null
+        ? await createEmbeddedTransport(
+            { devices, logger, handlers },
+            { mqtt: config.mqtt, mqtts: config.mqtts, tls, credentialScryptN: config.credentialScryptN },
+          )
+        : createExternalTransport(
+            {
+              handlers,
+              logger,
+              isOnline: async (deviceId) => (await devices.get(deviceId))?.online === true,
+              listCredentials: () => activeCredentials(devices),
+            },
+            { ...config.broker, dataDir },
+          );
+    cleanup.unshift(() => transport.close());
 
-    const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
+    const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
     const rc = config.rollouts;
     const driver = new RolloutDriver(
       { db, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
@@ -199,7 +233,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const api = createApi({
-      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
+      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
@@ -215,8 +249,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       clock,
     }));
 
-    const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);
-    const mqtts = await broker.listenTls(config.mqtts, tls);
+    const endpoints = await transport.start();
     const server = createAdaptorServer({ fetch: api.fetch }) as Server;
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -234,7 +267,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       (stopping ??= (async () => {
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
-        await broker.close(); // no new device messages after this
+        await transport.close(); // no new device messages after this
         ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
@@ -245,14 +278,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
 
     logger.info('gateway started', {
       http: `http://${displayHost(config.http.host)}:${http.port}`,
-      mqtt: mqtt?.port ?? null,
-      mqtts: mqtts.port,
+      broker: endpoints.broker,
+      mqtt: endpoints.mqtt?.port ?? null,
+      mqtts: endpoints.mqtts.port,
       dataDir,
       keysetVersion: keyset.version,
     });
     return {
-      mqtt: mqtt === null ? null : { host: config.mqtt?.host ?? '', port: mqtt.port },
-      mqtts: { host: config.mqtts.host, port: mqtts.port },
+      mqtt: endpoints.mqtt,
+      mqtts: endpoints.mqtts,
+      broker: endpoints.broker,
       http: { host: config.http.host, port: http.port, url: `http://${displayHost(config.http.host)}:${http.port}` },
       dataDir,
       files: {
@@ -265,7 +300,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       signerPublicKey: toHex(signer.key.publicKey),
       events,
       deliver: (deviceId, pinsetId) => delivery.deliver(deviceId, pinsetId),
-      reloadTls: () => reloadTls(broker, tls, logger),
+      reloadTls: () => reloadTls(transport, tls, logger),
       rollouts: driver,
       hub,
       api,

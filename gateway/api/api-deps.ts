@@ -18,6 +18,7 @@ import type { DeviceStore } from '../registry/device-store';
 import type { KeysetStore } from '../registry/keyset-store';
 import type { PinSetStore } from '../registry/pinset-store';
 import type { TokenStore } from '../registry/token-store';
+import type { DeviceCredentials } from '../transport/device-transport';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -31,7 +32,8 @@ export interface ApiDeps {
   delivery: Delivery;
   clock: Clock;
   logger: Logger;
-  credentialScryptN: number;
+  /** Device credentials as the device transport's broker checks them (hash at enrolment, provision, revoke). */
+  credentials: DeviceCredentials;
   db: RegistryDb;
   events: EventBus;
   hub: BrowserEventStream;

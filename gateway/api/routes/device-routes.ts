@@ -1,4 +1,4 @@
-import { hashDeviceCredential, newDeviceCredential } from '../../auth/device-credentials';
+import { newDeviceCredential } from '../../auth/device-credentials';
 import type { DeviceFilter } from '../../registry/device-store';
 import type { ApiDeps } from '../api-deps';
 import { deviceView } from '../device-view';
@@ -13,16 +13,34 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     { method: 'post', path: '/api/devices', role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
     async (c, { body, actor }) => {
       const credential = newDeviceCredential();
-      const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
+      const credentialHash = await deps.credentials.hash(credential);
       const at = clock.now();
       // the coverage counters count the new device (fleet size, 'never said hello') in the same transaction
       const inserted = deps.coverage.withReconcile(body.deviceId, () =>
         devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at }),
       );
       if (!inserted) throw new GatewayError('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
+      deps.credentials.provisioned(body.deviceId); // the broker accepts it within seconds (docs/scale.md)
       audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
       deps.events.emit('enrolled', { deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, at });
       return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);
+    },
+  );
+
+  routes.add(
+    { method: 'post', path: '/api/devices/:id/decommission', role: 'operator', summary: 'Decommission a device: the broker refuses it from now on' },
+    async (c, { actor }) => {
+      const id = c.req.param('id');
+      const device = id === undefined ? undefined : await devices.get(id);
+      if (!device) throw GatewayError.notFound(`device "${id}"`);
+      if (!device.decommissioned) {
+        // the coverage counters drop the device in the same transaction (SPEC §8: decommissioned excluded)
+        await deps.coverage.withReconcile(device.id, () => devices.setDecommissioned(device.id));
+        audit.append(actor, 'device.decommission', device.id, {});
+      }
+      // revocation: the broker closes a live connection and refuses the next CONNECT within seconds
+      await deps.credentials.revoked(device.id);
+      return c.json({ deviceId: device.id, decommissioned: true });
     },
   );
 
