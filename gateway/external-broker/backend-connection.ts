@@ -38,6 +38,8 @@ export class BackendConnection {
   private tail: Promise<void> = Promise.resolve();
   private readonly held = new Map<number, { committed: Promise<void>; generation: number }>();
   private subscribed = false;
+  /** Messages received, PUBACKs sent, PUBACKs dropped (connection gone or commit failed). */
+  readonly stats = { received: 0, acked: 0, dropped: 0 };
 
   constructor(private readonly o: BackendConnectionOptions) {
     const options: IClientOptions = {
@@ -62,6 +64,7 @@ export class BackendConnection {
     });
     this.client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      this.stats.received++;
       const committed = o.onMessage(packet.topic, payload);
       if (packet.qos === 1 && packet.messageId !== undefined) {
         this.held.set(packet.messageId, { committed, generation: this.generation });
@@ -81,9 +84,15 @@ export class BackendConnection {
         .then(() => hold.committed)
         .then(
           () => {
-            if (hold.generation === this.generation && this.client.connected) send(packet);
+            if (hold.generation === this.generation && this.client.connected) {
+              send(packet);
+              this.stats.acked++;
+            } else {
+              this.stats.dropped++;
+            }
           },
           (err: unknown) => {
+            this.stats.dropped++;
             if (hold.generation !== this.generation) return;
             o.logger.error('device message not committed: no PUBACK, reconnecting for redelivery', { clientId: o.clientId, error: String(err) });
             this.generation++;
