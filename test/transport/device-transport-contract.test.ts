@@ -176,6 +176,23 @@ describe.each(['embedded', 'mosquitto'] as const)('device transport contract (SP
     await r.end();
   });
 
+  it('presence: a device that drops its connection goes offline (Mosquitto: through the status will of the presence extension)', async () => {
+    const will = { topic: 'pins/v1/dev-c/status', payload: Buffer.from('offline'), qos: 1 as const, retain: false };
+    const c = await t.connect('dev-c', creds['dev-c']!, { mqtt: { will } });
+    await waitFor('dev-c online', async () => (await device('dev-c')).online === true);
+    c.client.stream.destroy(); // power loss: no DISCONNECT, so the broker publishes the will ([MQTT-3.1.2-8])
+    await waitFor('dev-c offline', async () => (await device('dev-c')).online === false);
+    c.client.end(true);
+    // a clean disconnect discards the will ([MQTT-3.14.4-3]): the extension publishes "offline" itself first
+    const again = await t.connect('dev-c', creds['dev-c']!, { mqtt: { will } });
+    await waitFor('dev-c online again', async () => (await device('dev-c')).online === true);
+    await again.client.publishAsync('pins/v1/dev-c/status', 'offline', { qos: 1 });
+    await again.end();
+    await waitFor('dev-c offline after a clean disconnect', async () => (await device('dev-c')).online === false);
+    // the extension is accepted, never counted as a refused publish
+    expect((await device('dev-c')).malformed).toEqual([]);
+  });
+
   it('decommissioning revokes the device at the broker within seconds: its connection closes, reconnects are refused', async () => {
     const id = 'dev-gone';
     const cred = await t.enrolDevice(id);
