@@ -7,6 +7,9 @@
  *     device publishes a QoS 1 message every 20 ms: its worst PUBACK round trip is the longest broker stall.
  *  2. device acks committed per second by one gateway process, embedded broker and Mosquitto side by side: D devices
  *     each publish A acks (W in flight per device); the rate counts `ack` events, which fire after the commit.
+ *  3. Mosquitto backlog drain: the gateway stopped while the devices publish (Mosquitto queues the acks in the
+ *     gateway's persistent shared-subscription sessions), then started: it reclaims its pool's client ids and
+ *     commits the backlog; the rate, and the acks per second of gateway CPU (the machine is shared).
  * Environment: TRANSPORT_BENCH_DEVICES (enrolled, default 10,000), TRANSPORT_BENCH_ACK_DEVICES (default 200),
  * TRANSPORT_BENCH_ACKS (per device, default 50), TRANSPORT_BENCH_WINDOW (default 4).
  */
