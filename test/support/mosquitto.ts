@@ -80,9 +80,11 @@ async function waitListening(port: number, child: ChildProcess, logFile: string)
 }
 
 /** Starts Mosquitto in a temp dir (config rendered from deploy/mosquitto); stop() ends it by its pid. */
-export async function startMosquitto(opts: { gatewayUser?: string } = {}): Promise<TestMosquitto> {
+export async function startMosquitto(opts: { gatewayUser?: string; tls?: { certFile: string; keyFile: string } } = {}): Promise<TestMosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'pingw-mosquitto-'));
-  const tls = makeTestCa(dir);
+  const ca = makeTestCa(dir);
+  // a given pair (e.g. a self-signed key devices pin) replaces the CA-issued one; caFile stays the test CA's
+  const tls = opts.tls ?? ca;
   const [devicePort, backendPort] = [await freePort(), await freePort()];
   const gatewayUser = opts.gatewayUser ?? 'pingw@gateway';
   const values = {
@@ -100,16 +102,20 @@ export async function startMosquitto(opts: { gatewayUser?: string } = {}): Promi
   await waitListening(backendPort, child, logFile);
   await waitListening(devicePort, child, logFile);
   const pid = child.pid!;
+  // a test process that ends without stop() (a failed hook, Ctrl-C of a bench) takes its broker with it
+  const orphanGuard = () => child.exitCode === null && child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
   return {
     dir, devicePort, backendPort, gatewayUser, pid,
     backendUrl: `mqtts://localhost:${backendPort}`,
     deviceUrl: `mqtts://localhost:${devicePort}`,
-    caFile: tls.caFile,
-    caPem: readFileSync(tls.caFile, 'utf8'),
+    caFile: ca.caFile,
+    caPem: readFileSync(ca.caFile, 'utf8'),
     passwordFile,
     pidFile: join(dir, 'mosquitto.pid'),
     log: () => readFileSync(logFile, 'utf8'),
     async stop() {
+      process.off('exit', orphanGuard);
       if (child.exitCode === null) {
         const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
         process.kill(pid, 'SIGTERM');
