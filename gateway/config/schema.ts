@@ -39,7 +39,10 @@ const externalBroker = z
     receiveMaximum: z.coerce.number().int().min(1).max(65535).default(1000),
   })
   .strict()
-  .refine((b) => (b.passwordFile === null) === (b.pidFile === null), 'give PINGW_BROKER_PASSWORD_FILE and PINGW_BROKER_PID_FILE together');
+  .refine((b) => (b.passwordFile === null) === (b.pidFile === null), {
+    message: 'give the broker password file and pid file together (PINGW_BROKER_PASSWORD_FILE + PINGW_BROKER_PID_FILE)',
+    path: ['pidFile'],
+  });
 
 /**
  * The gateway's typed configuration. Every field has a default except the ones that only make sense when given:

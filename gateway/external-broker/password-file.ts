@@ -84,6 +84,7 @@ export class MosquittoPasswordFile {
 
   private async rewrite(): Promise<void> {
     const started = Date.now();
+    const pid = brokerPid(this.options.pidFile); // before anything is written: no broker, no change
     const tmp = `${this.options.file}.${process.pid}.tmp`;
     const out = await open(tmp, 'w', 0o600);
     let devices = 0;
@@ -111,16 +112,26 @@ export class MosquittoPasswordFile {
     }
     await out.close();
     await rename(tmp, this.options.file);
-    signalReload(this.options.pidFile);
+    process.kill(pid, 'SIGHUP');
     this.last = { devices, skipped, writeMs: Date.now() - started };
     if (skipped > 0) this.deps.logger.warn('devices without a broker-checkable credential (re-enrol them)', { skipped });
     this.deps.logger.info('broker password file rewritten', { devices, skipped, ms: this.last.writeMs });
   }
 }
 
-/** SIGHUP to the broker named by its pid file: Mosquitto re-reads password_file and acl_file. */
-export function signalReload(pidFile: string): void {
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+function brokerPid(pidFile: string): number {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the broker pid file ${pidFile}: ${(err as Error).message}`);
+  }
+  const pid = Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no broker pid in ${pidFile}`);
-  process.kill(pid, 'SIGHUP');
+  return pid;
+}
+
+/** SIGHUP to the broker named by its pid file: Mosquitto re-reads password_file, acl_file and its certificates. */
+export function signalReload(pidFile: string): void {
+  process.kill(brokerPid(pidFile), 'SIGHUP');
 }

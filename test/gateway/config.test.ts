@@ -61,9 +61,27 @@ describe('configuration', () => {
     [{ PINGW_INGEST_FLUSH_MS: '0' }, 'PINGW_INGEST_FLUSH_MS'],
     [{ PINGW_CREDENTIAL_SCRYPT_N: '1000' }, 'PINGW_CREDENTIAL_SCRYPT_N'],
     [{ PINGW_HTTP_PROT: '8080' }, 'PINGW_HTTP_PROT'],
+    [{ PINGW_BROKER_URL: 'mqtt://broker:1883' }, 'PINGW_BROKER_URL'], // devices' traffic crosses the network: TLS only
+    [{ PINGW_BROKER_URL: 'mqtts://broker/path' }, 'PINGW_BROKER_URL'],
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_CLIENTS: '0' }, 'PINGW_BROKER_CLIENTS'],
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_USERNAME: 'dev-1' }, 'PINGW_BROKER_USERNAME'], // could be a device id
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_PASSWORD_FILE: '/etc/mosquitto/passwd' }, 'PINGW_BROKER_PID_FILE'],
+    [{ PINGW_BROKER_PASSWORD_FILE: '/etc/mosquitto/passwd' }, 'PINGW_BROKER_PASSWORD_FILE'], // without PINGW_BROKER_URL
   ])('a bad value %j stops start-up naming %s', (env, name) => {
     const problems = problemsOf(() => configFromEnv(env));
     expect(problems.some((p) => p.startsWith(`${name}:`)), problems.join('\n')).toBe(true);
+  });
+
+  it('PINGW_BROKER_URL switches devices to an external broker; unset keeps the embedded one', () => {
+    expect(configFromEnv({}).broker).toBeNull();
+    const config = configFromEnv({
+      PINGW_BROKER_URL: 'mqtts://mosquitto:8884', PINGW_BROKER_CA_FILE: '/etc/ca.pem', PINGW_BROKER_CLIENTS: '8',
+      PINGW_BROKER_PASSWORD_FILE: '/shared/passwd', PINGW_BROKER_PID_FILE: '/shared/mosquitto.pid',
+    });
+    expect(config.broker).toMatchObject({
+      url: 'mqtts://mosquitto:8884', caFile: '/etc/ca.pem', clients: 8, username: 'pingw@gateway', shareGroup: 'pingw',
+      passwordFile: '/shared/passwd', pidFile: '/shared/mosquitto.pid', reloadMs: 2000, receiveMaximum: 1000,
+    });
   });
 
   it('reports every bad variable at once', () => {
