@@ -43,7 +43,9 @@ function pbkdf2Async(secret: string, salt: Buffer, iterations: number): Promise<
 }
 
 export async function hashDeviceCredentialPbkdf2(credential: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
-  const salt = randomBytes(PBKDF2_SALT_BYTES);
+  // 12 printable salt bytes (72 random bits, base64url characters): the same salt works for brokers that take the
+  // salt as text, e.g. EMQX's pbkdf2 authenticator (docs/scale.md "EMQX")
+  const salt = Buffer.from(randomBytes((PBKDF2_SALT_BYTES * 3) / 4).toString('base64url'), 'latin1');
   const key = await pbkdf2Async(credential, salt, iterations);
   return `$7$${iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
