@@ -43,6 +43,7 @@ export const ENV_VARS = {
   PINGW_BROKER_SHARE_GROUP: 'broker.shareGroup',
   PINGW_BROKER_CLIENT_ID_PREFIX: 'broker.clientIdPrefix',
   PINGW_BROKER_RECEIVE_MAXIMUM: 'broker.receiveMaximum',
+  PINGW_BROKER_CONNECT_TIMEOUT_MS: 'broker.connectTimeoutMs',
 } as const;
 
 const BROKER_VARS = Object.keys(ENV_VARS).filter((n) => n.startsWith('PINGW_BROKER_') && n !== 'PINGW_BROKER_URL') as (keyof typeof ENV_VARS)[];

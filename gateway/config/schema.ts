@@ -37,6 +37,8 @@ const externalBroker = z
     clientIdPrefix: z.string().regex(/^[A-Za-z0-9_@.-]+$/).default('pingw@backend'),
     /** Unacknowledged device messages one backend connection accepts at once (MQTT 5 Receive Maximum). */
     receiveMaximum: z.coerce.number().int().min(1).max(65535).default(1000),
+    /** Start-up fails, naming the broker, when the backend connections are not up within this time. */
+    connectTimeoutMs: z.coerce.number().int().min(500).max(300_000).default(15_000),
   })
   .strict()
   .refine((b) => (b.passwordFile === null) === (b.pidFile === null), {

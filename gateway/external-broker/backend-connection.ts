@@ -38,6 +38,7 @@ export class BackendConnection {
   private tail: Promise<void> = Promise.resolve();
   private readonly held = new Map<number, { committed: Promise<void>; generation: number }>();
   private subscribed = false;
+  private lastError: string | null = null;
   /** Messages received, PUBACKs sent, PUBACKs dropped (connection gone or commit failed). */
   readonly stats = { received: 0, acked: 0, dropped: 0 };
 
@@ -58,7 +59,12 @@ export class BackendConnection {
       manualConnect: true,
     };
     this.client = mqtt.connect(o.url.href, options);
-    this.client.on('error', (err) => o.logger.warn('backend connection error', { clientId: o.clientId, error: err.message }));
+    this.client.on('error', (err) => {
+      // a broker that is down makes this fire at every reconnect: log each distinct error once
+      if (err.message !== this.lastError) o.logger.warn('backend connection error', { clientId: o.clientId, error: err.message });
+      this.lastError = err.message;
+    });
+    this.client.on('connect', () => (this.lastError = null));
     this.client.on('close', () => {
       this.generation++; // PUBACKs held for the closed connection are dropped: the broker resends those messages
     });
@@ -105,7 +111,10 @@ export class BackendConnection {
   /** Connects and subscribes; rejects when the broker refuses the subscriptions (ACL) or does not answer in time. */
   async start(timeoutMs: number): Promise<void> {
     const connected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`backend ${this.o.clientId}: no CONNACK from ${this.o.url.host} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`external broker ${this.o.url.href} (PINGW_BROKER_URL): no CONNACK for ${this.o.clientId} within ${timeoutMs} ms${this.lastError === null ? '' : ` (${this.lastError})`}`)),
+        timeoutMs,
+      );
       this.client.once('connect', () => {
         clearTimeout(timer);
         resolve();

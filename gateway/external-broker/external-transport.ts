@@ -11,7 +11,6 @@ import { MosquittoPasswordFile, type CredentialRow } from './password-file';
 /** Optional SPEC §6 extension (docs/scale.md "Presence"): a device's will / clean-disconnect notice. */
 export const STATUS_KIND = 'status';
 const STATUS_TOPIC = /^pins\/v1\/([A-Za-z0-9._-]{1,128})\/status$/;
-const START_TIMEOUT_MS = 15_000;
 
 export interface ExternalBrokerOptions {
   /** mqtts://host:port */
@@ -26,6 +25,7 @@ export interface ExternalBrokerOptions {
   shareGroup: string;
   clientIdPrefix: string;
   receiveMaximum: number;
+  connectTimeoutMs: number;
   dataDir: string;
 }
 
@@ -126,7 +126,7 @@ export function createExternalTransport(deps: ExternalTransportDeps, o: External
         await passwordFile.flush(); // our own user first: the pool cannot connect before the broker knows it
       }
       // a reload takes a moment to apply: each connection retries (reconnectPeriod) until the deadline
-      await Promise.all(pool.map((c) => c.start(START_TIMEOUT_MS)));
+      await Promise.all(pool.map((c) => c.start(o.connectTimeoutMs)));
       logger.info('connected to the external broker', { url: url.href, clients: pool.length, group: o.shareGroup });
       const port = Number(url.port === '' ? 8883 : url.port);
       return { mqtt: null, mqtts: { host: url.hostname, port }, broker: url.href };

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
 import { configFromEnv } from '../../gateway/config/from-env';
 import { ConfigError, parseGatewayConfig } from '../../gateway/config/schema';
 import { startGateway } from '../../gateway/start';
@@ -100,6 +101,19 @@ describe('configuration', () => {
 
     it('refuses to start with a bad config before touching the data dir', async () => {
       await expect(startGateway({ dataDir: dir, http: { port: 99999 } }, { logger: silentLogger })).rejects.toThrow(/http\.port/);
+    });
+
+    it('names the external broker when it does not accept the gateway in time, and leaves nothing running', async () => {
+      const closed = createServer();
+      await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+      const { port } = closed.address() as AddressInfo;
+      await new Promise<void>((ok) => closed.close(() => ok())); // nothing listens there now
+      await expect(
+        startGateway(
+          { dataDir: `${dir}/ext`, http: { port: 0 }, broker: { url: `mqtts://127.0.0.1:${port}`, connectTimeoutMs: 1000, clients: 1 } },
+          { logger: silentLogger },
+        ),
+      ).rejects.toThrow(`external broker mqtts://127.0.0.1:${port}/ (PINGW_BROKER_URL)`);
     });
 
     it('names a TLS file that does not exist', async () => {
