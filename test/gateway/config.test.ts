@@ -113,7 +113,7 @@ describe('configuration', () => {
           { dataDir: `${dir}/ext`, http: { port: 0 }, broker: { url: `mqtts://127.0.0.1:${port}`, connectTimeoutMs: 1000, clients: 1 } },
           { logger: silentLogger },
         ),
-      ).rejects.toThrow(`external broker mqtts://127.0.0.1:${port}/ (PINGW_BROKER_URL)`);
+      ).rejects.toThrow(`external broker mqtts://127.0.0.1:${port} (PINGW_BROKER_URL): no CONNACK`);
     });
 
     it('names a TLS file that does not exist', async () => {
