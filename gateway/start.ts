@@ -189,8 +189,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const transport: DeviceTransport =
       config.broker === null
         ? await createEmbeddedTransport(
-            { devices, logger, handlers },
-            { mqtt: config.mqtt, mqtts: config.mqtts, tls, credentialScryptN: config.credentialScryptN },
+            { devices, logger, handlers, credentialScryptN: config.credentialScryptN },
+            { mqtt: config.mqtt, mqtts: config.mqtts, tls },
           )
         : createExternalTransport(
             {
@@ -247,6 +247,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       api: new GatewayApi({ fetch: async (req) => api.fetch(req) }),
       secureCookies: config.dashboardSecureCookies,
       clock,
+      logger,
     }));
 
     const endpoints = await transport.start();

@@ -19,6 +19,8 @@ const SUBSCRIBE_WAIT_MS = 3000;
 export interface BrokerDeps {
   devices: DeviceStore;
   logger: Logger;
+  /** scrypt cost of new device credentials (PINGW_CREDENTIAL_SCRYPT_N): unknown ids are checked at the same cost. */
+  credentialScryptN: number;
   handlers: TransportHandlers;
 }
 
@@ -28,7 +30,6 @@ export interface ListenSpec {
 }
 
 export interface EmbeddedBroker {
-  readonly aedes: Aedes;
   readonly publisher: DevicePublisher;
   /** Closes a device's connection (revocation): its next CONNECT is checked against the registry again. */
   disconnect(deviceId: string): void;
@@ -50,7 +51,7 @@ export interface EmbeddedBroker {
 export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
   const { devices, logger, handlers } = deps;
   const aedes = await Aedes.createBroker({
-    authenticate: deviceAuthenticate(devices, logger),
+    authenticate: deviceAuthenticate(devices, logger, deps.credentialScryptN),
     authorizePublish: deviceAuthorizePublish(handlers.onMessage, handlers.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
     // defence in depth: a client only ever receives messages on its own topics
@@ -140,7 +141,6 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   };
 
   return {
-    aedes,
     publisher,
     disconnect: (deviceId) => connectedClient(deviceId)?.close(),
     listenTcp: (spec) => listen(createServer(accept), spec),
@@ -168,8 +168,6 @@ export interface EmbeddedTransportOptions {
   mqtt: ListenSpec | null;
   mqtts: ListenSpec;
   tls: { cert: Buffer; key: Buffer };
-  /** scrypt cost of new device credentials (stored with each hash). */
-  credentialScryptN: number;
 }
 
 /**
@@ -179,7 +177,7 @@ export interface EmbeddedTransportOptions {
 export async function createEmbeddedTransport(deps: BrokerDeps, options: EmbeddedTransportOptions): Promise<DeviceTransport> {
   const broker = await createEmbeddedBroker(deps);
   const credentials: DeviceCredentials = {
-    hash: (secret) => hashDeviceCredential(secret, options.credentialScryptN),
+    hash: (secret) => hashDeviceCredential(secret, deps.credentialScryptN),
     provisioned: () => {}, // the registry is the broker's credential store: a new row is accepted at once
     revoked: async (deviceId) => broker.disconnect(deviceId), // the reconnect is refused (decommissioned)
   };

@@ -25,7 +25,7 @@ type SendPacket = (packet: Packet, cb?: (err?: Error) => void, cbStorePut?: () =
  * One MQTT 5 backend connection of the gateway to an external broker (docs/scale.md "Backend connections").
  *
  * PUBACK only after commit, pipelined. mqtt.js handles one incoming PUBLISH at a time while its PUBACK waits
- * (LIBRARY-NOTES: 177 msg/s per connection at a 5 ms commit). Here `handleMessage` starts the commit and returns
+ * (docs/library-notes.md: 177 msg/s per connection at a 5 ms commit). Here `handleMessage` starts the commit and returns
  * at once, and the PUBACK mqtt.js then sends is held back (`_sendPacket`, mqtt 5.16) until that commit resolved:
  * up to `receiveMaximum` messages commit together in one ingest batch, and PUBACKs still leave in the order the
  * PUBLISHes arrived ([MQTT-4.6.0-2]). A failed commit sends no PUBACK and drops the connection: the broker resends

@@ -31,7 +31,7 @@ export interface PasswordFileDeps {
  * "Credentials"). The file is rebuilt from the registry (any replica can do it, none holds state), written to a
  * temporary file and renamed over the old one (atomic on POSIX: Mosquitto never reads half a file), then the
  * broker gets SIGHUP. Changes arriving meanwhile are coalesced: at most one rewrite per `minIntervalMs`, because
- * each reload re-reads every user (~1 s at 100k users, LIBRARY-NOTES "Scale-out parts").
+ * each reload re-reads every user (~1 s at 100k users, docs/library-notes.md "Scale-out parts").
  *
  * Devices whose stored hash is not in the `$7$` form (enrolled for the embedded broker, scrypt) cannot be
  * checked by Mosquitto: they are left out and counted (`skipped`), and must be re-enrolled.

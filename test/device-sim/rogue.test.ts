@@ -4,7 +4,7 @@ import { fetchServerPins, toBase64, toHex } from '../../shared/index';
 import { writeSignerKey } from '../../gateway/secrets/signer-keys';
 import { brokerAttempts, envelopeAttempts, formatTable } from '../../device-sim/rogue';
 import { api, startTestGateway, type TestGateway } from '../gateway/helpers/test-gateway';
-import { waitFor as waitUntil } from '../gateway/helpers/wait-for';
+import { waitFor as waitUntil } from '../support/wait-for';
 import { backupPin, DEVICE_CLASS, FLEET, makePinSet, makeSigners, sign } from './support/fixtures';
 import { connectGateway, type GatewaySide } from './support/gateway-client';
 import { startDeviceBroker, type DeviceBroker } from './support/device-broker';

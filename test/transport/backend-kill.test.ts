@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { encodeAck, topicFor } from '../../shared/index';
 import { connectRaw } from '../gateway/helpers/device-client';
 import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
-import { waitFor } from '../gateway/helpers/wait-for';
+import { waitFor } from '../support/wait-for';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 
 const ROOT = resolve(import.meta.dirname, '../..');

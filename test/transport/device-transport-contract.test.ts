@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { encodeAck, envelopeSha256, topicFor, toHex } from '../../shared/index';
 import { connectRaw } from '../gateway/helpers/device-client';
 import { api, pinsetDraft } from '../gateway/helpers/test-gateway';
-import { waitFor } from '../gateway/helpers/wait-for';
+import { waitFor } from '../support/wait-for';
 import { startTarget, type Target, type TargetName } from './targets';
 
 /**

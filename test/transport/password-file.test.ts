@@ -5,7 +5,7 @@ import { hashDeviceCredential, hashDeviceCredentialPbkdf2 } from '../../gateway/
 import { MosquittoPasswordFile, type CredentialRow } from '../../gateway/external-broker/password-file';
 import { memoryLogger } from '../../gateway/logger';
 import { connectRaw } from '../gateway/helpers/device-client';
-import { waitFor } from '../gateway/helpers/wait-for';
+import { waitFor } from '../support/wait-for';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 
 describe('Mosquitto password file kept equal to the registry', () => {

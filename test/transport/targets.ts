@@ -2,7 +2,7 @@ import type { IClientOptions } from 'mqtt';
 import type { GatewayConfigInput } from '../../gateway/config/schema';
 import { connectDevice, connectRaw, type TestDevice } from '../gateway/helpers/device-client';
 import { enrol, removeDir, startTestGateway, tempDir, type TestGateway } from '../gateway/helpers/test-gateway';
-import { waitFor } from '../gateway/helpers/wait-for';
+import { waitFor } from '../support/wait-for';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
 
 /**
