@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     `  API:        ${gateway.http.url}/api  (OpenAPI: ${gateway.http.url}/api/openapi.json)`,
     gateway.broker === 'embedded'
       ? `  MQTT/TLS:   port ${gateway.mqtts.port} on ${gateway.mqtts.host}  (certificate ${gateway.files.tlsCert}${gateway.created.tls ? ', generated now' : ''})`
-      : `  MQTT/TLS:   devices use the external broker ${gateway.broker}`,
+      : `  MQTT/TLS:   devices use the external broker; the gateway is its backend client at ${gateway.broker} (docs/scale.md)`,
     gateway.mqtt ? `  MQTT (TCP): port ${gateway.mqtt.port} on ${gateway.mqtt.host}  (local tests only)` : '  MQTT (TCP): off',
     `  data dir:   ${gateway.dataDir}`,
     `  pid:        ${process.pid}  (SIGHUP: reload the TLS certificate/key files; SIGTERM: drain and stop)`,
