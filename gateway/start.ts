@@ -11,7 +11,6 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
-import { createEmbeddedTransport } from './broker/embedded-broker';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
 import { openRegistryDb } from './db/open';
@@ -41,7 +40,7 @@ import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollo
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
-import { createExternalTransport } from './external-broker/external-transport';
+import { startDeviceTransport } from './start-transport';
 import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
 
 export interface GatewayDeps {
@@ -99,17 +98,6 @@ async function reloadTls(transport: DeviceTransport, files: { certFile: string; 
   } catch (err) {
     logger.error('broker TLS reload failed, still serving the previous key', { certFile: files.certFile, error: (err as Error).message });
     throw err;
-  }
-}
-
-/** Every enrolled, not decommissioned device with its stored credential hash, in pages (the broker's password file). */
-async function* activeCredentials(devices: DeviceStore): AsyncIterable<{ deviceId: string; hash: string }> {
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await devices.list({ state: 'active' }, 1000, cursor);
-    for (const d of page.items) yield { deviceId: d.id, hash: d.credentialHash };
-    if (page.nextCursor === null) return;
-    cursor = page.nextCursor;
   }
 }
 
@@ -185,22 +173,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         events.emit(online ? 'online' : 'offline', { deviceId, at: clock.now() });
       },
     };
-    // the one place that knows which broker carries device traffic (docs/scale.md)
-    const transport: DeviceTransport =
-      config.broker === null
-        ? await createEmbeddedTransport(
-            { devices, logger, handlers, credentialScryptN: config.credentialScryptN },
-            { mqtt: config.mqtt, mqtts: config.mqtts, tls },
-          )
-        : createExternalTransport(
-            {
-              handlers,
-              logger,
-              isOnline: async (deviceId) => (await devices.get(deviceId))?.online === true,
-              listCredentials: () => activeCredentials(devices),
-            },
-            { ...config.broker, dataDir },
-          );
+    const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir });
     cleanup.unshift(() => transport.close());
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });

@@ -3,7 +3,7 @@ import type { TopicKind } from '../../shared/index';
 /**
  * The seam between the gateway and "the broker" that devices connect to (SPEC §6). The protocol layer and the
  * API see only these types; which broker carries the messages — the embedded aedes broker (../broker/) or an
- * external MQTT broker (./external/) — is chosen once, in ./create-transport.ts, from the configuration.
+ * external MQTT broker (../external-broker/) — is chosen once, in ../start-transport.ts, from the configuration.
  */
 
 /**
