@@ -15,11 +15,14 @@ export async function startDeviceTransport(
 ): Promise<DeviceTransport> {
   const { devices, logger, handlers } = deps;
   if (config.broker === null) {
+    await devices.setAllOffline(); // no connection to this process survives its restart
     return createEmbeddedTransport(
       { devices, logger, handlers, credentialScryptN: config.credentialScryptN },
       { mqtt: config.mqtt, mqtts: config.mqtts, tls: deps.tls },
     );
   }
+  // devices stay connected to an external broker while the gateway restarts: their presence is kept (wills of those
+  // that left meanwhile wait in the gateway's sessions and arrive on reconnect)
   return createExternalTransport(
     {
       handlers,

@@ -138,7 +138,6 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rolloutStore = new RolloutStore(db);
     const rotations = new RotationStore(db);
     const hub = new BrowserEventStream();
-    devices.setAllOffline(); // no connection survives a restart
     const reconciled = coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
     coverage.onChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { encodeAck, topicFor } from '../../shared/index';
+import { encodeAck, encodeHello, topicFor } from '../../shared/index';
 import { connectRaw } from '../gateway/helpers/device-client';
 import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
 import { waitFor } from '../support/wait-for';
@@ -65,14 +65,22 @@ describe('a gateway killed mid-ingest loses no ack the broker acknowledged (Mosq
   it('SIGKILL after the devices got their PUBACKs: the restarted gateway reclaims its client ids and commits every ack once', async () => {
     gw = await GatewayChild.start(dir, m);
     const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
-    const res = await fetch(`${gw.apiUrl}/api/devices`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ deviceId: 'dev-k', fleet: 'fleet-a', deviceClass: 'class-a' }),
-    });
-    expect(res.status).toBe(201);
-    const credential = ((await res.json()) as { credential: string }).credential;
-    const opts = { ca: m.caPem, servername: 'localhost', clientId: 'dev-k', username: 'dev-k', password: credential };
-    const device = await waitFor('dev-k accepted by Mosquitto', () => connectRaw(m.deviceUrl, opts).catch(() => null), 10_000, 50);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const connectEnrolled = async (deviceId: string) => {
+      const res = await fetch(`${gw!.apiUrl}/api/devices`, { method: 'POST', headers, body: JSON.stringify({ deviceId, fleet: 'fleet-a', deviceClass: 'class-a' }) });
+      expect(res.status).toBe(201);
+      const credential = ((await res.json()) as { credential: string }).credential;
+      const opts = { ca: m.caPem, servername: 'localhost', clientId: deviceId, username: deviceId, password: credential };
+      return waitFor(`${deviceId} accepted by Mosquitto`, () => connectRaw(m.deviceUrl, opts).catch(() => null), 10_000, 50);
+    };
+    const online = async (deviceId: string) =>
+      ((await (await fetch(`${gw!.apiUrl}/api/devices/${deviceId}`, { headers })).json()) as { online: boolean }).online;
+    // a device that stays connected to the broker while the gateway dies and comes back
+    const stay = await connectEnrolled('dev-stay');
+    const hello = encodeHello({ firmware: '1.0.0', deviceClass: 'class-a', fleet: 'fleet-a', installedSeq: 0, keysetVersion: 1, installedSha256: new Uint8Array(32) });
+    await stay.publishAsync(topicFor('dev-stay', 'hello'), Buffer.from(hello), { qos: 1 });
+    await waitFor('dev-stay online', () => online('dev-stay'), 10_000, 50);
+    const device = await connectEnrolled('dev-k');
 
     const N = 20;
     for (let seq = 1; seq <= N; seq++) {
@@ -101,5 +109,8 @@ describe('a gateway killed mid-ingest loses no ack the broker acknowledged (Mosq
     db.close();
     expect(seqs).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     expect(m.log()).toMatch(/pingw@backend-0/);
+    // its connection to Mosquitto survived the gateway: the restarted gateway still knows it is online
+    expect(await online('dev-stay')).toBe(true);
+    await stay.endAsync();
   });
 });
