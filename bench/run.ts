@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
- * gateway with 10,000 simulated devices, minutes of wall time) runs only when named: `npm run bench -- fleet`.
+ * gateway with 10,000 simulated devices, minutes of wall time) and `transport` (Mosquitto vs embedded, 10,000
+ * enrolments) run only when named: `npm run bench -- fleet`.
  */
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runKillSwitchBench } from './kill-switch';
+import { runStorageBench } from './storage';
+import { runTransportBench } from './transport';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -13,9 +16,11 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   coverage: runCoverageBench,
   fleet: runFleetBench,
   'kill-switch': runKillSwitchBench,
+  storage: runStorageBench,
+  transport: runTransportBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'transport']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

@@ -11,10 +11,9 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
-import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
-import { openRegistryDb } from './db/open';
+import { openRegistry } from './registry/open-registry';
 import { consoleLogger, type Logger } from './logger';
 import { bootstrapKeyset } from './keysets/bootstrap-keyset';
 import { KeysetRotation } from './keysets/keyset-rotation';
@@ -25,31 +24,16 @@ import { Delivery, type DeliverResult } from './protocol/delivery';
 import { deviceMessageHandler } from './protocol/device-messages';
 import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
-import { AuditLog } from './registry/audit-log';
-import { DeviceStore } from './registry/device-store';
 import { IngestWriter } from './registry/ingest-writer';
-import { KeysetStore } from './registry/keyset-store';
-import { PinSetStore } from './registry/pinset-store';
-import { TokenStore } from './registry/token-store';
 import { BrowserEventStream } from './events/browser-event-stream';
-import { CoverageStore } from './registry/coverage-store';
 import { PinSetViews } from './registry/pinset-views';
-import { RolloutStore } from './registry/rollout-store';
-import { RotationStore } from './registry/rotation-store';
-import { TelemetryStore } from './registry/telemetry-store';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
-import { KillSwitch } from './kill-switch/kill-switch';
-import { KillSwitchStore } from './kill-switch/kill-switch-store';
-import { DriftWatch } from './drift-watch/drift-watch';
-import { FindingRegister } from './findings/finding-register';
-import { CtWatch } from './ct-watch/ct-watch';
-import { parseCtLog } from './ct-watch/ct-client';
-import { GuidedRotation } from './guided-rotation/guided-rotation';
-import { PlanStore } from './guided-rotation/plan-store';
-import { Admission } from './admission/admission';
+import { startDeviceTransport } from './start-transport';
+import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
+import { startLifecycle } from './start-lifecycle';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -61,11 +45,17 @@ export interface GatewayDeps {
 }
 
 export interface RunningGateway {
-  /** Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off. */
+  /**
+   * Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off or devices
+   * use an external broker; mqtts is then the external broker's host and port.
+   */
   mqtt: { host: string; port: number } | null;
   mqtts: { host: string; port: number };
+  /** 'embedded', or the external broker's URL. */
+  broker: string;
   http: { host: string; port: number; url: string };
   dataDir: string;
+  /** database: the SQLite file, or the PostgreSQL URL without its password. */
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
   /** Whether this start created the admin token / TLS pair / backup signer. */
   created: { adminToken: boolean; tls: boolean; signerKey: boolean; backupSigner: boolean };
@@ -91,11 +81,11 @@ export interface RunningGateway {
 }
 
 /** SIGHUP / RunningGateway.reloadTls: the same two files, read again (a missing file is an error, never regenerated). */
-async function reloadTls(broker: EmbeddedBroker, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
+async function reloadTls(transport: DeviceTransport, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
   try {
     const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
     const pin = formatPin(pinFromCertificate(cert));
-    broker.setTlsContext({ cert, key });
+    if (!transport.reloadTls({ cert, key })) throw new Error('devices use an external broker, which reloads its own TLS key');
     logger.info('broker TLS key reloaded', { pin, certFile: files.certFile });
     return { pin };
   } catch (err) {
@@ -130,50 +120,33 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     signerKey: config.signerKeyFile ?? join(dataDir, 'signer.key'),
   };
 
-  const db = openRegistryDb(files.database);
-  const cleanup: (() => Promise<void> | void)[] = [
-    () => {
-      db.$client.close();
-    },
-  ];
+  const registry = await openRegistry({ file: files.database, ...config.database }, clock);
+  const cleanup: (() => Promise<void> | void)[] = [() => registry.close()];
   try {
-    const devices = new DeviceStore(db);
-    const pinsets = new PinSetStore(db);
-    const keysets = new KeysetStore(db);
-    const tokens = new TokenStore(db);
-    const audit = new AuditLog(db, clock);
-    const views = new PinSetViews(pinsets);
-    const coverage = new CoverageStore(db, views);
-    const telemetry = new TelemetryStore(db);
-    const rolloutStore = new RolloutStore(db);
-    const rotations = new RotationStore(db);
+    const { devices, pinsets, keysets, tokens, audit, coverage, telemetry, rotations } = registry;
+    const rolloutStore = registry.rollouts;
+    const views = new PinSetViews((sha) => pinsets.getBySha256(sha));
     const hub = new BrowserEventStream();
-    devices.setAllOffline(); // no connection survives a restart
-    const reconciled = coverage.reconcilePending(); // devices of a data dir from before the coverage counters
+    const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    coverage.onChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+    registry.onCoverageChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
 
     const signer = ensureSignerKey(files.signerKey);
     const backupFile = backupSignerFile(dataDir);
-    const keyset = bootstrapKeyset({ keysets, audit, signer: signer.key, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
+    const keyset = await bootstrapKeyset({ keysets, audit, signer: signer.key, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
     const admin = ensureAdminToken(files.adminToken);
-    tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
+    await tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
     const events = new EventBus(logger);
-    const ingest = new IngestWriter(db, clock, config.ingest, { coverage, telemetry });
+    const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
 
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
-    const broker = await createEmbeddedBroker({
-      devices,
-      events,
-      clock,
-      logger,
-      credentialScryptN: config.credentialScryptN,
+    const handlers: TransportHandlers = {
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -183,25 +156,30 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       },
       // a refused publish is counted (kind 'publish') and logged once per window, like a malformed message
       onPublishRefused: (deviceId, topic, code, detail) => malformed.record(deviceId, 'publish', code, `${detail} (${topic})`),
-    });
-    cleanup.unshift(() => broker.close());
+      onPresence: async (deviceId, online) => {
+        await devices.setOnline(deviceId, online, clock.now());
+        events.emit(online ? 'online' : 'offline', { deviceId, at: clock.now() });
+      },
+    };
+    const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir });
+    cleanup.unshift(() => transport.close());
 
-    const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
+    const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
     const rc = config.rollouts;
     const driver = new RolloutDriver(
-      { db, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
+      { registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
       {
         tickMs: rc.tickMs,
         eventDelayMs: deps.rolloutTimers?.eventDelayMs ?? Math.min(20, rc.tickMs),
         autoTick: deps.rolloutTimers?.autoTick ?? true,
       },
     );
-    driver.start();
+    await driver.start();
     cleanup.unshift(() => driver.stop());
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
     handle = deviceMessageHandler({
-      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, coverage, heldBack: driver.heldBack,
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, heldBack: driver.heldBack,
     });
 
     const publisher = new PinSetPublisher({
@@ -215,44 +193,23 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       validityDays: config.pinsetValidityDays,
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
-    const killSwitch = new KillSwitch({
-      store: new KillSwitchStore(db), pinsets, devices, rollouts: rolloutStore, driver, publisher, trusted, delivery, audit, events, hub,
-      clock, logger, validityDays: config.pinsetValidityDays,
-    });
-    await killSwitch.load();
-    const findings = new FindingRegister({ events, hub, clock });
-    const drift = new DriftWatch(
-      { db, pinsets, coverage, views, fetchPins, findings, clock, logger },
-      { intervalMs: config.lifecycle.driftIntervalMs, timeoutMs: config.liveCheckTimeoutMs, target: 95 },
-    );
-    drift.start();
-    cleanup.unshift(() => drift.stop());
-    const ct = new CtWatch(
-      { pinsets, coverage, views, findings, clock, logger },
-      config.lifecycle.ctLogs.map(parseCtLog),
-      { intervalMs: config.lifecycle.ctIntervalMs, timeoutMs: 10_000 },
-    );
-    ct.start();
-    cleanup.unshift(() => ct.stop());
     const rolloutDefaults = {
       rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
       delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
     };
-    const plans = new GuidedRotation({
-      plans: new PlanStore(db), db, coverage, views, pinsets, publisher, rollouts: rolloutStore, driver, rotations, audit, hub, clock, logger, rolloutDefaults,
+    const lifecycle = await startLifecycle({
+      config, registry, views, fetchPins, driver, publisher, trusted, delivery, events, hub, clock, logger, rolloutDefaults,
     });
-    plans.attach(drift);
-    const admission = new Admission({ db, pinsets, coverage, views, audit, clock });
+    cleanup.unshift(() => lifecycle.stop());
     const api = createApi({
-      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
-      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
-      rolloutDefaults,
-      killSwitch,
-      findings,
-      drift,
-      ct,
-      plans,
-      admission,
+      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
+      registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, rolloutDefaults,
+      killSwitch: lifecycle.killSwitch,
+      findings: lifecycle.findings,
+      drift: lifecycle.drift,
+      ct: lifecycle.ct,
+      plans: lifecycle.plans,
+      admission: lifecycle.admission,
     });
 
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).
@@ -264,8 +221,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       logger,
     }));
 
-    const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);
-    const mqtts = await broker.listenTls(config.mqtts, tls);
+    const endpoints = await transport.start();
     const server = createAdaptorServer({ fetch: api.fetch }) as Server;
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -281,33 +237,35 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     let stopping: Promise<void> | null = null;
     const stop = () =>
       (stopping ??= (async () => {
-        drift.stop();
-        ct.stop();
+        lifecycle.stop();
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
-        await broker.close(); // no new device messages after this
-        ingest.flush(); // lets handlers waiting for their commit finish
+        await transport.close(); // no new device messages after this
+        await ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
-        ingest.close();
-        db.$client.close();
+        await ingest.close();
+        await registry.close();
         logger.info('gateway stopped', { dataDir });
       })());
 
     logger.info('gateway started', {
       http: `http://${displayHost(config.http.host)}:${http.port}`,
-      mqtt: mqtt?.port ?? null,
-      mqtts: mqtts.port,
+      broker: endpoints.broker,
+      mqtt: endpoints.mqtt?.port ?? null,
+      mqtts: endpoints.mqtts.port,
       dataDir,
       keysetVersion: keyset.version,
     });
     return {
-      mqtt: mqtt === null ? null : { host: config.mqtt?.host ?? '', port: mqtt.port },
-      mqtts: { host: config.mqtts.host, port: mqtts.port },
+      mqtt: endpoints.mqtt,
+      mqtts: endpoints.mqtts,
+      broker: endpoints.broker,
       http: { host: config.http.host, port: http.port, url: `http://${displayHost(config.http.host)}:${http.port}` },
       dataDir,
       files: {
         ...files,
+        database: registry.location,
         backupSigner: existsSync(backupFile) ? backupFile : null,
         tlsCert: tls.certFile,
         tlsKey: tls.keyFile,
@@ -316,7 +274,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       signerPublicKey: toHex(signer.key.publicKey),
       events,
       deliver: (deviceId, pinsetId) => delivery.deliver(deviceId, pinsetId),
-      reloadTls: () => reloadTls(broker, tls, logger),
+      reloadTls: () => reloadTls(transport, tls, logger),
       rollouts: driver,
       hub,
       api,

@@ -1,11 +1,8 @@
 import { nameCovers } from '../ct-watch/ct-rules';
 import type { Clock } from '../clock';
-import type { RegistryDb } from '../db/open';
 import { currentSets } from '../drift-watch/current-sets';
 import { pinsOf } from '../drift-watch/drift-rules';
-import type { AuditLog } from '../registry/audit-log';
-import type { CoverageStore } from '../registry/coverage-store';
-import type { PinSetStore } from '../registry/pinset-store';
+import type { AuditRepo, CoverageRepo, DeviceRepo, PinSetRepo } from '../registry/repositories';
 import type { PinSetViews } from '../registry/pinset-views';
 import { rotationReadiness } from '../rotation-gate/rotation-readiness';
 import { admissionResponse, keyOfSecret, type AdmissionRequest, type AdmissionResponse } from './admission-review';
@@ -36,7 +33,7 @@ export interface AdmissionDecision {
  */
 export class Admission {
   constructor(
-    private readonly deps: { db: RegistryDb; pinsets: PinSetStore; coverage: CoverageStore; views: PinSetViews; audit: AuditLog; clock: Clock },
+    private readonly deps: { devices: DeviceRepo; pinsets: PinSetRepo; coverage: CoverageRepo; views: PinSetViews; audit: AuditRepo; clock: Clock },
     private readonly target = 95,
   ) {}
 

@@ -3,8 +3,7 @@ import type { Clock } from '../clock';
 import { currentSets } from '../drift-watch/current-sets';
 import type { Finding, FindingRegister } from '../findings/finding-register';
 import type { Logger } from '../logger';
-import type { CoverageStore } from '../registry/coverage-store';
-import type { PinSetStore } from '../registry/pinset-store';
+import type { CoverageRepo, PinSetRepo } from '../registry/repositories';
 import type { PinSetViews } from '../registry/pinset-views';
 import { CtClient, verifySth, type CtLog } from './ct-client';
 import { parseEntry, type LoggedCertificate } from './ct-entry';
@@ -58,7 +57,7 @@ export class CtWatch {
   private last: CtRun | null = null;
 
   constructor(
-    private readonly deps: { pinsets: PinSetStore; coverage: CoverageStore; views: PinSetViews; findings: FindingRegister; clock: Clock; logger: Logger },
+    private readonly deps: { pinsets: PinSetRepo; coverage: CoverageRepo; views: PinSetViews; findings: FindingRegister; clock: Clock; logger: Logger },
     logs: readonly CtLog[],
     private readonly options: { intervalMs: number; timeoutMs: number },
   ) {

@@ -1,6 +1,7 @@
 import type { PinSetJson } from '../../shared/index';
-import { INSTALLED_NONE, INSTALLED_UNKNOWN, type CoverageStore } from '../registry/coverage-store';
-import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
+import { INSTALLED_NONE, INSTALLED_UNKNOWN } from '../registry/installed-keys';
+import type { CoverageRepo, PinSetRepo } from '../registry/repositories';
+import type { PinSetRow } from '../registry/rows';
 import { pinSetView } from '../registry/pinset-views';
 import type { PinSetViews } from '../registry/pinset-views';
 import type { FleetSets, SetWithPorts } from './drift-rules';
@@ -19,7 +20,7 @@ function withPorts(row: Pick<PinSetRow, 'json'>): SetWithPorts {
  * the coverage counters, never a pass over devices), plus the fleet's newest issued set (pins published ahead of
  * a rollout are "current" too: the rotation they prepare is the one drift watch must not flag).
  */
-export async function currentSets(deps: { pinsets: PinSetStore; coverage: CoverageStore; views: PinSetViews }): Promise<FleetSets[]> {
+export async function currentSets(deps: { pinsets: PinSetRepo; coverage: CoverageRepo; views: PinSetViews }): Promise<FleetSets[]> {
   const out: FleetSets[] = [];
   // store calls are awaited: the registry is moving to an asynchronous storage contract (SQLite + PostgreSQL)
   for (const fleet of (await deps.pinsets.latestSeqByFleet()).keys()) {

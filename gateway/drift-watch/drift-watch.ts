@@ -1,11 +1,9 @@
 import { formatPin } from '../../shared/index';
 import type { Clock } from '../clock';
-import type { RegistryDb } from '../db/open';
 import type { FindingRegister } from '../findings/finding-register';
 import type { Logger } from '../logger';
 import type { FetchServerPins } from '../pinsets/live-check';
-import type { CoverageStore } from '../registry/coverage-store';
-import type { PinSetStore } from '../registry/pinset-store';
+import type { CoverageRepo, DeviceRepo, PinSetRepo } from '../registry/repositories';
 import type { PinSetViews } from '../registry/pinset-views';
 import { rotationReadiness } from '../rotation-gate/rotation-readiness';
 import { currentSets } from './current-sets';
@@ -42,7 +40,7 @@ export class DriftWatch {
 
   constructor(
     private readonly deps: {
-      db: RegistryDb; pinsets: PinSetStore; coverage: CoverageStore; views: PinSetViews; fetchPins: FetchServerPins;
+      devices: DeviceRepo; pinsets: PinSetRepo; coverage: CoverageRepo; views: PinSetViews; fetchPins: FetchServerPins;
       findings: FindingRegister; clock: Clock; logger: Logger;
     },
     private readonly options: DriftWatchOptions,
@@ -84,7 +82,7 @@ export class DriftWatch {
   }
 
   private async runOnce(trigger: DriftRun['trigger']): Promise<DriftRun> {
-    const { db, pinsets, coverage, views, fetchPins, findings, clock, logger } = this.deps;
+    const { devices, pinsets, coverage, views, fetchPins, findings, clock, logger } = this.deps;
     const startedAt = clock.now();
     const fleets = await currentSets({ pinsets, coverage, views });
     const targets = hostsToProbe(fleets);
@@ -108,7 +106,7 @@ export class DriftWatch {
         // the gate's answer for every served key the fleet pins (the rule picks the best-covered one)
         const answers = new Map<string, PinReadiness>();
         for (const pin of new Set([probe.leaf, ...probe.chain])) {
-          answers.set(pin, await rotationReadiness({ db, coverage, views }, { fleet: fleet.fleet, host: hp.host, pin, target: this.options.target, limit: LISTED_DEVICES, now }));
+          answers.set(pin, await rotationReadiness({ devices, coverage, views }, { fleet: fleet.fleet, host: hp.host, pin, target: this.options.target, limit: LISTED_DEVICES, now }));
         }
         const f = driftFinding({ fleet: fleet.fleet, hp, served: probe, pinned: pins, target: this.options.target }, (pin) => answers.get(pin) as PinReadiness);
         if (f !== null) out.push(f);

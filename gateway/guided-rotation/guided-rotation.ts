@@ -1,35 +1,30 @@
 import type { PinSetJson } from '../../shared/index';
 import type { Clock } from '../clock';
-import type { RegistryDb } from '../db/open';
 import type { DriftRun, DriftWatch } from '../drift-watch/drift-watch';
 import { DomainError } from '../errors/domain-error';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { Logger } from '../logger';
 import type { PinSetPublisher } from '../pinsets/pinset-publisher';
-import type { AuditLog } from '../registry/audit-log';
-import type { CoverageStore } from '../registry/coverage-store';
-import type { PinSetStore } from '../registry/pinset-store';
+import type { AuditRepo, CoverageRepo, DeviceRepo, PinSetRepo, RolloutRepo, RotationPlanRepo, RotationRepo } from '../registry/repositories';
 import type { PinSetViews } from '../registry/pinset-views';
-import type { RolloutStore } from '../registry/rollout-store';
-import type { RotationStore } from '../registry/rotation-store';
 import type { RolloutDriver } from '../rollout-driver/rollout-driver';
 import { createRolloutFor, type CreateRolloutBody, type RolloutDefaults } from '../rollout-driver/rollout-factory';
 import { rotationReadiness, type RotationReadiness } from '../rotation-gate/rotation-readiness';
 import { pinFromKeyInput } from './key-input';
-import type { PlanRepo, RotationPlanRow } from './plan-store';
+import type { RotationPlanRow } from '../registry/lifecycle-rows';
 import { expectedAction, nextStep, type PlanAction } from './plan-steps';
 
 export interface GuidedRotationDeps {
-  plans: PlanRepo;
-  db: RegistryDb;
-  coverage: CoverageStore;
+  plans: RotationPlanRepo;
+  devices: DeviceRepo;
+  coverage: CoverageRepo;
   views: PinSetViews;
-  pinsets: PinSetStore;
+  pinsets: PinSetRepo;
   publisher: PinSetPublisher;
-  rollouts: RolloutStore;
+  rollouts: RolloutRepo;
   driver: RolloutDriver;
-  rotations: RotationStore;
-  audit: AuditLog;
+  rotations: RotationRepo;
+  audit: AuditRepo;
   hub: BrowserEventStream;
   clock: Clock;
   logger: Logger;
@@ -137,7 +132,7 @@ export class GuidedRotation {
     const subject = `${p.fleet}/${p.host}`;
     if (!move.ok) throw new DomainError('E_PLAN_STEP', move.error, { step: p.step, expectedAction: expectedAction(p.step) });
     const reason = input.reason?.trim() === '' ? undefined : input.reason?.trim();
-    let changes: Parameters<PlanRepo['update']>[1] = input.switchAt === undefined ? {} : { switchAt: input.switchAt };
+    let changes: Parameters<RotationPlanRepo['update']>[1] = input.switchAt === undefined ? {} : { switchAt: input.switchAt };
     const detail: Record<string, unknown> = reason === undefined ? {} : { reason };
     switch (action) {
       case 'publish': {

@@ -8,8 +8,10 @@
  *      (operator, or drift watch sees next served)   (pins {next, backup, new next}, rolled out)
  *   any step before done ──cancel──▶ cancelled
  */
-export const PLAN_STEPS = ['planned', 'published', 'rolling-out', 'safe-to-switch', 'switched', 'finishing', 'done', 'cancelled'] as const;
-export type PlanStep = (typeof PLAN_STEPS)[number];
+import { PLAN_STEPS, type PlanStep } from '../registry/lifecycle-rows';
+
+// the steps are stored with a plan, so the storage contract owns their names
+export { PLAN_STEPS, type PlanStep };
 
 export const PLAN_ACTIONS = ['publish', 'roll-out', 'confirm-gate', 'record-switch', 'publish-next', 'complete', 'cancel'] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];

@@ -1,5 +1,5 @@
 import type { PinSetJson } from '../../shared/index';
-import type { KillCoverageCounts, KillSwitchRow } from './kill-switch-store';
+import type { KillCoverageCounts, KillSwitchRow } from '../registry/lifecycle-rows';
 
 export interface KillSwitchView extends Omit<KillSwitchRow, never> {
   coverage: KillCoverageCounts & {

@@ -9,12 +9,10 @@ import type { Logger } from '../logger';
 import type { TrustedKeysets } from '../keysets/trusted-keysets';
 import type { PinSetPublisher } from '../pinsets/pinset-publisher';
 import type { Delivery } from '../protocol/delivery';
-import type { AuditLog } from '../registry/audit-log';
-import type { DeviceStore } from '../registry/device-store';
-import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
-import type { RolloutStore } from '../registry/rollout-store';
+import type { AuditRepo, DeviceRepo, KillSwitchRepo, PinSetRepo, RolloutRepo } from '../registry/repositories';
+import type { PinSetRow } from '../registry/rows';
 import type { RolloutDriver } from '../rollout-driver/rollout-driver';
-import type { KillSwitchRepo, KillSwitchRow } from './kill-switch-store';
+import type { KillSwitchRow } from '../registry/lifecycle-rows';
 import { killSwitchView, type KillSwitchView } from './kill-switch-view';
 
 /** Deliveries in flight at once when a kill set goes to the whole fleet (publishes are cheap; the DB lookups are not free). */
@@ -22,14 +20,14 @@ const DELIVERY_PARALLELISM = 64;
 
 export interface KillSwitchDeps {
   store: KillSwitchRepo;
-  pinsets: PinSetStore;
-  devices: DeviceStore;
-  rollouts: RolloutStore;
+  pinsets: PinSetRepo;
+  devices: DeviceRepo;
+  rollouts: RolloutRepo;
   driver: RolloutDriver;
   publisher: PinSetPublisher;
   trusted: TrustedKeysets;
   delivery: Delivery;
-  audit: AuditLog;
+  audit: AuditRepo;
   events: EventBus;
   hub: BrowserEventStream;
   clock: Clock;

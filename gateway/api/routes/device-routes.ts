@@ -1,5 +1,5 @@
-import { hashDeviceCredential, newDeviceCredential } from '../../auth/device-credentials';
-import type { DeviceFilter } from '../../registry/device-store';
+import type { DeviceFilter } from '../../registry/rows';
+import { newDeviceCredential } from '../../auth/device-credentials';
 import type { ApiDeps } from '../api-deps';
 import { deviceView } from '../device-view';
 import { GatewayError } from '../gateway-error';
@@ -13,34 +13,57 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     { method: 'post', path: '/api/devices', role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
     async (c, { body, actor }) => {
       const credential = newDeviceCredential();
-      const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
+      const credentialHash = await deps.credentials.hash(credential);
       const at = clock.now();
       // the coverage counters count the new device (fleet size, 'never said hello') in the same transaction
-      const inserted = deps.coverage.withReconcile(body.deviceId, () =>
-        devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at }),
-      );
+      const inserted = await deps.registry.transaction(async (tx) => {
+        const isNew = await tx.devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at });
+        if (isNew) await tx.coverage.reconcile(body.deviceId);
+        return isNew;
+      });
       if (!inserted) throw new GatewayError('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
-      audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
+      await audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
+      deps.credentials.provisioned(body.deviceId); // the broker accepts it within seconds (docs/scale.md)
       deps.events.emit('enrolled', { deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, at });
       return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);
     },
   );
 
   routes.add(
+    { method: 'post', path: '/api/devices/:id/decommission', role: 'operator', summary: 'Decommission a device: the broker refuses it from now on' },
+    async (c, { actor }) => {
+      const id = c.req.param('id');
+      const device = id === undefined ? undefined : await devices.get(id);
+      if (!device) throw GatewayError.notFound(`device "${id}"`);
+      if (!device.decommissioned) {
+        // the coverage counters drop the device in the same transaction (SPEC §8: decommissioned excluded)
+        await deps.registry.transaction(async (tx) => {
+          await tx.devices.setDecommissioned(device.id);
+          await tx.coverage.reconcile(device.id);
+        });
+        await audit.append(actor, 'device.decommission', device.id, {});
+      }
+      // revocation: the broker closes a live connection and refuses the next CONNECT within seconds
+      await deps.credentials.revoked(device.id);
+      return c.json({ deviceId: device.id, decommissioned: true });
+    },
+  );
+
+  routes.add(
     { method: 'get', path: '/api/devices', role: 'viewer', summary: 'List devices with filters and cursor paging', query: listDevicesQuery },
-    (c, { query }) => {
+    async (c, { query }) => {
       const { limit, cursor, ...rest } = query;
       const filter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as DeviceFilter;
-      const page = devices.list(filter, limit, cursor);
+      const page = await deps.registry.reads.devices.list(filter, limit, cursor); // a list may lag: the replica when configured
       return c.json({ items: page.items.map(deviceView), nextCursor: page.nextCursor });
     },
   );
 
-  routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports' }, (c) => {
+  routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports' }, async (c) => {
     const id = c.req.param('id');
-    const device = id === undefined ? undefined : devices.get(id);
+    const device = id === undefined ? undefined : await devices.get(id);
     if (!device) throw GatewayError.notFound(`device "${id}"`);
-    const { acks, reports } = devices.history(device.id, 100);
+    const { acks, reports } = await devices.history(device.id, 100);
     const history = [
       ...acks.map((a) => ({ type: 'ack' as const, at: a.receivedAt, seq: a.seq, sha256: a.sha256, status: a.status, code: a.code, pinsetId: a.pinsetId })),
       ...reports.map((r) => ({
@@ -54,6 +77,6 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
         deviceTime: r.deviceTime,
       })),
     ].sort((a, b) => b.at - a.at);
-    return c.json({ ...deviceView(device), malformed: devices.malformedCounts(device.id), history });
+    return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), history });
   });
 }
