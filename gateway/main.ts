@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     `  data dir:   ${gateway.dataDir}`,
     `  pid:        ${process.pid}  (SIGHUP: reload the TLS certificate/key files; SIGTERM: drain and stop)`,
     `  admin token file: ${gateway.files.adminToken}${gateway.created.adminToken ? ' (created now, 0600)' : ''}`,
-    `  signer public key: ${gateway.signerPublicKey}`,
+    gateway.signerPublicKey === null
+      ? '  signer: none (PINGW_SIGNER=offline): only envelopes signed offline are accepted (pinctl sign, POST /api/pinsets/envelope)'
+      : `  signer public key: ${gateway.signerPublicKey}`,
   ];
   if (gateway.files.backupSigner) {
     lines.push(`  WARNING: a backup signer key is in ${gateway.files.backupSigner}: move it offline (set PINGW_BACKUP_PUBLIC_KEYS instead)`);

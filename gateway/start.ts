@@ -39,7 +39,7 @@ import { RotationStore } from './registry/rotation-store';
 import { TelemetryStore } from './registry/telemetry-store';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
-import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
+import { backupSignerFile, loadGatewaySigner } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
 
 export interface GatewayDeps {
@@ -60,7 +60,8 @@ export interface RunningGateway {
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
   /** Whether this start created the admin token / TLS pair / backup signer. */
   created: { adminToken: boolean; tls: boolean; signerKey: boolean; backupSigner: boolean };
-  signerPublicKey: string;
+  /** null when the gateway runs with no private key (PINGW_SIGNER=offline). */
+  signerPublicKey: string | null;
   /** hello / ack / report / delivered / flagged / malformed / online / offline, for the rollout engine. */
   events: EventBus;
   /** Delivers one pin set to one device (published now if connected, else on its next hello). */
@@ -137,9 +138,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
     coverage.onChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
 
-    const signer = ensureSignerKey(files.signerKey);
+    const signer = loadGatewaySigner({ mode: config.signer, file: files.signerKey, currentKeysetVersion: keysets.current()?.version ?? null });
     const backupFile = backupSignerFile(dataDir);
-    const keyset = bootstrapKeyset({ keysets, audit, signer: signer.key, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
+    const keyset = bootstrapKeyset({ keysets, audit, signer: signer.key, keysetFile: config.keysetFile, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
     const admin = ensureAdminToken(files.adminToken);
     tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
@@ -262,7 +263,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         tlsKey: tls.keyFile,
       },
       created: { adminToken: admin.generated, tls: tls.generated, signerKey: signer.generated, backupSigner: keyset.backupGenerated },
-      signerPublicKey: toHex(signer.key.publicKey),
+      signerPublicKey: signer.key === null ? null : toHex(signer.key.publicKey),
       events,
       deliver: (deviceId, pinsetId) => delivery.deliver(deviceId, pinsetId),
       reloadTls: () => reloadTls(broker, tls, logger),

@@ -17,6 +17,8 @@ export const ENV_VARS = {
   PINGW_TLS_KEY_FILE: 'tls.keyFile',
   PINGW_TLS_HOSTNAMES: 'tlsHostnames',
   PINGW_SIGNER_KEY_FILE: 'signerKeyFile',
+  PINGW_SIGNER: 'signer',
+  PINGW_KEYSET_FILE: 'keysetFile',
   PINGW_BACKUP_PUBLIC_KEYS: 'backupPublicKeys',
   PINGW_ADMIN_TOKEN_FILE: 'adminTokenFile',
   PINGW_DASHBOARD_SECURE_COOKIES: 'dashboardSecureCookies',
@@ -84,6 +86,8 @@ export function configFromEnv(env: Env): GatewayConfig {
   const hostnames = get('PINGW_TLS_HOSTNAMES');
   if (hostnames !== undefined) set('PINGW_TLS_HOSTNAMES', list(hostnames));
   set('PINGW_SIGNER_KEY_FILE', get('PINGW_SIGNER_KEY_FILE'));
+  set('PINGW_SIGNER', get('PINGW_SIGNER'));
+  set('PINGW_KEYSET_FILE', get('PINGW_KEYSET_FILE'));
   const backups = get('PINGW_BACKUP_PUBLIC_KEYS');
   if (backups !== undefined) set('PINGW_BACKUP_PUBLIC_KEYS', list(backups));
   set('PINGW_ADMIN_TOKEN_FILE', get('PINGW_ADMIN_TOKEN_FILE'));

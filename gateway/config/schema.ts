@@ -26,6 +26,13 @@ export const gatewayConfigSchema = z
     tlsHostnames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']),
     /** Gateway signer key file (PKCS#8 PEM as `pinctl keygen` writes; bare hex accepted); created 0600 when missing. Default dataDir/signer.key. */
     signerKeyFile: z.string().min(1).nullable().default(null),
+    /**
+     * `gateway`: the gateway holds a private signer key (signerKeyFile) and signs JSON pin sets itself.
+     * `offline`: no private key at all; only envelopes signed offline (`pinctl sign`) are accepted.
+     */
+    signer: z.enum(['gateway', 'offline']).default('gateway'),
+    /** The first keyset (the JSON `pinctl keyset` writes), used when the registry holds none; required with signer `offline`. */
+    keysetFile: z.string().min(1).nullable().default(null),
     /** Offline backup signer public keys for the first keyset (SPEC §5: at least two keys). */
     backupPublicKeys: z.array(hexKey).default([]),
     /** Admin API token file (0600). Default dataDir/admin.token. */
