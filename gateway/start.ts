@@ -204,6 +204,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
+        soakMs: rc.soakMs,
         delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
       },
     });

@@ -34,6 +34,7 @@ export const ENV_VARS = {
   PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS: 'rollouts.deliveryTimeoutMs',
   PINGW_ROLLOUT_VERIFY_TIMEOUT_MS: 'rollouts.verifyTimeoutMs',
   PINGW_ROLLOUT_MAX_ATTEMPTS: 'rollouts.maxAttempts',
+  PINGW_ROLLOUT_SOAK_MS: 'rollouts.soakMs',
 } as const;
 
 function envNameOf(path: string): string {
@@ -105,6 +106,7 @@ export function configFromEnv(env: Env): GatewayConfig {
     'PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS',
     'PINGW_ROLLOUT_VERIFY_TIMEOUT_MS',
     'PINGW_ROLLOUT_MAX_ATTEMPTS',
+    'PINGW_ROLLOUT_SOAK_MS',
   ] as const) {
     set(name, get(name));
   }

@@ -70,6 +70,8 @@ export const gatewayConfigSchema = z
         deliveryTimeoutMs: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
         /** APPLIED without "verified" for this long = TIMED_OUT. */
         verifyTimeoutMs: z.coerce.number().int().min(1000).max(604_800_000).default(600_000),
+        /** Soak: how long a wave's success gate must hold before the next wave starts (SPEC §7), unless a rollout sets gates.soakMs. */
+        soakMs: z.coerce.number().int().min(0).max(7 * 24 * 3_600_000).default(600_000),
         /** Deliveries per device before TIMED_OUT. */
         maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
       })

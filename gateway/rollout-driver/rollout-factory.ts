@@ -20,6 +20,8 @@ export interface CreateRolloutBody {
 /** Gateway-wide defaults for new rollouts (typed config `rollouts`). */
 export interface RolloutDefaults {
   rate: RateLimit;
+  /** The success gate's soak time when POST /api/rollouts gives none (PINGW_ROLLOUT_SOAK_MS, 10 min by default). */
+  soakMs: number;
   delivery: Pick<DeliveryPolicy, 'deliveryTimeoutMs' | 'verifyTimeoutMs' | 'maxAttempts'>;
 }
 
@@ -47,7 +49,7 @@ export function createRolloutFor(
     ...(json.target.deviceIds === undefined ? {} : { deviceIds: json.target.deviceIds }),
   };
   const config = {
-    gates: { ...body.gates, ...(body.manualApproval === undefined ? {} : { manualApproval: body.manualApproval }) },
+    gates: { soakMs: defaults.soakMs, ...body.gates, ...(body.manualApproval === undefined ? {} : { manualApproval: body.manualApproval }) },
     delivery: { ...defaults.delivery, ...body.delivery },
     rate: { perSecond: defaults.rate.perSecond, burst: defaults.rate.burst, ...body.rate },
   };
