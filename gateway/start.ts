@@ -41,6 +41,9 @@ import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollo
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, loadGatewaySigner } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
+import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics';
+import { registerFleetGauges } from './metrics/fleet-gauges';
+import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -56,6 +59,8 @@ export interface RunningGateway {
   mqtt: { host: string; port: number } | null;
   mqtts: { host: string; port: number };
   http: { host: string; port: number; url: string };
+  /** Where Prometheus scrapes (null: PINGW_METRICS_PORT=off). */
+  metrics: { url: string } | null;
   dataDir: string;
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
   /** Whether this start created the admin token / TLS pair / backup signer. */
@@ -169,6 +174,15 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       onPublishRefused: (deviceId, topic, code, detail) => malformed.record(deviceId, 'publish', code, `${detail} (${topic})`),
     });
     cleanup.unshift(() => broker.close());
+    const metrics = new GatewayMetrics();
+    metrics.observe(events);
+    registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
+    // Transport seam: a refused device connect, with its CONNACK code (any broker must report these).
+    broker.aedes.on('connectionError', (_client, err) => metrics.connectRefused(refusedConnectReason(err)));
+    broker.aedes.on('clientError', (_client, err) => {
+      // a CONNACK refusal (authentication) carries its return code; other client errors are not refused connects
+      if (typeof (err as { errorCode?: unknown }).errorCode === 'number') metrics.connectRefused(refusedConnectReason(err));
+    });
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
     const rc = config.rollouts;
@@ -201,7 +215,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
-      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
+      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics,
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         soakMs: rc.soakMs,
@@ -209,6 +223,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       },
     });
 
+    if (config.metrics.port === 'http') api.get('/metrics', metricsRoute(metrics));
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).
     // Mounted before the first request: hono builds its router on first use.
     api.route('/', createDashboard({
@@ -225,6 +240,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       server.listen(config.http.port, config.http.host, () => ok());
     });
     const http = server.address() as AddressInfo;
+    const metricsPort = config.metrics.port;
+    const metricsListener = typeof metricsPort === 'number' ? await listenMetrics(metrics, { host: config.metrics.host, port: metricsPort }) : null;
+    if (metricsListener !== null) cleanup.unshift(() => new Promise<void>((ok) => metricsListener.server.close(() => ok())));
     const stopHttp = () =>
       new Promise<void>((ok) => {
         server.close(() => ok());
@@ -236,6 +254,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       (stopping ??= (async () => {
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
+        if (metricsListener !== null) await new Promise<void>((ok) => metricsListener.server.close(() => ok()));
         await broker.close(); // no new device messages after this
         ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
@@ -256,6 +275,12 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       mqtt: mqtt === null ? null : { host: config.mqtt?.host ?? '', port: mqtt.port },
       mqtts: { host: config.mqtts.host, port: mqtts.port },
       http: { host: config.http.host, port: http.port, url: `http://${displayHost(config.http.host)}:${http.port}` },
+      metrics:
+        config.metrics.port === 'off'
+          ? null
+          : metricsListener === null
+            ? { url: `http://${displayHost(config.http.host)}:${http.port}/metrics` }
+            : { url: `http://${displayHost(config.metrics.host)}:${metricsListener.address.port}/metrics` },
       dataDir,
       files: {
         ...files,

@@ -18,6 +18,7 @@ import type { DeviceStore } from '../registry/device-store';
 import type { KeysetStore } from '../registry/keyset-store';
 import type { PinSetStore } from '../registry/pinset-store';
 import type { TokenStore } from '../registry/token-store';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -42,4 +43,6 @@ export interface ApiDeps {
   rollouts: RolloutStore;
   driver: RolloutDriver;
   rolloutDefaults: RolloutDefaults;
+  /** When given, every API request is timed into its latency histogram. */
+  metrics?: GatewayMetrics;
 }

@@ -13,6 +13,7 @@ import { fleetRoutes } from './routes/fleet-routes';
 import { keysetRoutes } from './routes/keyset-routes';
 import { pinsetRoutes } from './routes/pinset-routes';
 import { tokenRoutes } from './routes/token-routes';
+import { apiLatency } from '../metrics/metrics-endpoint';
 
 const API_VERSION = '1.0.0';
 
@@ -20,6 +21,7 @@ const API_VERSION = '1.0.0';
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const routes = new RouteTable(app, deps.tokens);
+  if (deps.metrics !== undefined) app.use('/api/*', apiLatency(deps.metrics));
 
   tokenRoutes(routes, deps);
   deviceRoutes(routes, deps);

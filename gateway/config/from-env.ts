@@ -18,6 +18,8 @@ export const ENV_VARS = {
   PINGW_TLS_HOSTNAMES: 'tlsHostnames',
   PINGW_SIGNER_KEY_FILE: 'signerKeyFile',
   PINGW_SIGNER: 'signer',
+  PINGW_METRICS_HOST: 'metrics.host',
+  PINGW_METRICS_PORT: 'metrics.port',
   PINGW_KEYSET_FILE: 'keysetFile',
   PINGW_BACKUP_PUBLIC_KEYS: 'backupPublicKeys',
   PINGW_ADMIN_TOKEN_FILE: 'adminTokenFile',
@@ -88,6 +90,8 @@ export function configFromEnv(env: Env): GatewayConfig {
   if (hostnames !== undefined) set('PINGW_TLS_HOSTNAMES', list(hostnames));
   set('PINGW_SIGNER_KEY_FILE', get('PINGW_SIGNER_KEY_FILE'));
   set('PINGW_SIGNER', get('PINGW_SIGNER'));
+  set('PINGW_METRICS_HOST', get('PINGW_METRICS_HOST'));
+  set('PINGW_METRICS_PORT', get('PINGW_METRICS_PORT'));
   set('PINGW_KEYSET_FILE', get('PINGW_KEYSET_FILE'));
   const backups = get('PINGW_BACKUP_PUBLIC_KEYS');
   if (backups !== undefined) set('PINGW_BACKUP_PUBLIC_KEYS', list(backups));

@@ -33,6 +33,13 @@ export const gatewayConfigSchema = z
     signer: z.enum(['gateway', 'offline']).default('gateway'),
     /** The first keyset (the JSON `pinctl keyset` writes), used when the registry holds none; required with signer `offline`. */
     keysetFile: z.string().min(1).nullable().default(null),
+    /**
+     * Prometheus /metrics (text format, no token). port `http`: on the API's listener; `off`: not served; a number:
+     * a listener of its own on `host` (e.g. an interface only the monitoring network reaches).
+     */
+    metrics: z
+      .object({ host: host.default('127.0.0.1'), port: z.union([z.enum(['http', 'off']), port]).default('http') })
+      .prefault({}),
     /** Offline backup signer public keys for the first keyset (SPEC §5: at least two keys). */
     backupPublicKeys: z.array(hexKey).default([]),
     /** Admin API token file (0600). Default dataDir/admin.token. */
