@@ -219,6 +219,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         soakMs: rc.soakMs,
+        windows: config.maintenanceWindows,
         delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
       },
     });

@@ -102,6 +102,19 @@ export const createRolloutBody = z
       .strict()
       .optional(),
     rate: z.object({ perSecond: z.number().positive().optional(), burst: z.number().int().positive().optional() }).strict().optional(),
+    /**
+     * startAt: ISO 8601 with an offset, or ms since the epoch. windows: {timeZone, weekly} (the engine checks
+     * the ranges), null = none even if the fleet has windows; absent = the fleet's (PINGW_MAINTENANCE_WINDOWS).
+     */
+    schedule: z
+      .object({
+        startAt: z
+          .union([z.number().int().nonnegative(), z.string().datetime({ offset: true }).transform((t) => Date.parse(t))])
+          .optional(),
+        windows: z.union([z.null(), z.object({ timeZone: z.string(), weekly: z.array(z.string()) }).strict()]).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -18,6 +18,7 @@ export const ENV_VARS = {
   PINGW_TLS_HOSTNAMES: 'tlsHostnames',
   PINGW_SIGNER_KEY_FILE: 'signerKeyFile',
   PINGW_SIGNER: 'signer',
+  PINGW_MAINTENANCE_WINDOWS: 'maintenanceWindows',
   PINGW_METRICS_HOST: 'metrics.host',
   PINGW_METRICS_PORT: 'metrics.port',
   PINGW_KEYSET_FILE: 'keysetFile',
@@ -90,6 +91,14 @@ export function configFromEnv(env: Env): GatewayConfig {
   if (hostnames !== undefined) set('PINGW_TLS_HOSTNAMES', list(hostnames));
   set('PINGW_SIGNER_KEY_FILE', get('PINGW_SIGNER_KEY_FILE'));
   set('PINGW_SIGNER', get('PINGW_SIGNER'));
+  const windows = get('PINGW_MAINTENANCE_WINDOWS');
+  if (windows !== undefined) {
+    try {
+      set('PINGW_MAINTENANCE_WINDOWS', JSON.parse(windows) as unknown);
+    } catch {
+      problems.push('PINGW_MAINTENANCE_WINDOWS: not JSON (e.g. {"fleet-a":{"timeZone":"Europe/Berlin","weekly":["Tue 02:00-05:00"]}})');
+    }
+  }
   set('PINGW_METRICS_HOST', get('PINGW_METRICS_HOST'));
   set('PINGW_METRICS_PORT', get('PINGW_METRICS_PORT'));
   set('PINGW_KEYSET_FILE', get('PINGW_KEYSET_FILE'));

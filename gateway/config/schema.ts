@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateWindows } from '../rollout-engine/maintenance-window';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -40,6 +41,18 @@ export const gatewayConfigSchema = z
     metrics: z
       .object({ host: host.default('127.0.0.1'), port: z.union([z.enum(['http', 'off']), port]).default('http') })
       .prefault({}),
+    /**
+     * Maintenance windows per fleet: {"fleet": {"timeZone": "Europe/Berlin", "weekly": ["Tue,Thu 02:00-05:00"]}}.
+     * Waves of that fleet's new rollouts start only inside them (the engine validates the ranges at start-up).
+     */
+    maintenanceWindows: z
+      .record(z.string().min(1), z.object({ timeZone: z.string(), weekly: z.array(z.string()).min(1) }).strict())
+      .superRefine((v, ctx) => {
+        for (const [fleet, w] of Object.entries(v)) {
+          for (const message of validateWindows(w)) ctx.addIssue({ code: 'custom', path: [fleet], message });
+        }
+      })
+      .default({}),
     /** Offline backup signer public keys for the first keyset (SPEC §5: at least two keys). */
     backupPublicKeys: z.array(hexKey).default([]),
     /** Admin API token file (0600). Default dataDir/admin.token. */

@@ -15,6 +15,7 @@ import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
 import { enqueue, loadSlot, needsTicks, type PendingAck, type Slot } from './rollout-slot';
+import { ScheduledStarts } from './scheduled-starts';
 
 export interface RolloutDriverOptions {
   /** A running rollout is stepped at its next wake-up (engine's nextWakeAt) and at least every tickMs. */
@@ -54,6 +55,8 @@ export class RolloutDriver {
   private readonly committer: RolloutCommitter;
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
+  private readonly scheduled: ScheduledStarts;
+  private scheduledTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly deps: RolloutDriverDeps,
@@ -61,6 +64,7 @@ export class RolloutDriver {
   ) {
     this.directory = new FleetDirectory(deps.db);
     this.committer = new RolloutCommitter(deps, new RolloutJournal(deps));
+    this.scheduled = new ScheduledStarts(deps, (id) => this.command(id, { type: 'start' }, 'scheduler'));
   }
 
   /** Loads every rollout that still has work (a restart resumes each exactly where it was) and subscribes. */
@@ -71,6 +75,8 @@ export class RolloutDriver {
       this.catchUpAcks(slot);
       this.schedule(slot, clock.now());
     }
+    // DRAFTs with a schedule.startAt are started by the clock (checked every tick)
+    if (this.options.autoTick) this.scheduledTimer = setInterval(() => void this.scheduled.run(), this.options.tickMs);
     this.unsubscribe.push(
       events.on('ack', (e) => this.onAckEvent(e)),
       events.on('ackRepeated', (e) => this.onAckEvent(e)),
@@ -89,12 +95,14 @@ export class RolloutDriver {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe.forEach((u) => u());
+    if (this.scheduledTimer !== null) clearInterval(this.scheduledTimer);
     for (const s of this.slots.values()) this.clearTimer(s);
     await Promise.all([...this.slots.values()].map((s) => s.queue));
   }
 
   /** Steps one rollout (or all) now; resolves when done. Tests drive the engine with this and a manual clock. */
   async tick(id?: string): Promise<void> {
+    if (id === undefined) await this.scheduled.run();
     const slots = id === undefined ? [...this.slots.values()] : [this.slots.get(id)].filter((s): s is Slot => s !== undefined);
     await Promise.all(slots.map((s) => enqueue(s, () => this.stepNow(s))));
   }

@@ -6,6 +6,8 @@ import type { AuditLog } from '../registry/audit-log';
 import type { PinSetStore } from '../registry/pinset-store';
 import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
 import { createRollout, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
+import type { MaintenanceWindows } from '../rollout-engine/maintenance-window';
+import type { RolloutSchedule } from '../rollout-engine/schedule';
 
 /** POST /api/rollouts body after zod (shapes only; the engine validates the values). */
 export interface CreateRolloutBody {
@@ -15,6 +17,7 @@ export interface CreateRolloutBody {
   manualApproval?: boolean | undefined;
   delivery?: Record<string, unknown> | undefined;
   rate?: Record<string, unknown> | undefined;
+  schedule?: { startAt?: number | undefined; windows?: MaintenanceWindows | null | undefined } | undefined;
 }
 
 /** Gateway-wide defaults for new rollouts (typed config `rollouts`). */
@@ -23,6 +26,17 @@ export interface RolloutDefaults {
   /** The success gate's soak time when POST /api/rollouts gives none (PINGW_ROLLOUT_SOAK_MS, 10 min by default). */
   soakMs: number;
   delivery: Pick<DeliveryPolicy, 'deliveryTimeoutMs' | 'verifyTimeoutMs' | 'maxAttempts'>;
+  /** Maintenance windows per fleet (PINGW_MAINTENANCE_WINDOWS): copied into each new rollout of the fleet. */
+  windows: Readonly<Record<string, MaintenanceWindows>>;
+}
+
+/** The rollout's schedule: its own startAt/windows, else the fleet's windows (null in the body: none). */
+function scheduleOf(body: CreateRolloutBody, defaults: RolloutDefaults, fleet: string): RolloutSchedule | undefined {
+  const given = body.schedule?.windows;
+  const windows = given === null ? undefined : (given ?? defaults.windows[fleet]);
+  const startAt = body.schedule?.startAt;
+  if (windows === undefined && startAt === undefined) return undefined;
+  return { ...(startAt === undefined ? {} : { startAt }), ...(windows === undefined ? {} : { windows }) };
 }
 
 /**
@@ -53,6 +67,8 @@ export function createRolloutFor(
     delivery: { ...defaults.delivery, ...body.delivery },
     rate: { perSecond: defaults.rate.perSecond, burst: defaults.rate.burst, ...body.rate },
   };
+  const schedule = scheduleOf(body, defaults, pinset.fleet);
+  if (schedule !== undefined) Object.assign(config, { schedule });
   const created = createRollout({
     id: rollouts.nextId(),
     fleet: pinset.fleet,
