@@ -44,6 +44,9 @@ import { ensureTlsMaterial } from './secrets/tls-material';
 import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics';
 import { registerFleetGauges } from './metrics/fleet-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
+import { DeviceDecommission } from './decommission/device-decommission';
+import { embeddedSessionRevoker } from './decommission/embedded-session-revoker';
+import { DecommissionStore } from './registry/decommission-store';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -213,9 +216,12 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       validityDays: config.pinsetValidityDays,
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
+    const decommission = new DeviceDecommission({
+      devices, store: new DecommissionStore(db), coverage, audit, events, hub, clock, logger, revokeSession: embeddedSessionRevoker(broker),
+    });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
-      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics,
+      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics, decommission,
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         soakMs: rc.soakMs,

@@ -19,6 +19,7 @@ import type { KeysetStore } from '../registry/keyset-store';
 import type { PinSetStore } from '../registry/pinset-store';
 import type { TokenStore } from '../registry/token-store';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { DeviceDecommission } from '../decommission/device-decommission';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -43,6 +44,7 @@ export interface ApiDeps {
   rollouts: RolloutStore;
   driver: RolloutDriver;
   rolloutDefaults: RolloutDefaults;
+  decommission: DeviceDecommission;
   /** When given, every API request is timed into its latency histogram. */
   metrics?: GatewayMetrics;
 }

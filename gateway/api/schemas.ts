@@ -35,6 +35,10 @@ export const fleetQuery = z.object({ fleet: name.optional() }).strict();
 
 export const envelopeBody = z.object({ envelope: base64 }).strict();
 
+/** Decommission needs a reason (it is audited and shown to the next operator). */
+export const decommissionBody = z.object({ reason: z.string().trim().min(1, 'say why the device is retired').max(500) }).strict();
+export const recommissionBody = z.object({ reason: z.string().trim().max(500).optional() }).strict();
+
 export const deliverBody = z.object({ deviceIds: z.array(deviceId).min(1).max(100_000).optional() }).strict();
 
 export const rotateKeysetBody = z.object({ publicKeys: z.array(hexKey).min(2).max(16), envelope: base64.optional() }).strict();

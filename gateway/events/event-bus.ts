@@ -53,6 +53,17 @@ export interface EnrolledEvent {
   at: number;
 }
 
+/** A device left the fleet (decommissioned) or came back (recommissioned); committed, audited. */
+export interface DecommissionEvent {
+  deviceId: string;
+  fleet: string;
+  deviceClass: string;
+  labels: string[];
+  reason: string;
+  actor: string;
+  at: number;
+}
+
 export interface EventBusMap {
   hello: HelloEvent;
   ack: AckEvent;
@@ -69,6 +80,8 @@ export interface EventBusMap {
   offline: ConnectionEvent;
   /** A device was enrolled (POST /api/devices): rollouts of its fleet may enrol it (SPEC §7 late joiners). */
   enrolled: EnrolledEvent;
+  decommissioned: DecommissionEvent;
+  recommissioned: DecommissionEvent;
 }
 
 /**

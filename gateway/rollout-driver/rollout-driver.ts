@@ -5,12 +5,12 @@ import type { Clock } from '../clock';
 import type { RegistryDb } from '../db/open';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
-import type { AckEvent, EventBus } from '../events/event-bus';
+import type { AckEvent, DecommissionEvent, EventBus } from '../events/event-bus';
 import type { AuditLog } from '../registry/audit-log';
 import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
 import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
 import type { TelemetryStore } from '../registry/telemetry-store';
-import { applyOperatorCommand, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
+import { applyOperatorCommand, onDecommission, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
 import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
@@ -88,6 +88,8 @@ export class RolloutDriver {
         this.directory.add(e.fleet, { deviceId: e.deviceId, deviceClass: e.deviceClass, labels: e.labels, online: false });
         for (const s of this.slotsOf(e.fleet)) this.wakeSoon(s);
       }),
+      events.on('decommissioned', (e) => this.onFleetChange(e, false)),
+      events.on('recommissioned', (e) => this.onFleetChange(e, true)),
     );
   }
 
@@ -207,6 +209,19 @@ export class RolloutDriver {
         if (exec?.state.kind === 'DELIVERED' && since !== undefined && exec.state.deliveredAt >= since) return;
         const r = onHello(slot.snapshot, exec, device, this.deps.clock.now());
         await this.committer.commit(slot, r, 'gateway');
+        this.wakeSoon(slot);
+      }).catch((err) => this.fail(slot, err));
+    }
+  }
+
+  /** A device left the fleet or came back: the directory, and its execution in every rollout of the fleet. */
+  private onFleetChange(e: DecommissionEvent, back: boolean): void {
+    if (back) this.directory.add(e.fleet, { deviceId: e.deviceId, deviceClass: e.deviceClass, labels: e.labels, online: false });
+    else this.directory.remove(e.fleet, e.deviceId);
+    for (const slot of this.slotsOf(e.fleet)) {
+      void enqueue(slot, async () => {
+        const exec = slot.execs.get(e.deviceId);
+        if (exec !== undefined) await this.committer.commit(slot, onDecommission(slot.snapshot, exec, !back, this.deps.clock.now()), e.actor);
         this.wakeSoon(slot);
       }).catch((err) => this.fail(slot, err));
     }
