@@ -47,6 +47,9 @@ import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
 import { embeddedSessionRevoker } from './decommission/embedded-session-revoker';
 import { DecommissionStore } from './registry/decommission-store';
+import { WebhookStore } from './registry/webhook-store';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -144,7 +147,15 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     devices.setAllOffline(); // no connection survives a restart
     const reconciled = coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    coverage.onChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+    const webhookStore = new WebhookStore(db);
+    const dispatcher = new WebhookDispatcher({ store: webhookStore, clock, logger }, config.webhooks);
+    cleanup.unshift(() => dispatcher.stop());
+    const rotationWatch = new RotationWatcher({ db, coverage, views, dispatcher, clock, logger });
+    cleanup.unshift(() => rotationWatch.stop());
+    coverage.onChange = (fleet) => {
+      hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+      rotationWatch.changed(fleet);
+    };
 
     const signer = loadGatewaySigner({ mode: config.signer, file: files.signerKey, currentKeysetVersion: keysets.current()?.version ?? null });
     const backupFile = backupSignerFile(dataDir);
@@ -154,6 +165,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
     const events = new EventBus(logger);
+    rolloutWebhooks(events, dispatcher);
     const ingest = new IngestWriter(db, clock, config.ingest, { coverage, telemetry });
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
@@ -222,6 +234,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics, decommission,
+      webhooks: { store: webhookStore, dispatcher, rotations: rotationWatch },
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         soakMs: rc.soakMs,
@@ -266,6 +279,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
+        rotationWatch.stop();
+        await dispatcher.stop(); // deliveries still waiting become dead letters
         ingest.close();
         db.$client.close();
         logger.info('gateway stopped', { dataDir });

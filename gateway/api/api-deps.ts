@@ -20,6 +20,9 @@ import type { PinSetStore } from '../registry/pinset-store';
 import type { TokenStore } from '../registry/token-store';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { DeviceDecommission } from '../decommission/device-decommission';
+import type { WebhookStore } from '../registry/webhook-store';
+import type { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
+import type { RotationWatcher } from '../webhooks/webhook-events';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -45,6 +48,7 @@ export interface ApiDeps {
   driver: RolloutDriver;
   rolloutDefaults: RolloutDefaults;
   decommission: DeviceDecommission;
+  webhooks: { store: WebhookStore; dispatcher: WebhookDispatcher; rotations: RotationWatcher };
   /** When given, every API request is timed into its latency histogram. */
   metrics?: GatewayMetrics;
 }

@@ -10,6 +10,7 @@ import { rolloutRoutes } from './routes/rollout-routes';
 import { telemetryRoutes } from './routes/telemetry-routes';
 import { deviceRoutes } from './routes/device-routes';
 import { decommissionRoutes } from './routes/decommission-routes';
+import { webhookRoutes } from './routes/webhook-routes';
 import { fleetRoutes } from './routes/fleet-routes';
 import { keysetRoutes } from './routes/keyset-routes';
 import { pinsetRoutes } from './routes/pinset-routes';
@@ -27,6 +28,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   tokenRoutes(routes, deps);
   deviceRoutes(routes, deps);
   decommissionRoutes(routes, deps);
+  webhookRoutes(routes, deps);
   fleetRoutes(routes, deps);
   pinsetRoutes(routes, deps);
   keysetRoutes(routes, deps);

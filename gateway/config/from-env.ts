@@ -38,6 +38,10 @@ export const ENV_VARS = {
   PINGW_ROLLOUT_VERIFY_TIMEOUT_MS: 'rollouts.verifyTimeoutMs',
   PINGW_ROLLOUT_MAX_ATTEMPTS: 'rollouts.maxAttempts',
   PINGW_ROLLOUT_SOAK_MS: 'rollouts.soakMs',
+  PINGW_WEBHOOK_MAX_ATTEMPTS: 'webhooks.maxAttempts',
+  PINGW_WEBHOOK_BACKOFF_MS: 'webhooks.backoffMs',
+  PINGW_WEBHOOK_BACKOFF_MAX_MS: 'webhooks.backoffMaxMs',
+  PINGW_WEBHOOK_TIMEOUT_MS: 'webhooks.timeoutMs',
 } as const;
 
 function envNameOf(path: string): string {
@@ -120,6 +124,10 @@ export function configFromEnv(env: Env): GatewayConfig {
     'PINGW_ROLLOUT_VERIFY_TIMEOUT_MS',
     'PINGW_ROLLOUT_MAX_ATTEMPTS',
     'PINGW_ROLLOUT_SOAK_MS',
+    'PINGW_WEBHOOK_MAX_ATTEMPTS',
+    'PINGW_WEBHOOK_BACKOFF_MS',
+    'PINGW_WEBHOOK_BACKOFF_MAX_MS',
+    'PINGW_WEBHOOK_TIMEOUT_MS',
   ] as const) {
     set(name, get(name));
   }

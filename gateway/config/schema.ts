@@ -96,6 +96,15 @@ export const gatewayConfigSchema = z
         maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
       })
       .prefault({}),
+    /** Webhooks out: attempts per delivery, exponential backoff (base, cap) and the per-request timeout. */
+    webhooks: z
+      .object({
+        maxAttempts: z.coerce.number().int().min(1).max(50).default(8),
+        backoffMs: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+        backoffMaxMs: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+        timeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
+      })
+      .prefault({}),
     /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
     credentialScryptN: z.coerce
       .number()

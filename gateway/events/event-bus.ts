@@ -64,6 +64,21 @@ export interface DecommissionEvent {
   at: number;
 }
 
+/** A rollout changed state (committed; also audit-logged as rollout.state). */
+export interface RolloutStateEvent {
+  rolloutId: string;
+  fleet: string;
+  seq: number;
+  from: string;
+  to: string;
+  /** The engine event that caused it (start, pause, errorGateTripped, telemetryGateTripped, allWavesDone…). */
+  event: string;
+  /** Wave, pause or abort reason. */
+  detail: Record<string, unknown>;
+  actor: string;
+  at: number;
+}
+
 export interface EventBusMap {
   hello: HelloEvent;
   ack: AckEvent;
@@ -81,6 +96,7 @@ export interface EventBusMap {
   /** A device was enrolled (POST /api/devices): rollouts of its fleet may enrol it (SPEC §7 late joiners). */
   enrolled: EnrolledEvent;
   decommissioned: DecommissionEvent;
+  rolloutState: RolloutStateEvent;
   recommissioned: DecommissionEvent;
 }
 
