@@ -45,7 +45,6 @@ import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics'
 import { registerFleetGauges } from './metrics/fleet-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
-import { embeddedSessionRevoker } from './decommission/embedded-session-revoker';
 import { DecommissionStore } from './registry/decommission-store';
 import { WebhookStore } from './registry/webhook-store';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -171,6 +170,10 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
 
+    const metrics = new GatewayMetrics();
+    metrics.observe(events);
+    registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
+
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
     const broker = await createEmbeddedBroker({
@@ -178,6 +181,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       events,
       clock,
       logger,
+      credentialScryptN: config.credentialScryptN,
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -187,17 +191,10 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       },
       // a refused publish is counted (kind 'publish') and logged once per window, like a malformed message
       onPublishRefused: (deviceId, topic, code, detail) => malformed.record(deviceId, 'publish', code, `${detail} (${topic})`),
+      // transport seam: refused CONNECTs with their CONNACK code (any broker must report these)
+      onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
     });
     cleanup.unshift(() => broker.close());
-    const metrics = new GatewayMetrics();
-    metrics.observe(events);
-    registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
-    // Transport seam: a refused device connect, with its CONNACK code (any broker must report these).
-    broker.aedes.on('connectionError', (_client, err) => metrics.connectRefused(refusedConnectReason(err)));
-    broker.aedes.on('clientError', (_client, err) => {
-      // a CONNACK refusal (authentication) carries its return code; other client errors are not refused connects
-      if (typeof (err as { errorCode?: unknown }).errorCode === 'number') metrics.connectRefused(refusedConnectReason(err));
-    });
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
     const rc = config.rollouts;
@@ -229,7 +226,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const decommission = new DeviceDecommission({
-      devices, store: new DecommissionStore(db), coverage, audit, events, hub, clock, logger, revokeSession: embeddedSessionRevoker(broker),
+      devices, store: new DecommissionStore(db), coverage, audit, events, hub, clock, logger, revokeSession: (id) => broker.disconnect(id),
     });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
@@ -250,6 +247,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       api: new GatewayApi({ fetch: async (req) => api.fetch(req) }),
       secureCookies: config.dashboardSecureCookies,
       clock,
+      logger,
     }));
 
     const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);

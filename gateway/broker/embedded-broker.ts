@@ -4,7 +4,9 @@ import { createSecureContext, createServer as createTlsServer, type Server as Tl
 import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { DeviceMessageHandler, DevicePublisher, PublishRefusedHandler } from '../transport/device-transport';
+import type {
+  ConnectRefusedHandler, DeviceMessageHandler, DevicePublisher, DisconnectDevice, PublishRefusedHandler,
+} from '../transport/device-transport';
 import type { EventBus } from '../events/event-bus';
 import type { DeviceStore } from '../registry/device-store';
 import {
@@ -22,8 +24,12 @@ export interface BrokerDeps {
   events: EventBus;
   clock: Clock;
   logger: Logger;
+  /** scrypt cost of new device credentials (PINGW_CREDENTIAL_SCRYPT_N): unknown ids are checked at the same cost. */
+  credentialScryptN: number;
   onMessage: DeviceMessageHandler;
   onPublishRefused: PublishRefusedHandler;
+  /** Each refused CONNECT (metrics). */
+  onConnectRefused?: ConnectRefusedHandler;
 }
 
 export interface ListenSpec {
@@ -32,7 +38,6 @@ export interface ListenSpec {
 }
 
 export interface EmbeddedBroker {
-  readonly aedes: Aedes;
   readonly publisher: DevicePublisher;
   listenTcp(spec: ListenSpec): Promise<AddressInfo>;
   listenTls(spec: ListenSpec, tls: { cert: Buffer; key: Buffer }): Promise<AddressInfo>;
@@ -41,6 +46,8 @@ export interface EmbeddedBroker {
    * the new key, established ones keep theirs. Throws (and keeps the old pair) when the pair is unusable.
    */
   setTlsContext(tls: { cert: Buffer; key: Buffer }): void;
+  /** Closes a device's session now (decommission); its next CONNECT meets the authentication check again. */
+  disconnect: DisconnectDevice;
   /** Stops accepting connections, closes every client and the broker. */
   close(): Promise<void>;
 }
@@ -52,7 +59,7 @@ export interface EmbeddedBroker {
 export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
   const { devices, events, clock, logger } = deps;
   const aedes = await Aedes.createBroker({
-    authenticate: deviceAuthenticate(devices, logger),
+    authenticate: deviceAuthenticate(devices, logger, deps.credentialScryptN),
     authorizePublish: deviceAuthorizePublish(deps.onMessage, deps.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
     // defence in depth: a client only ever receives messages on its own topics
@@ -71,11 +78,19 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     devices.setOnline(client.id, false, clock.now());
     events.emit('offline', { deviceId: client.id, at: clock.now() });
   });
+  // aedes reports a refused CONNECT with its CONNACK code as err.errorCode (clientError once the id is known)
+  const refusal = (err: Error) => {
+    const code = (err as Error & { errorCode?: unknown }).errorCode;
+    return { returnCode: typeof code === 'number' ? code : null, message: err.message };
+  };
   aedes.on('clientError', (client: Client, err: Error) => {
     logger.info('device connection closed on error', { deviceId: client.id, error: err.message });
+    const r = refusal(err);
+    if (r.returnCode !== null) deps.onConnectRefused?.(r);
   });
   aedes.on('connectionError', (_client: Client, err: Error) => {
     logger.info('connection refused', { error: err.message });
+    deps.onConnectRefused?.(refusal(err));
   });
 
   const servers: Server[] = [];
@@ -141,8 +156,13 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   };
 
   return {
-    aedes,
     publisher,
+    disconnect(deviceId) {
+      const client = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[deviceId];
+      if (client === undefined) return false;
+      client.close();
+      return true;
+    },
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {
       const server = createTlsServer(tlsOptions(tls), accept);

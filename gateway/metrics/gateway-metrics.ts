@@ -10,11 +10,10 @@ const CONNACK_REASONS: Record<number, string> = {
   5: 'not_authorized',
 };
 
-/** The label of a refused device connect, from the transport's error (CONNACK code, or our own message). */
-export function refusedConnectReason(err: { message?: string; errorCode?: unknown; returnCode?: unknown }): string {
-  if (typeof err.message === 'string' && /decommissioned/i.test(err.message)) return 'decommissioned';
-  const code = typeof err.errorCode === 'number' ? err.errorCode : typeof err.returnCode === 'number' ? err.returnCode : undefined;
-  return code === undefined ? 'protocol_error' : (CONNACK_REASONS[code] ?? `connack_${code}`);
+/** The label of a refused device connect, from the transport's refusal (CONNACK code, or our own message). */
+export function refusedConnectReason(r: { returnCode: number | null; message: string }): string {
+  if (/decommissioned/i.test(r.message)) return 'decommissioned';
+  return r.returnCode === null ? 'protocol_error' : (CONNACK_REASONS[r.returnCode] ?? `connack_${r.returnCode}`);
 }
 
 /**

@@ -88,3 +88,4 @@ export {
 } from './engine-commands.js';
 export { stableHash32, rolloutRank } from './stable-hash.js';
 export { onDecommission } from './engine-decommission.js';
+export { newerSeqInTheWay } from './seq-order.js';

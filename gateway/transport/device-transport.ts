@@ -21,3 +21,12 @@ export interface DevicePublisher {
   isConnected(deviceId: string): boolean;
   publish(deviceId: string, kind: TopicKind, payload: Uint8Array): Promise<void>;
 }
+
+/**
+ * Told about each refused device CONNECT: the CONNACK return code when the refusal is an authentication answer
+ * (MQTT 3.1.1 §3.2.2.3), and the reason text (e.g. "device is decommissioned"). For the refused-connects metric.
+ */
+export type ConnectRefusedHandler = (refusal: { returnCode: number | null; message: string }) => void;
+
+/** Ends one device's live session now (decommission); false when it had none. */
+export type DisconnectDevice = (deviceId: string) => boolean;
