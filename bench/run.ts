@@ -5,12 +5,14 @@
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runOpsBench } from './ops';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  ops: runOpsBench,
 };
 /** Suites that run only when asked for by name. */
 const onlyWhenNamed = new Set(['fleet']);
