@@ -53,6 +53,11 @@ describe('the signer story, as an operator runs the gateway (real processes)', (
     const gw = await startGatewayChild(baseEnv(dataDir, { PINGW_SIGNER: 'offline', PINGW_KEYSET_FILE: join(work, 'keyset-v1.json') }));
     running.push(gw);
     expect(gw.output()).toMatch(/signer: none \(PINGW_SIGNER=offline\)/);
+    // the process serves Prometheus metrics where it says it does, without a token
+    const metricsUrl = (/Metrics:\s+(\S+)/.exec(gw.output()) as RegExpExecArray)[1] as string;
+    const scrape = await fetch(metricsUrl);
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toMatch(/^nodejs_eventloop_lag_seconds \S+$/m);
     const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
     expect(() => readFileSync(join(dataDir, 'signer.key'))).toThrow(); // no private key is created
 
