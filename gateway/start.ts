@@ -149,7 +149,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const webhookStore = new WebhookStore(db);
     const dispatcher = new WebhookDispatcher({ store: webhookStore, clock, logger }, config.webhooks);
     cleanup.unshift(() => dispatcher.stop());
+    await dispatcher.reload();
     const rotationWatch = new RotationWatcher({ db, coverage, views, dispatcher, clock, logger });
+    await rotationWatch.baseline();
     cleanup.unshift(() => rotationWatch.stop());
     coverage.onChange = (fleet) => {
       hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));

@@ -41,17 +41,17 @@ export class WebhookDispatcher {
   private readonly sending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Dead letters being written (awaited on stop, before the database closes). */
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: { store: WebhookStore; clock: Clock; logger: Logger },
     private readonly options: WebhookOptions,
-  ) {
-    this.reload();
-  }
+  ) {}
 
-  /** Re-reads the registrations (after a create or delete). */
-  reload(): void {
-    this.hooks = this.deps.store.list();
+  /** Reads the registrations (at start-up, after a create or delete). Awaits, so an async store fits too. */
+  async reload(): Promise<void> {
+    this.hooks = await this.deps.store.list();
   }
 
   registrations(): readonly WebhookRow[] {
@@ -89,6 +89,7 @@ export class WebhookDispatcher {
     if (this.timer !== null) clearTimeout(this.timer);
     await Promise.allSettled([...this.sending]);
     for (const p of this.queue.splice(0)) this.deadLetter(p, p.lastError === '' ? 'gateway stopped before delivery' : `gateway stopped; last: ${p.lastError}`);
+    await Promise.allSettled([...this.writing]);
   }
 
   private enqueue(p: Pending): void {
@@ -162,13 +163,14 @@ export class WebhookDispatcher {
 
   private deadLetter(p: Pending, lastError: string): void {
     this.deps.logger.warn('webhook delivery given up: dead letter', { webhook: p.webhook.id, type: p.type, attempts: p.attempts, error: lastError });
-    try {
-      this.deps.store.addDeadLetter({
+    const w = (async () => {
+      await this.deps.store.addDeadLetter({
         webhookId: p.webhook.id, deliveryId: p.deliveryId, eventType: p.type, url: p.webhook.url, payload: p.body,
         attempts: p.attempts, lastError, failedAt: this.deps.clock.now(),
       });
-    } catch (err) {
-      this.deps.logger.error('dead letter not stored', { webhook: p.webhook.id, error: String(err) });
-    }
+    })()
+      .catch((err: unknown) => this.deps.logger.error('dead letter not stored', { webhook: p.webhook.id, error: String(err) }))
+      .finally(() => this.writing.delete(w));
+    this.writing.add(w);
   }
 }

@@ -44,13 +44,11 @@ export class RotationWatcher {
   constructor(
     private readonly deps: { db: RegistryDb; coverage: CoverageStore; views: PinSetViews; dispatcher: WebhookDispatcher; clock: Clock; logger: Logger },
     private readonly debounceMs = 200,
-  ) {
-    for (const hook of deps.dispatcher.registrations()) this.baseline(hook.id);
-  }
+  ) {}
 
-  /** Evaluates a webhook's watches without notifying (after registration). */
-  baseline(webhookId: number): void {
-    this.evaluate(undefined, webhookId, false);
+  /** Evaluates a webhook's watches (all webhooks' when none is named) without notifying: start-up, registration. */
+  async baseline(webhookId?: number): Promise<void> {
+    await this.evaluate(undefined, webhookId, false);
   }
 
   /** Coverage of `fleet` changed (coverage counters committed): re-evaluate its watches soon, once. */
@@ -58,7 +56,7 @@ export class RotationWatcher {
     if (this.due.has(fleet)) return;
     const t = setTimeout(() => {
       this.due.delete(fleet);
-      this.evaluate(fleet, undefined, true);
+      void this.evaluate(fleet, undefined, true);
     }, this.debounceMs);
     t.unref();
     this.due.set(fleet, t);
@@ -69,7 +67,7 @@ export class RotationWatcher {
     this.due.clear();
   }
 
-  private evaluate(fleet: string | undefined, webhookId: number | undefined, notify: boolean): void {
+  private async evaluate(fleet: string | undefined, webhookId: number | undefined, notify: boolean): Promise<void> {
     const { dispatcher, clock } = this.deps;
     for (const hook of dispatcher.registrations()) {
       if ((webhookId !== undefined && hook.id !== webhookId) || !hook.events.includes('rotation.ready')) continue;
@@ -77,7 +75,7 @@ export class RotationWatcher {
         if (fleet !== undefined && w.fleet !== fleet) continue;
         const key = `${hook.id}\u0000${w.fleet}\u0000${w.host}\u0000${w.pin}\u0000${w.target}`;
         try {
-          const r = rotationReadiness(this.deps, { ...w, limit: 1, now: clock.now() });
+          const r = await rotationReadiness(this.deps, { ...w, limit: 1, now: clock.now() });
           const before = this.ready.get(key);
           this.ready.set(key, r.ready);
           if (notify && before === false && r.ready) {

@@ -23,11 +23,11 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
       body: createWebhookBody,
       status: 201,
     },
-    (c, { body, actor }) => {
-      const row = webhooks.store.insert({ ...body, secret: newWebhookSecret(), createdAt: clock.now(), createdBy: actor });
-      webhooks.dispatcher.reload();
-      webhooks.rotations.baseline(row.id);
-      audit.append(actor, 'webhook.create', String(row.id), { url: row.url, events: row.events });
+    async (c, { body, actor }) => {
+      const row = await webhooks.store.insert({ ...body, secret: newWebhookSecret(), createdAt: clock.now(), createdBy: actor });
+      await webhooks.dispatcher.reload();
+      await webhooks.rotations.baseline(row.id);
+      await audit.append(actor, 'webhook.create', String(row.id), { url: row.url, events: row.events });
       const { secret, ...shown } = row;
       return c.json({ ...shown, secret }, 201);
     },
@@ -37,11 +37,11 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
     c.json(webhooks.dispatcher.registrations().map(({ secret: _s, ...w }) => w)),
   );
 
-  routes.add({ method: 'delete', path: '/api/webhooks/:id', role: 'admin', summary: 'Remove a webhook (its dead letters stay)' }, (c, { actor }) => {
+  routes.add({ method: 'delete', path: '/api/webhooks/:id', role: 'admin', summary: 'Remove a webhook (its dead letters stay)' }, async (c, { actor }) => {
     const id = idOf(c, 'webhook');
-    if (!webhooks.store.delete(id)) throw GatewayError.notFound(`webhook ${id}`);
-    webhooks.dispatcher.reload();
-    audit.append(actor, 'webhook.delete', String(id));
+    if (!(await webhooks.store.delete(id))) throw GatewayError.notFound(`webhook ${id}`);
+    await webhooks.dispatcher.reload();
+    await audit.append(actor, 'webhook.delete', String(id));
     return c.json({ id, deleted: true });
   });
 
@@ -59,31 +59,31 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
 
   routes.add(
     { method: 'get', path: '/api/webhooks/dead-letters', role: 'operator', summary: 'Deliveries that failed every retry, newest first', query: deadLettersQuery },
-    (c, { query }) =>
+    async (c, { query }) =>
       c.json(
-        webhooks.store.deadLetters(query.limit).map(({ payload, ...d }) => ({ ...d, failedAt: d.failedAt, payload: JSON.parse(payload) as unknown })),
+        (await webhooks.store.deadLetters(query.limit)).map(({ payload, ...d }) => ({ ...d, failedAt: d.failedAt, payload: JSON.parse(payload) as unknown })),
       ),
   );
 
   routes.add(
     { method: 'post', path: '/api/webhooks/dead-letters/:id/redeliver', role: 'operator', summary: 'Send a dead letter again (same delivery id)', status: 202 },
-    (c, { actor }) => {
+    async (c, { actor }) => {
       const id = idOf(c, 'dead letter');
-      const d = webhooks.store.deadLetter(id);
+      const d = await webhooks.store.deadLetter(id);
       if (d === undefined) throw GatewayError.notFound(`dead letter ${id}`);
-      const hook = webhooks.store.get(d.webhookId);
+      const hook = await webhooks.store.get(d.webhookId);
       if (hook === undefined) throw new GatewayError('E_CONFLICT', `webhook ${d.webhookId} was removed: nothing to sign this delivery with`);
-      webhooks.store.deleteDeadLetter(id);
+      await webhooks.store.deleteDeadLetter(id);
       webhooks.dispatcher.redeliver({ ...d, url: hook.url }, hook.secret);
-      audit.append(actor, 'webhook.redeliver', String(d.webhookId), { deadLetter: id, deliveryId: d.deliveryId });
+      await audit.append(actor, 'webhook.redeliver', String(d.webhookId), { deadLetter: id, deliveryId: d.deliveryId });
       return c.json({ queued: 1, deliveryId: d.deliveryId }, 202);
     },
   );
 
-  routes.add({ method: 'delete', path: '/api/webhooks/dead-letters/:id', role: 'operator', summary: 'Drop a dead letter' }, (c, { actor }) => {
+  routes.add({ method: 'delete', path: '/api/webhooks/dead-letters/:id', role: 'operator', summary: 'Drop a dead letter' }, async (c, { actor }) => {
     const id = idOf(c, 'dead letter');
-    if (!webhooks.store.deleteDeadLetter(id)) throw GatewayError.notFound(`dead letter ${id}`);
-    audit.append(actor, 'webhook.dead-letter.delete', String(id));
+    if (!(await webhooks.store.deleteDeadLetter(id))) throw GatewayError.notFound(`dead letter ${id}`);
+    await audit.append(actor, 'webhook.dead-letter.delete', String(id));
     return c.json({ id, deleted: true });
   });
 }
