@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRegistryDb } from '../gateway/db/open';
+import { openRegistryDb } from '../gateway/registry/sqlite/open';
 import { memoryLogger } from '../gateway/logger';
 import { insideWindow, nextWindowOpening } from '../gateway/rollout-engine/maintenance-window';
 import { startGateway } from '../gateway/start';

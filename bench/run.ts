@@ -6,6 +6,7 @@ import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runOpsBench } from './ops';
+import { runStorageBench } from './storage';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   coverage: runCoverageBench,
   fleet: runFleetBench,
   ops: runOpsBench,
+  storage: runStorageBench,
 };
 /** Suites that run only when asked for by name. */
 const onlyWhenNamed = new Set(['fleet']);

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     gateway.mqtt ? `  MQTT (TCP): port ${gateway.mqtt.port} on ${gateway.mqtt.host}  (local tests only)` : '  MQTT (TCP): off',
     `  Metrics:    ${gateway.metrics === null ? 'off' : `${gateway.metrics.url}  (Prometheus text format, no token)`}`,
     `  data dir:   ${gateway.dataDir}`,
+    `  registry:   ${gateway.files.database}`,
     `  pid:        ${process.pid}  (SIGHUP: reload the TLS certificate/key files; SIGTERM: drain and stop)`,
     `  admin token file: ${gateway.files.adminToken}${gateway.created.adminToken ? ' (created now, 0600)' : ''}`,
     gateway.signerPublicKey === null

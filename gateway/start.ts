@@ -14,7 +14,7 @@ import { hashApiToken } from './auth/api-tokens';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
-import { openRegistryDb } from './db/open';
+import { openRegistry } from './registry/open-registry';
 import { consoleLogger, type Logger } from './logger';
 import { bootstrapKeyset } from './keysets/bootstrap-keyset';
 import { KeysetRotation } from './keysets/keyset-rotation';
@@ -25,18 +25,9 @@ import { Delivery, type DeliverResult } from './protocol/delivery';
 import { deviceMessageHandler } from './protocol/device-messages';
 import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
-import { AuditLog } from './registry/audit-log';
-import { DeviceStore } from './registry/device-store';
 import { IngestWriter } from './registry/ingest-writer';
-import { KeysetStore } from './registry/keyset-store';
-import { PinSetStore } from './registry/pinset-store';
-import { TokenStore } from './registry/token-store';
 import { BrowserEventStream } from './events/browser-event-stream';
-import { CoverageStore } from './registry/coverage-store';
 import { PinSetViews } from './registry/pinset-views';
-import { RolloutStore } from './registry/rollout-store';
-import { RotationStore } from './registry/rotation-store';
-import { TelemetryStore } from './registry/telemetry-store';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, loadGatewaySigner } from './secrets/signer-keys';
@@ -45,8 +36,6 @@ import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics'
 import { registerFleetGauges } from './metrics/fleet-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
-import { DecommissionStore } from './registry/decommission-store';
-import { WebhookStore } from './registry/webhook-store';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
 
@@ -67,6 +56,7 @@ export interface RunningGateway {
   /** Where Prometheus scrapes (null: PINGW_METRICS_PORT=off). */
   metrics: { url: string } | null;
   dataDir: string;
+  /** database: the SQLite file, or the PostgreSQL URL without its password. */
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
   /** Whether this start created the admin token / TLS pair / backup signer. */
   created: { adminToken: boolean; tls: boolean; signerKey: boolean; backupSigner: boolean };
@@ -125,49 +115,38 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     signerKey: config.signerKeyFile ?? join(dataDir, 'signer.key'),
   };
 
-  const db = openRegistryDb(files.database);
-  const cleanup: (() => Promise<void> | void)[] = [
-    () => {
-      db.$client.close();
-    },
-  ];
+  const registry = await openRegistry({ file: files.database, ...config.database }, clock);
+  const cleanup: (() => Promise<void> | void)[] = [() => registry.close()];
   try {
-    const devices = new DeviceStore(db);
-    const pinsets = new PinSetStore(db);
-    const keysets = new KeysetStore(db);
-    const tokens = new TokenStore(db);
-    const audit = new AuditLog(db, clock);
-    const views = new PinSetViews(pinsets);
-    const coverage = new CoverageStore(db, views);
-    const telemetry = new TelemetryStore(db);
-    const rolloutStore = new RolloutStore(db);
-    const rotations = new RotationStore(db);
+    const { devices, pinsets, keysets, tokens, audit, coverage, telemetry, rotations } = registry;
+    const rolloutStore = registry.rollouts;
+    const views = new PinSetViews((sha) => pinsets.getBySha256(sha));
     const hub = new BrowserEventStream();
-    devices.setAllOffline(); // no connection survives a restart
-    const reconciled = coverage.reconcilePending(); // devices of a data dir from before the coverage counters
+    // no connection survives a restart (one gateway per registry until the external broker: docs/postgres.md)
+    await devices.setAllOffline();
+    const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    const webhookStore = new WebhookStore(db);
-    const dispatcher = new WebhookDispatcher({ store: webhookStore, clock, logger }, config.webhooks);
+    const dispatcher = new WebhookDispatcher({ store: registry.webhooks, clock, logger }, config.webhooks);
     cleanup.unshift(() => dispatcher.stop());
     await dispatcher.reload();
-    const rotationWatch = new RotationWatcher({ db, coverage, views, dispatcher, clock, logger });
+    const rotationWatch = new RotationWatcher({ devices, coverage, views, dispatcher, clock, logger });
     await rotationWatch.baseline();
     cleanup.unshift(() => rotationWatch.stop());
-    coverage.onChange = (fleet) => {
+    registry.onCoverageChange = (fleet) => {
       hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
       rotationWatch.changed(fleet);
     };
 
-    const signer = loadGatewaySigner({ mode: config.signer, file: files.signerKey, currentKeysetVersion: keysets.current()?.version ?? null });
+    const signer = loadGatewaySigner({ mode: config.signer, file: files.signerKey, currentKeysetVersion: (await keysets.current())?.version ?? null });
     const backupFile = backupSignerFile(dataDir);
-    const keyset = bootstrapKeyset({ keysets, audit, signer: signer.key, keysetFile: config.keysetFile, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
+    const keyset = await bootstrapKeyset({ keysets, audit, signer: signer.key, keysetFile: config.keysetFile, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
     const admin = ensureAdminToken(files.adminToken);
-    tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
+    await tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
     const events = new EventBus(logger);
     rolloutWebhooks(events, dispatcher);
-    const ingest = new IngestWriter(db, clock, config.ingest, { coverage, telemetry });
+    const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
@@ -201,19 +180,19 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
     const rc = config.rollouts;
     const driver = new RolloutDriver(
-      { db, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
+      { registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
       {
         tickMs: rc.tickMs,
         eventDelayMs: deps.rolloutTimers?.eventDelayMs ?? Math.min(20, rc.tickMs),
         autoTick: deps.rolloutTimers?.autoTick ?? true,
       },
     );
-    driver.start();
+    await driver.start();
     cleanup.unshift(() => driver.stop());
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
     handle = deviceMessageHandler({
-      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, coverage, heldBack: driver.heldBack,
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, heldBack: driver.heldBack,
     });
 
     const publisher = new PinSetPublisher({
@@ -227,13 +206,11 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       validityDays: config.pinsetValidityDays,
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
-    const decommission = new DeviceDecommission({
-      devices, store: new DecommissionStore(db), coverage, audit, events, hub, clock, logger, revokeSession: (id) => broker.disconnect(id),
-    });
+    const decommission = new DeviceDecommission({ registry, events, hub, clock, logger, revokeSession: (id) => broker.disconnect(id) });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
-      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics, decommission,
-      webhooks: { store: webhookStore, dispatcher, rotations: rotationWatch },
+      registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics, decommission,
+      webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         soakMs: rc.soakMs,
@@ -276,13 +253,13 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         await stopHttp();
         if (metricsListener !== null) await new Promise<void>((ok) => metricsListener.server.close(() => ok()));
         await broker.close(); // no new device messages after this
-        ingest.flush(); // lets handlers waiting for their commit finish
+        await ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
         rotationWatch.stop();
         await dispatcher.stop(); // deliveries still waiting become dead letters
-        ingest.close();
-        db.$client.close();
+        await ingest.close();
+        await registry.close();
         logger.info('gateway stopped', { dataDir });
       })());
 
@@ -306,6 +283,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       dataDir,
       files: {
         ...files,
+        database: registry.location,
         backupSigner: existsSync(backupFile) ? backupFile : null,
         tlsCert: tls.certFile,
         tlsKey: tls.keyFile,

@@ -1,7 +1,7 @@
+import type { TokenIdentity, TokenRepo } from '../registry/repositories';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
-import type { TokenIdentity, TokenStore } from '../registry/token-store';
 import { GatewayError } from './gateway-error';
 
 export type ApiEnv = { Variables: { identity: TokenIdentity | null } };
@@ -33,7 +33,7 @@ export class RouteTable {
 
   constructor(
     private readonly app: Hono<ApiEnv>,
-    private readonly tokens: TokenStore,
+    private readonly tokens: TokenRepo,
   ) {}
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
@@ -42,7 +42,7 @@ export class RouteTable {
   ): void {
     this.specs.push(spec);
     this.app[spec.method](spec.path, async (c) => {
-      const identity = this.authenticate(c, spec.role);
+      const identity = await this.authenticate(c, spec.role);
       const query = spec.query ? parse(spec.query, c.req.query(), 'query') : undefined;
       let body: unknown = undefined;
       if (spec.body) {
@@ -62,12 +62,12 @@ export class RouteTable {
     });
   }
 
-  private authenticate(c: ApiContext, role: Role | null): TokenIdentity | null {
+  private async authenticate(c: ApiContext, role: Role | null): Promise<TokenIdentity | null> {
     if (role === null) return null;
     const header = c.req.header('authorization');
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new GatewayError('E_UNAUTHORIZED', 'a bearer token is required');
-    const identity = this.tokens.lookup(hashApiToken(match[1]));
+    const identity = await this.tokens.lookup(hashApiToken(match[1]));
     if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
       throw new GatewayError('E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);

@@ -3,10 +3,7 @@ import { DomainError } from '../errors/domain-error';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { EventBus } from '../events/event-bus';
 import type { Logger } from '../logger';
-import type { AuditLog } from '../registry/audit-log';
-import type { CoverageStore } from '../registry/coverage-store';
-import type { DecommissionStore } from '../registry/decommission-store';
-import type { DeviceStore } from '../registry/device-store';
+import type { Registry } from '../registry/registry';
 
 /** Ends a device's live broker session now; false when it had none. What any transport must offer. */
 export type RevokeSession = (deviceId: string) => boolean;
@@ -31,10 +28,7 @@ const RECHECK_MS = 1000;
 export class DeviceDecommission {
   constructor(
     private readonly deps: {
-      devices: DeviceStore;
-      store: DecommissionStore;
-      coverage: CoverageStore;
-      audit: AuditLog;
+      registry: Registry;
       events: EventBus;
       hub: BrowserEventStream;
       clock: Clock;
@@ -52,13 +46,18 @@ export class DeviceDecommission {
   }
 
   private async change(deviceId: string, retire: boolean, reason: string, actor: string): Promise<DecommissionResult> {
-    const { devices, store, coverage, audit, events, hub, clock, revokeSession } = this.deps;
-    const device = await devices.get(deviceId);
-    if (!device) throw DomainError.notFound(`device "${deviceId}"`);
-    const changed = await coverage.withReconcile(deviceId, () => store.set(deviceId, retire));
-    if (!changed) {
-      throw new DomainError('E_CONFLICT', `device "${deviceId}" is ${retire ? 'already decommissioned' : 'not decommissioned'}`);
-    }
+    const { registry, events, hub, clock, revokeSession } = this.deps;
+    // the flag and the coverage counters change in one unit of work: the device leaves (or rejoins) every denominator
+    const device = await registry.transaction(async (tx) => {
+      const d = await tx.devices.get(deviceId);
+      if (!d) throw DomainError.notFound(`device "${deviceId}"`);
+      if (d.decommissioned === retire) {
+        throw new DomainError('E_CONFLICT', `device "${deviceId}" is ${retire ? 'already decommissioned' : 'not decommissioned'}`);
+      }
+      await (retire ? tx.devices.setDecommissioned(deviceId) : tx.devices.setRecommissioned(deviceId));
+      await tx.coverage.reconcile(deviceId);
+      return d;
+    });
     let sessionClosed = false;
     if (retire) {
       sessionClosed = revokeSession(deviceId);
@@ -68,7 +67,7 @@ export class DeviceDecommission {
       }, RECHECK_MS).unref();
     }
     const at = clock.now();
-    await audit.append(actor, retire ? 'device.decommission' : 'device.recommission', deviceId, {
+    await registry.audit.append(actor, retire ? 'device.decommission' : 'device.recommission', deviceId, {
       fleet: device.fleet,
       reason,
       ...(retire ? { sessionClosed } : {}),

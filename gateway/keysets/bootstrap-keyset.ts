@@ -1,9 +1,8 @@
+import type { AuditRepo, KeysetRepo } from '../registry/repositories';
 import { existsSync, readFileSync } from 'node:fs';
 import { keysetFromJson, toHex, type SignerKey } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { AuditLog } from '../registry/audit-log';
-import type { KeysetStore } from '../registry/keyset-store';
 import { ensureSignerKey } from '../secrets/signer-keys';
 
 /**
@@ -11,9 +10,9 @@ import { ensureSignerKey } from '../secrets/signer-keys';
  * configured backup key a backup signer is generated into `backupFile` (0600), with a warning to move it offline.
  * Later starts keep the stored keysets (rotation happens through the API).
  */
-export function bootstrapKeyset(args: {
-  keysets: KeysetStore;
-  audit: AuditLog;
+export async function bootstrapKeyset(args: {
+  keysets: KeysetRepo;
+  audit: AuditRepo;
   /** null: the gateway runs with no private key (PINGW_SIGNER=offline). */
   signer: SignerKey | null;
   /** The first keyset as `pinctl keyset` writes it, when the registry holds none. */
@@ -22,9 +21,9 @@ export function bootstrapKeyset(args: {
   backupFile: string;
   clock: Clock;
   logger: Logger;
-}): { version: number; backupGenerated: boolean } {
+}): Promise<{ version: number; backupGenerated: boolean }> {
   const { keysets, audit, signer, clock, logger } = args;
-  const current = keysets.current();
+  const current = await keysets.current();
   if (current) {
     if (signer === null) {
       logger.info('no gateway signer key (PINGW_SIGNER=offline): only envelopes signed offline are accepted', { version: current.version });
@@ -59,15 +58,15 @@ export function bootstrapKeyset(args: {
   if (publicKeys.length < 2) {
     throw new Error('PINGW_BACKUP_PUBLIC_KEYS: the backup keys must differ from the gateway signer (SPEC §5: a keyset holds at least 2 keys)');
   }
-  keysets.insert({ version: 1, publicKeys, envelope: null, createdAt: clock.now(), createdBy: 'gateway' });
-  audit.append('gateway', 'keyset.bootstrap', 'v1', { publicKeys });
+  await keysets.insert({ version: 1, publicKeys, envelope: null, createdAt: clock.now(), createdBy: 'gateway' });
+  await audit.append('gateway', 'keyset.bootstrap', 'v1', { publicKeys });
   return { version: 1, backupGenerated };
 }
 
-function fromKeysetFile(
+async function fromKeysetFile(
   file: string,
-  args: { keysets: KeysetStore; audit: AuditLog; signer: SignerKey | null; clock: Clock; logger: Logger },
-): { version: number; backupGenerated: boolean } {
+  args: { keysets: KeysetRepo; audit: AuditRepo; signer: SignerKey | null; clock: Clock; logger: Logger },
+): Promise<{ version: number; backupGenerated: boolean }> {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -82,7 +81,7 @@ function fromKeysetFile(
   if (args.signer !== null && !publicKeys.includes(toHex(args.signer.publicKey))) {
     args.logger.warn('the gateway signer key is not in PINGW_KEYSET_FILE: only envelopes signed offline can be published', { version });
   }
-  args.keysets.insert({ version, publicKeys, envelope: null, createdAt: args.clock.now(), createdBy: 'gateway' });
-  args.audit.append('gateway', 'keyset.bootstrap', `v${version}`, { publicKeys, file });
+  await args.keysets.insert({ version, publicKeys, envelope: null, createdAt: args.clock.now(), createdBy: 'gateway' });
+  await args.audit.append('gateway', 'keyset.bootstrap', `v${version}`, { publicKeys, file });
   return { version, backupGenerated: false };
 }

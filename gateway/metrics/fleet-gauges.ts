@@ -1,7 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { CoverageStore } from '../registry/coverage-store';
-import type { DeviceStore } from '../registry/device-store';
-import type { RolloutStore } from '../registry/rollout-store';
+import type { CoverageRepo, DeviceRepo, RolloutRepo } from '../registry/repositories';
 
 const UNFINISHED = new Set(['DRAFT', 'RUNNING', 'PAUSED']);
 
@@ -11,7 +9,7 @@ const UNFINISHED = new Set(['DRAFT', 'RUNNING', 'PAUSED']);
  * execution counts. Rollouts: every unfinished one and the newest of each fleet, so finished rollouts do not
  * grow the series without bound.
  */
-export function registerFleetGauges(registry: Registry, deps: { devices: DeviceStore; coverage: CoverageStore; rollouts: RolloutStore }): void {
+export function registerFleetGauges(registry: Registry, deps: { devices: DeviceRepo; coverage: CoverageRepo; rollouts: RolloutRepo }): void {
   const registers = [registry];
   // one GROUP BY per scrape, not one per gauge: the gauges of a scrape are collected within milliseconds
   let cached: { at: number; value: Promise<{ fleet: string; devices: number; online: number }[]> } | null = null;

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { AuditLog } from '../registry/audit-log';
-import type { RolloutStore } from '../registry/rollout-store';
+import type { AuditRepo, RolloutRepo } from '../registry/repositories';
 import { startDue } from '../rollout-engine/schedule';
 
 /**
@@ -15,7 +14,7 @@ export class ScheduledStarts {
   private running = false;
 
   constructor(
-    private readonly deps: { rollouts: RolloutStore; audit: AuditLog; clock: Clock; logger: Logger },
+    private readonly deps: { rollouts: RolloutRepo; audit: AuditRepo; clock: Clock; logger: Logger },
     private readonly start: (rolloutId: string) => Promise<void>,
   ) {}
 

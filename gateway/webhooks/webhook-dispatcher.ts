@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { WebhookRow, WebhookStore } from '../registry/webhook-store';
+import type { WebhookRepo, WebhookRow } from '../registry/webhook-repo';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 
 export interface WebhookOptions {
@@ -45,7 +45,7 @@ export class WebhookDispatcher {
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
-    private readonly deps: { store: WebhookStore; clock: Clock; logger: Logger },
+    private readonly deps: { store: WebhookRepo; clock: Clock; logger: Logger },
     private readonly options: WebhookOptions,
   ) {}
 

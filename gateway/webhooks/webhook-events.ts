@@ -1,8 +1,7 @@
 import type { Clock } from '../clock';
-import type { RegistryDb } from '../db/open';
 import type { EventBus, RolloutStateEvent } from '../events/event-bus';
 import type { Logger } from '../logger';
-import type { CoverageStore } from '../registry/coverage-store';
+import type { CoverageRepo, DeviceRepo } from '../registry/repositories';
 import type { PinSetViews } from '../registry/pinset-views';
 import { rotationReadiness } from '../rotation-gate/rotation-readiness';
 import type { WebhookDispatcher } from './webhook-dispatcher';
@@ -42,7 +41,7 @@ export class RotationWatcher {
   private readonly due = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly deps: { db: RegistryDb; coverage: CoverageStore; views: PinSetViews; dispatcher: WebhookDispatcher; clock: Clock; logger: Logger },
+    private readonly deps: { devices: DeviceRepo; coverage: CoverageRepo; views: PinSetViews; dispatcher: WebhookDispatcher; clock: Clock; logger: Logger },
     private readonly debounceMs = 200,
   ) {}
 
