@@ -6,6 +6,7 @@
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
 import { runTransportBench } from './transport';
 import { writeResults } from './harness';
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  ops: runOpsBench,
   storage: runStorageBench,
   transport: runTransportBench,
 };
