@@ -7,6 +7,7 @@ import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runKillSwitchBench } from './kill-switch';
+import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
 import { runTransportBench } from './transport';
 import { writeResults } from './harness';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   coverage: runCoverageBench,
   fleet: runFleetBench,
   'kill-switch': runKillSwitchBench,
+  ops: runOpsBench,
   storage: runStorageBench,
   transport: runTransportBench,
 };

@@ -132,18 +132,29 @@ export function formatTable(rows: readonly AttemptRow[]): string {
 }
 
 /** CLI: tsx device-sim/rogue.ts --mqtt mqtts://127.0.0.1:8883 --identities ids.json --as ID --victim ID --sample x.cose ... */
+const ROGUE_USAGE = 'usage: tsx device-sim/rogue.ts --mqtt URL --identities ids.json --as DEVICE --victim DEVICE --sample genuine.cose\n'
+  + '    [--older old.cose] [--expired expired.cose] [--keyset keyset.json --data SIM_DATA_DIR/devices] [--broker-host NAME]\n'
+  + '    [--broker-filters]   (Mosquitto: grants/PUBACKs what it then filters; check the effect on the victim yourself)\n'
+  + '  Connects as DEVICE (a real credential) and tries what a compromised device would: wrong passwords, another\n'
+  + "  device's client id and topics, wildcard subscriptions, tampered/replayed/expired/wrongly-signed envelopes.\n"
+  + '  Prints one row per attempt; exit 0 when every attempt was refused, 2 when one got through, 1 on misuse.\n';
+
 async function cli(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(ROGUE_USAGE);
+    return 0;
+  }
   const s = { type: 'string' } as const;
   const { values: v } = parseArgs({
+    args: argv,
     options: {
       mqtt: s, 'broker-host': s, identities: s, as: s, victim: s, sample: s, older: s, expired: s, keyset: s, data: s,
       'broker-filters': { type: 'boolean' },
     },
   });
   if (v.mqtt === undefined || v.identities === undefined || v.as === undefined || v.victim === undefined || v.sample === undefined) {
-    process.stderr.write('usage: tsx device-sim/rogue.ts --mqtt URL --identities ids.json --as DEVICE --victim DEVICE --sample genuine.cose\n'
-      + '    [--older old.cose] [--expired expired.cose] [--keyset keyset.json --data SIM_DATA_DIR/devices] [--broker-host NAME]\n'
-      + '    [--broker-filters]   (Mosquitto: grants/PUBACKs what it then filters; check the effect on the victim yourself)\n');
+    process.stderr.write(ROGUE_USAGE);
     return 1;
   }
   const ids = await loadIdentities(v.identities);

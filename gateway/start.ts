@@ -29,10 +29,16 @@ import { BrowserEventStream } from './events/browser-event-stream';
 import { PinSetViews } from './registry/pinset-views';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
-import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
+import { backupSignerFile, loadGatewaySigner } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
 import { startDeviceTransport } from './start-transport';
 import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
+import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics';
+import { registerFleetGauges } from './metrics/fleet-gauges';
+import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
+import { DeviceDecommission } from './decommission/device-decommission';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
 import { startLifecycle } from './start-lifecycle';
 
 export interface GatewayDeps {
@@ -54,12 +60,15 @@ export interface RunningGateway {
   /** 'embedded', or the external broker's URL. */
   broker: string;
   http: { host: string; port: number; url: string };
+  /** Where Prometheus scrapes (null: PINGW_METRICS_PORT=off). */
+  metrics: { url: string } | null;
   dataDir: string;
   /** database: the SQLite file, or the PostgreSQL URL without its password. */
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
   /** Whether this start created the admin token / TLS pair / backup signer. */
   created: { adminToken: boolean; tls: boolean; signerKey: boolean; backupSigner: boolean };
-  signerPublicKey: string;
+  /** null when the gateway runs with no private key (PINGW_SIGNER=offline). */
+  signerPublicKey: string | null;
   /** hello / ack / report / delivered / flagged / malformed / online / offline, for the rollout engine. */
   events: EventBus;
   /** Delivers one pin set to one device (published now if connected, else on its next hello). */
@@ -129,20 +138,34 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const hub = new BrowserEventStream();
     const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    registry.onCoverageChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+    const dispatcher = new WebhookDispatcher({ store: registry.webhooks, clock, logger }, config.webhooks);
+    cleanup.unshift(() => dispatcher.stop());
+    await dispatcher.reload();
+    const rotationWatch = new RotationWatcher({ devices, coverage, views, dispatcher, clock, logger });
+    await rotationWatch.baseline();
+    cleanup.unshift(() => rotationWatch.stop());
+    registry.onCoverageChange = (fleet) => {
+      hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+      rotationWatch.changed(fleet);
+    };
 
-    const signer = ensureSignerKey(files.signerKey);
+    const signer = loadGatewaySigner({ mode: config.signer, file: files.signerKey, currentKeysetVersion: (await keysets.current())?.version ?? null });
     const backupFile = backupSignerFile(dataDir);
-    const keyset = await bootstrapKeyset({ keysets, audit, signer: signer.key, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
+    const keyset = await bootstrapKeyset({ keysets, audit, signer: signer.key, keysetFile: config.keysetFile, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
     const admin = ensureAdminToken(files.adminToken);
     await tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
     const events = new EventBus(logger);
+    rolloutWebhooks(events, dispatcher);
     const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
+
+    const metrics = new GatewayMetrics();
+    metrics.observe(events);
+    registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
 
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
@@ -160,6 +183,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         await devices.setOnline(deviceId, online, clock.now());
         events.emit(online ? 'online' : 'offline', { deviceId, at: clock.now() });
       },
+      // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
+      onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
     };
     const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir });
     cleanup.unshift(() => transport.close());
@@ -195,15 +220,20 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const rolloutDefaults = {
       rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
+      soakMs: rc.soakMs,
+      windows: config.maintenanceWindows,
       delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
     };
     const lifecycle = await startLifecycle({
       config, registry, views, fetchPins, driver, publisher, trusted, delivery, events, hub, clock, logger, rolloutDefaults,
     });
     cleanup.unshift(() => lifecycle.stop());
+    const decommission = new DeviceDecommission({ registry, events, hub, clock, logger, credentials: transport.credentials, publisher: transport.publisher });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
-      registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, rolloutDefaults,
+      registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics, decommission,
+      webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
+      rolloutDefaults,
       killSwitch: lifecycle.killSwitch,
       findings: lifecycle.findings,
       drift: lifecycle.drift,
@@ -212,6 +242,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       admission: lifecycle.admission,
     });
 
+    if (config.metrics.port === 'http') api.get('/metrics', metricsRoute(metrics));
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).
     // Mounted before the first request: hono builds its router on first use.
     api.route('/', createDashboard({
@@ -228,6 +259,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       server.listen(config.http.port, config.http.host, () => ok());
     });
     const http = server.address() as AddressInfo;
+    const metricsPort = config.metrics.port;
+    const metricsListener = typeof metricsPort === 'number' ? await listenMetrics(metrics, { host: config.metrics.host, port: metricsPort }) : null;
+    if (metricsListener !== null) cleanup.unshift(() => new Promise<void>((ok) => metricsListener.server.close(() => ok())));
     const stopHttp = () =>
       new Promise<void>((ok) => {
         server.close(() => ok());
@@ -240,10 +274,13 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         lifecycle.stop();
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
+        if (metricsListener !== null) await new Promise<void>((ok) => metricsListener.server.close(() => ok()));
         await transport.close(); // no new device messages after this
         await ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
+        rotationWatch.stop();
+        await dispatcher.stop(); // deliveries still waiting become dead letters
         await ingest.close();
         await registry.close();
         logger.info('gateway stopped', { dataDir });
@@ -262,6 +299,12 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       mqtts: endpoints.mqtts,
       broker: endpoints.broker,
       http: { host: config.http.host, port: http.port, url: `http://${displayHost(config.http.host)}:${http.port}` },
+      metrics:
+        config.metrics.port === 'off'
+          ? null
+          : metricsListener === null
+            ? { url: `http://${displayHost(config.http.host)}:${http.port}/metrics` }
+            : { url: `http://${displayHost(config.metrics.host)}:${metricsListener.address.port}/metrics` },
       dataDir,
       files: {
         ...files,
@@ -271,7 +314,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         tlsKey: tls.keyFile,
       },
       created: { adminToken: admin.generated, tls: tls.generated, signerKey: signer.generated, backupSigner: keyset.backupGenerated },
-      signerPublicKey: toHex(signer.key.publicKey),
+      signerPublicKey: signer.key === null ? null : toHex(signer.key.publicKey),
       events,
       deliver: (deviceId, pinsetId) => delivery.deliver(deviceId, pinsetId),
       reloadTls: () => reloadTls(transport, tls, logger),

@@ -17,6 +17,11 @@ import type { FindingRegister } from '../findings/finding-register';
 import type { CtWatch } from '../ct-watch/ct-watch';
 import type { GuidedRotation } from '../guided-rotation/guided-rotation';
 import type { Admission } from '../admission/admission';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { DeviceDecommission } from '../decommission/device-decommission';
+import type { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
+import type { WebhookRepo } from '../registry/webhook-repo';
+import type { RotationWatcher } from '../webhooks/webhook-events';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -50,4 +55,8 @@ export interface ApiDeps {
   ct: CtWatch;
   plans: GuidedRotation;
   admission: Admission;
+  decommission: DeviceDecommission;
+  webhooks: { store: WebhookRepo; dispatcher: WebhookDispatcher; rotations: RotationWatcher };
+  /** When given, every API request is timed into its latency histogram. */
+  metrics?: GatewayMetrics;
 }

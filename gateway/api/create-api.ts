@@ -9,6 +9,8 @@ import { eventRoutes } from './routes/event-routes';
 import { rolloutRoutes } from './routes/rollout-routes';
 import { telemetryRoutes } from './routes/telemetry-routes';
 import { deviceRoutes } from './routes/device-routes';
+import { decommissionRoutes } from './routes/decommission-routes';
+import { webhookRoutes } from './routes/webhook-routes';
 import { fleetRoutes } from './routes/fleet-routes';
 import { keysetRoutes } from './routes/keyset-routes';
 import { pinsetRoutes } from './routes/pinset-routes';
@@ -18,6 +20,7 @@ import { findingsRoutes } from './routes/findings-routes';
 import { ctWatchRoutes } from './routes/ct-watch-routes';
 import { rotationPlanRoutes } from './routes/rotation-plan-routes';
 import { admissionRoutes } from './routes/admission-routes';
+import { apiLatency } from '../metrics/metrics-endpoint';
 
 const API_VERSION = '1.0.0';
 
@@ -25,9 +28,12 @@ const API_VERSION = '1.0.0';
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const routes = new RouteTable(app, deps.tokens);
+  if (deps.metrics !== undefined) app.use('/api/*', apiLatency(deps.metrics));
 
   tokenRoutes(routes, deps);
   deviceRoutes(routes, deps);
+  decommissionRoutes(routes, deps);
+  webhookRoutes(routes, deps);
   fleetRoutes(routes, deps);
   pinsetRoutes(routes, deps);
   keysetRoutes(routes, deps);

@@ -71,11 +71,19 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     if (aedes.closed) return; // shutdown: start-up marks everyone offline anyway
     presence(client.id, false);
   });
+  // aedes reports a refused CONNECT with its CONNACK code as err.errorCode (clientError once the id is known)
+  const refusal = (err: Error) => {
+    const code = (err as Error & { errorCode?: unknown }).errorCode;
+    return { returnCode: typeof code === 'number' ? code : null, message: err.message };
+  };
   aedes.on('clientError', (client: Client, err: Error) => {
     logger.info('device connection closed on error', { deviceId: client.id, error: err.message });
+    const r = refusal(err);
+    if (r.returnCode !== null) handlers.onConnectRefused?.(r);
   });
   aedes.on('connectionError', (_client: Client, err: Error) => {
     logger.info('connection refused', { error: err.message });
+    handlers.onConnectRefused?.(refusal(err));
   });
 
   const servers: Server[] = [];

@@ -17,6 +17,11 @@ export const ENV_VARS = {
   PINGW_TLS_KEY_FILE: 'tls.keyFile',
   PINGW_TLS_HOSTNAMES: 'tlsHostnames',
   PINGW_SIGNER_KEY_FILE: 'signerKeyFile',
+  PINGW_SIGNER: 'signer',
+  PINGW_MAINTENANCE_WINDOWS: 'maintenanceWindows',
+  PINGW_METRICS_HOST: 'metrics.host',
+  PINGW_METRICS_PORT: 'metrics.port',
+  PINGW_KEYSET_FILE: 'keysetFile',
   PINGW_BACKUP_PUBLIC_KEYS: 'backupPublicKeys',
   PINGW_ADMIN_TOKEN_FILE: 'adminTokenFile',
   PINGW_DASHBOARD_SECURE_COOKIES: 'dashboardSecureCookies',
@@ -36,6 +41,11 @@ export const ENV_VARS = {
   PINGW_CT_LOGS: 'lifecycle.ctLogs',
   PINGW_CT_INTERVAL_MS: 'lifecycle.ctIntervalMs',
   PINGW_PROBE_RESOLVE: 'lifecycle.probeResolve',
+  PINGW_ROLLOUT_SOAK_MS: 'rollouts.soakMs',
+  PINGW_WEBHOOK_MAX_ATTEMPTS: 'webhooks.maxAttempts',
+  PINGW_WEBHOOK_BACKOFF_MS: 'webhooks.backoffMs',
+  PINGW_WEBHOOK_BACKOFF_MAX_MS: 'webhooks.backoffMaxMs',
+  PINGW_WEBHOOK_TIMEOUT_MS: 'webhooks.timeoutMs',
   PINGW_DATABASE_URL: 'database.url',
   PINGW_DATABASE_READ_URL: 'database.readUrl',
   PINGW_DATABASE_POOL_SIZE: 'database.poolSize',
@@ -105,6 +115,18 @@ export function configFromEnv(env: Env): GatewayConfig {
   const hostnames = get('PINGW_TLS_HOSTNAMES');
   if (hostnames !== undefined) set('PINGW_TLS_HOSTNAMES', list(hostnames));
   set('PINGW_SIGNER_KEY_FILE', get('PINGW_SIGNER_KEY_FILE'));
+  set('PINGW_SIGNER', get('PINGW_SIGNER'));
+  const windows = get('PINGW_MAINTENANCE_WINDOWS');
+  if (windows !== undefined) {
+    try {
+      set('PINGW_MAINTENANCE_WINDOWS', JSON.parse(windows) as unknown);
+    } catch {
+      problems.push('PINGW_MAINTENANCE_WINDOWS: not JSON (e.g. {"fleet-a":{"timeZone":"Europe/Berlin","weekly":["Tue 02:00-05:00"]}})');
+    }
+  }
+  set('PINGW_METRICS_HOST', get('PINGW_METRICS_HOST'));
+  set('PINGW_METRICS_PORT', get('PINGW_METRICS_PORT'));
+  set('PINGW_KEYSET_FILE', get('PINGW_KEYSET_FILE'));
   const backups = get('PINGW_BACKUP_PUBLIC_KEYS');
   if (backups !== undefined) set('PINGW_BACKUP_PUBLIC_KEYS', list(backups));
   set('PINGW_ADMIN_TOKEN_FILE', get('PINGW_ADMIN_TOKEN_FILE'));
@@ -130,6 +152,11 @@ export function configFromEnv(env: Env): GatewayConfig {
     'PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS',
     'PINGW_ROLLOUT_VERIFY_TIMEOUT_MS',
     'PINGW_ROLLOUT_MAX_ATTEMPTS',
+    'PINGW_ROLLOUT_SOAK_MS',
+    'PINGW_WEBHOOK_MAX_ATTEMPTS',
+    'PINGW_WEBHOOK_BACKOFF_MS',
+    'PINGW_WEBHOOK_BACKOFF_MAX_MS',
+    'PINGW_WEBHOOK_TIMEOUT_MS',
   ] as const) {
     set(name, get(name));
   }

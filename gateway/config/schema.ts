@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateWindows } from '../rollout-engine/maintenance-window';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -65,6 +66,32 @@ export const gatewayConfigSchema = z
     tlsHostnames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']),
     /** Gateway signer key file (PKCS#8 PEM as `pinctl keygen` writes; bare hex accepted); created 0600 when missing. Default dataDir/signer.key. */
     signerKeyFile: z.string().min(1).nullable().default(null),
+    /**
+     * `gateway`: the gateway holds a private signer key (signerKeyFile) and signs JSON pin sets itself.
+     * `offline`: no private key at all; only envelopes signed offline (`pinctl sign`) are accepted.
+     */
+    signer: z.enum(['gateway', 'offline']).default('gateway'),
+    /** The first keyset (the JSON `pinctl keyset` writes), used when the registry holds none; required with signer `offline`. */
+    keysetFile: z.string().min(1).nullable().default(null),
+    /**
+     * Prometheus /metrics (text format, no token). port `http`: on the API's listener; `off`: not served; a number:
+     * a listener of its own on `host` (e.g. an interface only the monitoring network reaches).
+     */
+    metrics: z
+      .object({ host: host.default('127.0.0.1'), port: z.union([z.enum(['http', 'off']), port]).default('http') })
+      .prefault({}),
+    /**
+     * Maintenance windows per fleet: {"fleet": {"timeZone": "Europe/Berlin", "weekly": ["Tue,Thu 02:00-05:00"]}}.
+     * Waves of that fleet's new rollouts start only inside them (the engine validates the ranges at start-up).
+     */
+    maintenanceWindows: z
+      .record(z.string().min(1), z.object({ timeZone: z.string(), weekly: z.array(z.string()).min(1) }).strict())
+      .superRefine((v, ctx) => {
+        for (const [fleet, w] of Object.entries(v)) {
+          for (const message of validateWindows(w)) ctx.addIssue({ code: 'custom', path: [fleet], message });
+        }
+      })
+      .default({}),
     /** Offline backup signer public keys for the first keyset (SPEC §5: at least two keys). */
     backupPublicKeys: z.array(hexKey).default([]),
     /** Admin API token file (0600). Default dataDir/admin.token. */
@@ -102,6 +129,8 @@ export const gatewayConfigSchema = z
         deliveryTimeoutMs: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
         /** APPLIED without "verified" for this long = TIMED_OUT. */
         verifyTimeoutMs: z.coerce.number().int().min(1000).max(604_800_000).default(600_000),
+        /** Soak: how long a wave's success gate must hold before the next wave starts (SPEC §7), unless a rollout sets gates.soakMs. */
+        soakMs: z.coerce.number().int().min(0).max(7 * 24 * 3_600_000).default(600_000),
         /** Deliveries per device before TIMED_OUT. */
         maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
       })
@@ -120,6 +149,15 @@ export const gatewayConfigSchema = z
          * host → address. For split-horizon DNS or a probe through the internal address; SNI stays the host name.
          */
         probeResolve: z.record(z.string().regex(/^[a-z0-9.-]+$/, 'expected a lower-case host name'), z.string().min(1)).default({}),
+      })
+      .prefault({}),
+    /** Webhooks out: attempts per delivery, exponential backoff (base, cap) and the per-request timeout. */
+    webhooks: z
+      .object({
+        maxAttempts: z.coerce.number().int().min(1).max(50).default(8),
+        backoffMs: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+        backoffMaxMs: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+        timeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
       })
       .prefault({}),
     /**

@@ -54,6 +54,32 @@ export interface EnrolledEvent {
   at: number;
 }
 
+/** A device left the fleet (decommissioned) or came back (recommissioned); committed, audited. */
+export interface DecommissionEvent {
+  deviceId: string;
+  fleet: string;
+  deviceClass: string;
+  labels: string[];
+  reason: string;
+  actor: string;
+  at: number;
+}
+
+/** A rollout changed state (committed; also audit-logged as rollout.state). */
+export interface RolloutStateEvent {
+  rolloutId: string;
+  fleet: string;
+  seq: number;
+  from: string;
+  to: string;
+  /** The engine event that caused it (start, pause, errorGateTripped, telemetryGateTripped, allWavesDone…). */
+  event: string;
+  /** Wave, pause or abort reason. */
+  detail: Record<string, unknown>;
+  actor: string;
+  at: number;
+}
+
 export interface EventBusMap {
   hello: HelloEvent;
   ack: AckEvent;
@@ -75,6 +101,9 @@ export interface EventBusMap {
   /** A drift or CT watch raised a finding (issue 16); `findingCleared` when a later run no longer sees it. */
   finding: FindingEvent;
   findingCleared: FindingEvent;
+  decommissioned: DecommissionEvent;
+  rolloutState: RolloutStateEvent;
+  recommissioned: DecommissionEvent;
 }
 
 /**

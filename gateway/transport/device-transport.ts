@@ -46,6 +46,8 @@ export interface TransportHandlers {
   onMessage: DeviceMessageHandler;
   onPublishRefused: PublishRefusedHandler;
   onPresence: PresenceHandler;
+  /** Each refused device CONNECT, where the broker reports it to the gateway (the embedded one does). */
+  onConnectRefused?: ConnectRefusedHandler;
 }
 
 /** Addresses a transport serves, for the start-up banner and tests (listeners of the embedded broker, or the URL). */
@@ -71,3 +73,9 @@ export interface DeviceTransport {
   /** Stops accepting device traffic; in-flight messages either commit and are acknowledged, or are redelivered later. */
   close(): Promise<void>;
 }
+
+/**
+ * Told about each refused device CONNECT: the CONNACK return code when the refusal is an authentication answer
+ * (MQTT 3.1.1 §3.2.2.3), and the reason text (e.g. "device is decommissioned"). For the refused-connects metric.
+ */
+export type ConnectRefusedHandler = (refusal: { returnCode: number | null; message: string }) => void;

@@ -199,7 +199,7 @@ describe.each(['embedded', 'mosquitto'] as const)('device transport contract (SP
     const d = await t.connect(id, cred);
     await waitFor(`${id} online`, async () => (await device(id)).online === true);
     const closed = new Promise<void>((r) => d.client.once('close', () => r()));
-    const res = await api(t.gw, 'POST', `/api/devices/${id}/decommission`, { token: t.gw.adminToken });
+    const res = await api(t.gw, 'POST', `/api/devices/${id}/decommission`, { token: t.gw.adminToken, body: { reason: 'revocation test' } });
     expect(res.status).toBe(200);
     await closed;
     d.client.end(true);

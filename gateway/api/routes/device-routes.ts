@@ -30,26 +30,6 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'post', path: '/api/devices/:id/decommission', role: 'operator', summary: 'Decommission a device: the broker refuses it from now on' },
-    async (c, { actor }) => {
-      const id = c.req.param('id');
-      const device = id === undefined ? undefined : await devices.get(id);
-      if (!device) throw GatewayError.notFound(`device "${id}"`);
-      if (!device.decommissioned) {
-        // the coverage counters drop the device in the same transaction (SPEC §8: decommissioned excluded)
-        await deps.registry.transaction(async (tx) => {
-          await tx.devices.setDecommissioned(device.id);
-          await tx.coverage.reconcile(device.id);
-        });
-        await audit.append(actor, 'device.decommission', device.id, {});
-      }
-      // revocation: the broker closes a live connection and refuses the next CONNECT within seconds
-      await deps.credentials.revoked(device.id);
-      return c.json({ deviceId: device.id, decommissioned: true });
-    },
-  );
-
-  routes.add(
     { method: 'get', path: '/api/devices', role: 'viewer', summary: 'List devices with filters and cursor paging', query: listDevicesQuery },
     async (c, { query }) => {
       const { limit, cursor, ...rest } = query;

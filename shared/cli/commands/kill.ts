@@ -4,7 +4,7 @@ import { pinSetFromJson, type PinSetJson } from '../../pinset/json';
 import { KILL_MODES, killSetFrom, type KillMode } from '../../pinset/kill-set';
 import { signPinSet } from '../../pinset/sign-pinset';
 import { envelopeSha256 } from '../../receipt/check-receipt';
-import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';
+import { type ParsedArgs, flag, requireFlag } from '../args';
 import type { CliIo } from '../io';
 import { readSignerKey } from '../key-files';
 import { readJson } from '../read-input';
@@ -24,7 +24,6 @@ const uintFlag = (args: ParsedArgs, name: string): number | undefined => {
  * (shared/pinset/kill-set.ts), so `POST /api/kill-switch/envelope` accepts it.
  */
 export function kill(args: ParsedArgs, io: CliIo): number {
-  onlyFlags(args, ['host', 'mode', 'key', 'out', 'seq', 'now', 'valid-days']);
   const [path, ...extra] = args.positional;
   if (path === undefined || extra.length > 0) throw new UsageError('kill takes one BASE.json (the fleet\'s newest pin set)');
   const host = requireFlag(args, 'host', 'HOST (the host to stop enforcing)');
