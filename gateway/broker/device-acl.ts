@@ -1,7 +1,7 @@
 import type { DeviceRepo } from '../registry/repositories';
 import type { AuthenticateError, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, MAX_MESSAGE_BYTES, isValidDeviceId, parseTopic, type TopicKind } from '../../shared/index';
-import { verifyDeviceCredential } from '../auth/device-credentials';
+import { dummyCredentialHash, verifyDeviceCredential } from '../auth/device-credentials';
 import type { DeviceMessageHandler, PublishRefusedHandler } from '../transport/device-transport';
 import type { Logger } from '../logger';
 
@@ -14,9 +14,6 @@ function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-// a hash of a credential nobody holds: unknown devices cost the same scrypt as known ones (no enumeration by timing)
-const DUMMY_HASH = 'scrypt$4096$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-
 type AuthenticateHandler = (
   client: Client,
   username: Readonly<string | undefined>,
@@ -28,7 +25,7 @@ type AuthenticateHandler = (
  * Every network client is a device: username = device id, password = its credential (SPEC §6). The client id
  * must equal the device id, so a device has one session and a reconnect takes the old one over ([MQTT-3.1.4-2]).
  */
-export function deviceAuthenticate(devices: DeviceRepo, logger: Logger): AuthenticateHandler {
+export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, credentialScryptN: number): AuthenticateHandler {
   return (client, username, password, done) => {
     if (username === undefined || password === undefined || password.length === 0) {
       // [MQTT-3.1.2-19]/[MQTT-3.1.2-21]: anonymous clients are refused
@@ -39,7 +36,11 @@ export function deviceAuthenticate(devices: DeviceRepo, logger: Logger): Authent
     }
     devices
       .get(username)
-      .then(async (device) => ({ device, valid: await verifyDeviceCredential(password.toString('utf8'), device?.credentialHash ?? DUMMY_HASH) }))
+      .then(async (device) => {
+        // unknown devices cost the same scrypt as known ones (no enumeration by timing)
+        const hash = device ? device.credentialHash : await dummyCredentialHash(credentialScryptN);
+        return { device, valid: await verifyDeviceCredential(password.toString('utf8'), hash) };
+      })
       .then(
         ({ device, valid }) => {
           if (!device || !valid) {

@@ -8,7 +8,7 @@ import type { Registry } from '../registry/registry';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
 import type { AckEvent, EventBus } from '../events/event-bus';
-import { applyOperatorCommand, isActiveExecution, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
+import { applyOperatorCommand, isActiveExecution, newerSeqInTheWay, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
 import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
@@ -216,8 +216,7 @@ export class RolloutDriver {
   // ---- rollouts across a fleet ------------------------------------------------------------------------------------
 
   private async checkNoNewerStarted(slot: Slot): Promise<void> {
-    const newer = (await this.deps.rollouts.list({ fleet: slot.fleet }))
-      .find((r) => r.seq > slot.snapshot.seq && (r.state === 'RUNNING' || r.state === 'PAUSED' || r.state === 'COMPLETED'));
+    const newer = newerSeqInTheWay(await this.deps.rollouts.list({ fleet: slot.fleet }), slot.snapshot.seq);
     if (newer !== undefined) {
       throw new DomainError('E_SEQ', `rollout ${newer.id} of the newer seq ${newer.seq} already runs for fleet "${slot.fleet}"`);
     }
@@ -304,7 +303,7 @@ export class RolloutDriver {
       const since = e.state.kind === 'DELIVERED' ? e.state.deliveredAt : e.state.kind === 'APPLIED' ? e.state.appliedAt : 0;
       for (const a of await this.deps.rollouts.acksSince(e.deviceId, slot.pinset.sha256, since)) {
         const status = a.status as 'applied' | 'verified' | 'rejected';
-        void enqueue(slot, () => this.applyAck(slot, e.deviceId, status, a.code ?? undefined));
+        void enqueue(slot, () => this.applyAck(slot, e.deviceId, status, a.code ?? undefined)).catch((err) => this.fail(slot, err));
       }
     }
   }

@@ -3,7 +3,7 @@ import type { PinSetJson } from '../../shared/index';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
-import { createRollout, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
+import { createRollout, newerSeqInTheWay, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
 
 /** POST /api/rollouts body after zod (shapes only; the engine validates the values). */
 export interface CreateRolloutBody {
@@ -58,7 +58,7 @@ export async function createRolloutFor(
   }
   // the body is valid: now the fleet's other rollouts
   const others = await rollouts.list({ fleet: pinset.fleet });
-  const newer = others.find((r) => r.seq > pinset.seq && ['RUNNING', 'PAUSED', 'COMPLETED'].includes(r.state));
+  const newer = newerSeqInTheWay(others, pinset.seq);
   if (newer !== undefined) {
     throw new DomainError('E_SEQ', `rollout ${newer.id} already delivers the newer seq ${newer.seq} to fleet "${pinset.fleet}"`);
   }
