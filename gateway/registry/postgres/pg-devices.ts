@@ -219,8 +219,9 @@ export class PgDevices implements DeviceRepo {
           this.db,
           `select id, online, installed_seq as "installedSeq", counted_installed as "countedInstalled" from devices
            where fleet = $1 and counted_installed = $2 and id > $3 order by counted_installed, id limit $4`,
+          // unnamed on purpose: planned with the actual key each time (a generic plan may walk (fleet, id) and filter,
+          // skipping every device of the other sets: ~100 ms at a million devices instead of < 1 ms)
           [fleet, key, afterId, limit],
-          'devices_with_installed_key',
         ),
       ),
     );
