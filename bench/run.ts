@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
- * gateway with 10,000 simulated devices, minutes of wall time) and `storage` (a million devices on SQLite and on a
- * throw-away PostgreSQL) run only when named: `npm run bench -- fleet`, `npm run bench -- storage`.
+ * gateway with 10,000 simulated devices, minutes of wall time), `transport` (Mosquitto vs embedded, 10,000
+ * enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
+ * `npm run bench -- fleet`, `npm run bench -- storage`.
  */
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runStorageBench } from './storage';
+import { runTransportBench } from './transport';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -14,9 +16,10 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   coverage: runCoverageBench,
   fleet: runFleetBench,
   storage: runStorageBench,
+  transport: runTransportBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'storage']);
+const onlyWhenNamed = new Set(['fleet', 'transport', 'storage']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     `pin-update gateway is running`,
     `  Dashboard:  ${gateway.http.url}/  (log in with an API token)`,
     `  API:        ${gateway.http.url}/api  (OpenAPI: ${gateway.http.url}/api/openapi.json)`,
-    `  MQTT/TLS:   port ${gateway.mqtts.port} on ${gateway.mqtts.host}  (certificate ${gateway.files.tlsCert}${gateway.created.tls ? ', generated now' : ''})`,
+    gateway.broker === 'embedded'
+      ? `  MQTT/TLS:   port ${gateway.mqtts.port} on ${gateway.mqtts.host}  (certificate ${gateway.files.tlsCert}${gateway.created.tls ? ', generated now' : ''})`
+      : `  MQTT/TLS:   devices use the external broker; the gateway is its backend client at ${gateway.broker} (docs/scale.md)`,
     gateway.mqtt ? `  MQTT (TCP): port ${gateway.mqtt.port} on ${gateway.mqtt.host}  (local tests only)` : '  MQTT (TCP): off',
     `  data dir:   ${gateway.dataDir}`,
     `  registry:   ${gateway.files.database}`,

@@ -11,7 +11,6 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
-import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
 import { openRegistry } from './registry/open-registry';
@@ -32,6 +31,8 @@ import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollo
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
+import { startDeviceTransport } from './start-transport';
+import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -43,9 +44,14 @@ export interface GatewayDeps {
 }
 
 export interface RunningGateway {
-  /** Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off. */
+  /**
+   * Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off or devices
+   * use an external broker; mqtts is then the external broker's host and port.
+   */
   mqtt: { host: string; port: number } | null;
   mqtts: { host: string; port: number };
+  /** 'embedded', or the external broker's URL. */
+  broker: string;
   http: { host: string; port: number; url: string };
   dataDir: string;
   /** database: the SQLite file, or the PostgreSQL URL without its password. */
@@ -74,11 +80,11 @@ export interface RunningGateway {
 }
 
 /** SIGHUP / RunningGateway.reloadTls: the same two files, read again (a missing file is an error, never regenerated). */
-async function reloadTls(broker: EmbeddedBroker, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
+async function reloadTls(transport: DeviceTransport, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
   try {
     const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
     const pin = formatPin(pinFromCertificate(cert));
-    broker.setTlsContext({ cert, key });
+    if (!transport.reloadTls({ cert, key })) throw new Error('devices use an external broker, which reloads its own TLS key');
     logger.info('broker TLS key reloaded', { pin, certFile: files.certFile });
     return { pin };
   } catch (err) {
@@ -113,8 +119,6 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rolloutStore = registry.rollouts;
     const views = new PinSetViews((sha) => pinsets.getBySha256(sha));
     const hub = new BrowserEventStream();
-    // no connection survives a restart (one gateway per registry until the external broker: docs/postgres.md)
-    await devices.setAllOffline();
     const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
     registry.onCoverageChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
@@ -134,12 +138,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
 
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
-    const broker = await createEmbeddedBroker({
-      devices,
-      events,
-      clock,
-      logger,
-      credentialScryptN: config.credentialScryptN,
+    const handlers: TransportHandlers = {
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -149,10 +148,15 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       },
       // a refused publish is counted (kind 'publish') and logged once per window, like a malformed message
       onPublishRefused: (deviceId, topic, code, detail) => malformed.record(deviceId, 'publish', code, `${detail} (${topic})`),
-    });
-    cleanup.unshift(() => broker.close());
+      onPresence: async (deviceId, online) => {
+        await devices.setOnline(deviceId, online, clock.now());
+        events.emit(online ? 'online' : 'offline', { deviceId, at: clock.now() });
+      },
+    };
+    const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir });
+    cleanup.unshift(() => transport.close());
 
-    const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
+    const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
     const rc = config.rollouts;
     const driver = new RolloutDriver(
       { registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
@@ -182,7 +186,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const api = createApi({
-      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
+      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
       registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
@@ -199,8 +203,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       logger,
     }));
 
-    const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);
-    const mqtts = await broker.listenTls(config.mqtts, tls);
+    const endpoints = await transport.start();
     const server = createAdaptorServer({ fetch: api.fetch }) as Server;
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -218,7 +221,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       (stopping ??= (async () => {
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
-        await broker.close(); // no new device messages after this
+        await transport.close(); // no new device messages after this
         await ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
@@ -229,14 +232,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
 
     logger.info('gateway started', {
       http: `http://${displayHost(config.http.host)}:${http.port}`,
-      mqtt: mqtt?.port ?? null,
-      mqtts: mqtts.port,
+      broker: endpoints.broker,
+      mqtt: endpoints.mqtt?.port ?? null,
+      mqtts: endpoints.mqtts.port,
       dataDir,
       keysetVersion: keyset.version,
     });
     return {
-      mqtt: mqtt === null ? null : { host: config.mqtt?.host ?? '', port: mqtt.port },
-      mqtts: { host: config.mqtts.host, port: mqtts.port },
+      mqtt: endpoints.mqtt,
+      mqtts: endpoints.mqtts,
+      broker: endpoints.broker,
       http: { host: config.http.host, port: http.port, url: `http://${displayHost(config.http.host)}:${http.port}` },
       dataDir,
       files: {
@@ -250,7 +255,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       signerPublicKey: toHex(signer.key.publicKey),
       events,
       deliver: (deviceId, pinsetId) => delivery.deliver(deviceId, pinsetId),
-      reloadTls: () => reloadTls(broker, tls, logger),
+      reloadTls: () => reloadTls(transport, tls, logger),
       rollouts: driver,
       hub,
       api,

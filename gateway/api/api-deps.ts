@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { KeysetRotation } from '../keysets/keyset-rotation';
 import type { PinSetPublisher } from '../pinsets/pinset-publisher';
 import type { Delivery } from '../protocol/delivery';
+import type { DeviceCredentials } from '../transport/device-transport';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -23,7 +24,8 @@ export interface ApiDeps {
   delivery: Delivery;
   clock: Clock;
   logger: Logger;
-  credentialScryptN: number;
+  /** Device credentials as the device transport's broker checks them (hash at enrolment, provision, revoke). */
+  credentials: DeviceCredentials;
   /** The unit of work (enrolment + its coverage counters) and the reads that may go to a replica. */
   registry: Registry;
   events: EventBus;

@@ -35,7 +35,21 @@ export const ENV_VARS = {
   PINGW_DATABASE_URL: 'database.url',
   PINGW_DATABASE_READ_URL: 'database.readUrl',
   PINGW_DATABASE_POOL_SIZE: 'database.poolSize',
+  PINGW_BROKER_URL: 'broker.url',
+  PINGW_BROKER_CA_FILE: 'broker.caFile',
+  PINGW_BROKER_USERNAME: 'broker.username',
+  PINGW_BROKER_SECRET_FILE: 'broker.secretFile',
+  PINGW_BROKER_PASSWORD_FILE: 'broker.passwordFile',
+  PINGW_BROKER_PID_FILE: 'broker.pidFile',
+  PINGW_BROKER_RELOAD_MS: 'broker.reloadMs',
+  PINGW_BROKER_CLIENTS: 'broker.clients',
+  PINGW_BROKER_SHARE_GROUP: 'broker.shareGroup',
+  PINGW_BROKER_CLIENT_ID_PREFIX: 'broker.clientIdPrefix',
+  PINGW_BROKER_RECEIVE_MAXIMUM: 'broker.receiveMaximum',
+  PINGW_BROKER_CONNECT_TIMEOUT_MS: 'broker.connectTimeoutMs',
 } as const;
+
+const BROKER_VARS = Object.keys(ENV_VARS).filter((n) => n.startsWith('PINGW_BROKER_') && n !== 'PINGW_BROKER_URL') as (keyof typeof ENV_VARS)[];
 
 function envNameOf(path: string): string {
   for (const [name, p] of Object.entries(ENV_VARS)) {
@@ -100,6 +114,11 @@ export function configFromEnv(env: Env): GatewayConfig {
   set('PINGW_DATABASE_URL', get('PINGW_DATABASE_URL'));
   set('PINGW_DATABASE_READ_URL', get('PINGW_DATABASE_READ_URL'));
   set('PINGW_DATABASE_POOL_SIZE', get('PINGW_DATABASE_POOL_SIZE'));
+  if (get('PINGW_BROKER_URL') !== undefined) {
+    for (const name of ['PINGW_BROKER_URL', ...BROKER_VARS] as const) set(name, get(name));
+  } else {
+    for (const name of BROKER_VARS) if (get(name) !== undefined) problems.push(`${name}: only with PINGW_BROKER_URL`);
+  }
   for (const name of [
     'PINGW_ROLLOUT_TICK_MS',
     'PINGW_ROLLOUT_RATE',

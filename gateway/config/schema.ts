@@ -7,6 +7,45 @@ const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 32-byte Ed25519
 const listener = (defaultHost: string, defaultPort: number) =>
   z.object({ host: host.default(defaultHost), port: port.default(defaultPort) }).prefault({});
 
+const externalBroker = z
+  .object({
+    /** mqtts://host:port of the broker; TLS only: device and gateway traffic crosses the network. */
+    url: z
+      .string()
+      .regex(/^mqtts:\/\/[^/?#@]+$/, 'expected mqtts://host[:port]')
+      .refine((u) => URL.canParse(u) && new URL(u).hostname !== '', 'expected mqtts://host[:port]'),
+    /** CA certificate(s) (PEM) that issued the broker's certificate; absent = the system CAs. */
+    caFile: z.string().min(1).nullable().default(null),
+    /** The gateway's own user name at the broker; the '@' keeps it apart from every device id (SPEC §6 ids have none). */
+    username: z.string().regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+$/, 'expected name@realm (an "@" keeps it apart from device ids)').default('pingw@gateway'),
+    /** File holding the gateway's broker secret; created (0600, 256 random bits) when missing. Default dataDir/broker/gateway.secret. */
+    secretFile: z.string().min(1).nullable().default(null),
+    /**
+     * Mosquitto password file the gateway writes (devices + its own user), atomically, then SIGHUPs the broker.
+     * null = the broker's credentials are managed elsewhere (e.g. EMQX reading the registry, docs/scale.md).
+     */
+    passwordFile: z.string().min(1).nullable().default(null),
+    /** Mosquitto's pid_file: the process that gets SIGHUP after the password file changed. */
+    pidFile: z.string().min(1).nullable().default(null),
+    /** At most one password-file rewrite + reload per this many ms (a reload of 100k users stalls Mosquitto ~0.8 s). */
+    reloadMs: z.coerce.number().int().min(100).max(60_000).default(2000),
+    /** Backend connections per gateway process (each a fixed, reclaimable client id with a persistent session). */
+    clients: z.coerce.number().int().min(1).max(64).default(4),
+    /** Shared-subscription group: every replica joins the same group, so each device message goes to one of them. */
+    shareGroup: z.string().regex(/^[A-Za-z0-9_-]+$/).default('pingw'),
+    /** Backend client ids are `${clientIdPrefix}-${i}`. */
+    clientIdPrefix: z.string().regex(/^[A-Za-z0-9_@.-]+$/).default('pingw@backend'),
+    /** Unacknowledged device messages one backend connection accepts at once (MQTT 5 Receive Maximum). */
+    receiveMaximum: z.coerce.number().int().min(1).max(65535).default(1000),
+    /** Start-up fails, naming the broker, when the backend connections are not up within this time. */
+    connectTimeoutMs: z.coerce.number().int().min(500).max(300_000).default(15_000),
+  })
+  .strict()
+  .refine((b) => (b.passwordFile === null) === (b.pidFile === null), {
+    message: 'give the broker password file and pid file together (PINGW_BROKER_PASSWORD_FILE + PINGW_BROKER_PID_FILE)',
+    path: ['pidFile'],
+  });
+
 /**
  * The gateway's typed configuration. Every field has a default except the ones that only make sense when given:
  * a fresh `startGateway(parseGatewayConfig({}))` runs with ./data and the standard ports.
@@ -80,6 +119,11 @@ export const gatewayConfigSchema = z
       })
       .refine((d) => d.readUrl === null || d.url !== null, { message: 'a read replica needs the primary (PINGW_DATABASE_URL) too', path: ['readUrl'] })
       .prefault({}),
+    /**
+     * An external MQTT broker carries device traffic instead of the embedded one (docs/scale.md); null = embedded.
+     * The gateway connects to it as an MQTT 5 backend client.
+     */
+    broker: externalBroker.nullable().default(null),
     /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
     credentialScryptN: z.coerce
       .number()
