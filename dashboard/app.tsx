@@ -60,6 +60,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   const store = new SessionStore(clock, options.sessionLimits ?? DEFAULT_SESSION_LIMITS);
   const deps = {
     clock,
+    secure,
     origin: originCheck(),
     guard: every(requireSession(store, options.api, secure), requireCsrfToken()) as MiddlewareHandler<DashboardEnv>,
   };

@@ -9,6 +9,7 @@ import type {
   DeviceDetail,
   DeviceQuery,
   Device,
+  Execution,
   Fleet,
   Identity,
   Page,
@@ -21,8 +22,10 @@ import type {
 import {
   cursorOf,
   list,
+  num,
   obj,
   str,
+  time,
   toAudit,
   toCoverage,
   toDevice,
@@ -163,6 +166,24 @@ export class ApiClient {
     return toRollout(await this.#json(`/api/rollouts/${seg(id)}`));
   }
 
+  /** A rollout's devices with their execution state (filtered by states and wave), paged by device id. */
+  async executions(id: string, q: { state?: string; wave?: number; limit?: number; cursor?: string }): Promise<Page<Execution>> {
+    const body = obj(await this.#json(`/api/rollouts/${seg(id)}/executions${qs(q)}`));
+    const items = list(body).map((v): Execution => {
+      const o = obj(v);
+      return {
+        deviceId: str(o['deviceId']) ?? '?',
+        wave: num(o['wave']) ?? 0,
+        kind: str(o['kind']) ?? '',
+        attempts: num(o['attempts']) ?? 0,
+        code: str(o['code']),
+        phase: str(o['phase']),
+        at: time(o['at'] ?? o['deliveredAt'] ?? o['appliedAt'] ?? o['nextAttemptAt']),
+      };
+    });
+    return { items, nextCursor: cursorOf(body) };
+  }
+
   async rolloutAction(id: string, action: RolloutAction, reason?: string): Promise<Rollout> {
     const body = reason !== undefined && reason !== '' ? { reason } : {};
     return toRollout(await this.#json(`/api/rollouts/${seg(id)}/${action}`, 'POST', body));
@@ -176,7 +197,7 @@ export class ApiClient {
     return list(await this.#json(`/api/reports${qs(q)}`)).map(toReport);
   }
 
-  async audit(q: { limit?: number; cursor?: string }): Promise<Page<AuditEntry>> {
+  async audit(q: { limit?: number; cursor?: string; actor?: string; action?: string; target?: string }): Promise<Page<AuditEntry>> {
     const body = await this.#json(`/api/audit${qs(q)}`);
     return { items: list(body).map(toAudit), nextCursor: cursorOf(body) };
   }

@@ -122,6 +122,15 @@ export interface RolloutStateView {
   readonly reasonKind: string | null;
 }
 
+/** An estimate from observed verify rates (GET /api/rollouts/:id `eta`, `waves[i].eta`). */
+export interface EtaView {
+  readonly remaining: number;
+  readonly perMinute: number | null;
+  readonly at: number | null;
+  /** The goal in percent (the fleet ETA: 95 % of the target). */
+  readonly percent: number | null;
+}
+
 export interface WaveView {
   readonly index: number;
   readonly name: string;
@@ -132,6 +141,7 @@ export interface WaveView {
   readonly endedAt: number | null;
   readonly enrolled: number | null;
   readonly counts: ExecutionCounts;
+  readonly eta: EtaView | null;
 }
 
 export interface GatesView {
@@ -153,7 +163,27 @@ export interface Rollout {
   readonly waves: WaveView[];
   readonly gates: GatesView;
   readonly totals: ExecutionCounts;
+  /** Devices enrolled so far (executions). */
   readonly total: number;
+  /** Devices the rollout's target selects (its whole reach), when the gateway says; progress is measured against it. */
+  readonly targetDevices: number | null;
+  /** The last gate decision: its kind (hold, advance, approval, pause, complete) and its own words. */
+  readonly gate: { readonly kind: string; readonly why: string | null; readonly at: number | null } | null;
+  readonly eta: EtaView | null;
+  readonly createdBy: string | null;
+}
+
+/** One device of a rollout with its execution state (GET /api/rollouts/:id/executions). */
+export interface Execution {
+  readonly deviceId: string;
+  readonly wave: number;
+  readonly kind: string;
+  readonly attempts: number;
+  /** REJECTED: the device's SPEC §4 code. */
+  readonly code: string | null;
+  /** TIMED_OUT: the phase that timed out (delivery, verify). */
+  readonly phase: string | null;
+  readonly at: number | null;
 }
 
 export interface TelemetryPoint {
@@ -180,6 +210,8 @@ export interface AuditEntry {
   readonly action: string;
   readonly target: string | null;
   readonly detail: string | null;
+  /** The detail object as the gateway recorded it (put into words by components/audit-text.ts). */
+  readonly data: Readonly<Record<string, unknown>> | null;
 }
 
 export const ROLLOUT_ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;

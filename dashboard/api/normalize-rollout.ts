@@ -3,7 +3,7 @@
  * rollout snapshot (state, plan, config.gates, started waves) plus execution counts per state, overall and per
  * wave (`executions: {total, byKind, byWave}`); per-wave counts may also sit on each wave (`waves[i].counts`).
  */
-import type { ExecutionCounts, GatesView, Rollout, RolloutStateKind, RolloutStateView, WaveView } from './api-types';
+import type { EtaView, ExecutionCounts, GatesView, Rollout, RolloutStateKind, RolloutStateView, WaveView } from './api-types';
 import { bool, counts, isObj, list, num, obj, pick, str, strings, time, zeroCounts, type Obj } from './normalize';
 
 const STATE_KINDS: readonly RolloutStateKind[] = ['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'ABORTED'];
@@ -18,11 +18,11 @@ export function describeReason(v: unknown): string | null {
     case 'operator':
       return message !== null && message !== '' ? `by an operator: ${message}` : 'by an operator';
     case 'error-gate':
-      return `error gate tripped: ${num(v['failed']) ?? '?'} of ${num(v['finished']) ?? '?'} finished devices failed`;
+      return `by the error gate: at the pause, ${num(v['failed']) ?? '?'} of ${num(v['finished']) ?? '?'} finished devices had failed.`;
     case 'telemetry-gate':
-      return `telemetry gate tripped: ${num(v['mismatches']) ?? '?'} mismatch reports of ${num(v['reports']) ?? '?'}`;
+      return `by the telemetry gate: at the pause, ${num(v['mismatches']) ?? '?'} of ${num(v['reports']) ?? '?'} pin reports were mismatches.`;
     case 'approval':
-      return `waiting for approval: wave ${(num(v['wave']) ?? 0) + 1} passed its gates`;
+      return `for approval: wave ${(num(v['wave']) ?? 0) + 1} passed its gates.`;
     case 'wave-failed':
       return `wave ${(num(v['wave']) ?? 0) + 1} can no longer pass its success gate: ${num(v['failed']) ?? '?'} of ${num(v['size']) ?? '?'} devices failed`;
     case 'superseded':
@@ -116,6 +116,7 @@ export function toRollout(v: unknown): Rollout {
       endedAt: time(rec['endedAt']),
       enrolled: num(rec['enrolled']),
       counts: c,
+      eta: toEta(rec['eta']),
     });
   }
   const totals = isObj(executions['byKind']) ? counts(executions['byKind']) : sumCounts(waves.map((w) => w.counts));
@@ -131,5 +132,21 @@ export function toRollout(v: unknown): Rollout {
     gates: toGates(o),
     totals,
     total,
+    targetDevices: num(o['targetDevices']),
+    gate: toGate(o['gate']),
+    eta: toEta(o['eta']),
+    createdBy: str(o['createdBy']),
   };
+}
+
+function toEta(v: unknown): EtaView | null {
+  if (!isObj(v)) return null;
+  return { remaining: num(v['remaining']) ?? 0, perMinute: num(v['perMinute']), at: time(v['at']), percent: num(v['percent']) };
+}
+
+function toGate(v: unknown): Rollout['gate'] {
+  if (!isObj(v)) return null;
+  const d = obj(v['decision']);
+  const kind = str(d['kind']);
+  return kind === null ? null : { kind, why: str(d['why']), at: time(v['at']) };
 }

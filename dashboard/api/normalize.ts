@@ -240,5 +240,6 @@ export function toAudit(v: unknown, i: number): AuditEntry {
     action: str(o['action']) ?? '',
     target: str(o['target']),
     detail: detail === undefined || detail === null ? null : typeof detail === 'string' ? detail : JSON.stringify(detail),
+    data: isObj(detail) ? detail : null,
   };
 }

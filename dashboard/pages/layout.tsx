@@ -50,7 +50,8 @@ export function Layout(props: { title: string; section: Section | null; view: Vi
     {DOCTYPE}
     <html lang="en">
       <Head title={props.title} />
-      <body data-live-page={props.live === false ? 'off' : 'on'}>
+      <body data-live-page={props.live === false ? 'off' : 'on'} data-now={String(props.view.now)}>
+        <a class="skip-link" href="#main">Skip to content</a>
         <header class="topbar">
           <a class="brand" href="/">
             <span class="brand-mark" aria-hidden="true">◆</span> Pin gateway
@@ -79,7 +80,9 @@ export function Layout(props: { title: string; section: Section | null; view: Vi
             </form>
           </div>
         </header>
-        <main class="content">{props.children}</main>
+        <main class="content" id="main" tabindex={-1}>
+          {props.children}
+        </main>
       </body>
     </html>
     </>

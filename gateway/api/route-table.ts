@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
+import type { AuditLog } from '../registry/audit-log';
 import type { TokenIdentity, TokenStore } from '../registry/token-store';
 import { GatewayError } from './gateway-error';
 
@@ -34,6 +35,8 @@ export class RouteTable {
   constructor(
     private readonly app: Hono<ApiEnv>,
     private readonly tokens: TokenStore,
+    /** Where a refused write (403) is recorded: who tried what (issue 15). */
+    private readonly audit?: AuditLog,
   ) {}
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
@@ -42,7 +45,7 @@ export class RouteTable {
   ): void {
     this.specs.push(spec);
     this.app[spec.method](spec.path, async (c) => {
-      const identity = this.authenticate(c, spec.role);
+      const identity = await this.authenticate(c, spec);
       const query = spec.query ? parse(spec.query, c.req.query(), 'query') : undefined;
       let body: unknown = undefined;
       if (spec.body) {
@@ -62,7 +65,8 @@ export class RouteTable {
     });
   }
 
-  private authenticate(c: ApiContext, role: Role | null): TokenIdentity | null {
+  private async authenticate(c: ApiContext, spec: RouteSpec): Promise<TokenIdentity | null> {
+    const role = spec.role;
     if (role === null) return null;
     const header = c.req.header('authorization');
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -70,6 +74,10 @@ export class RouteTable {
     const identity = this.tokens.lookup(hashApiToken(match[1]));
     if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
+      // A write refused for the caller's role is audited (a read is not: viewers browse, that is no event).
+      if (spec.method === 'post' && this.audit !== undefined) {
+        await this.audit.append(identity.name, 'access.refused', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, needs: role });
+      }
       throw new GatewayError('E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
     }
     c.set('identity', identity);

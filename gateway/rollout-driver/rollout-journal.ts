@@ -27,7 +27,11 @@ export class RolloutJournal {
     private readonly deps: { audit: AuditLog; hub: BrowserEventStream; logger: Logger },
   ) {}
 
-  record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void): void {
+  /**
+   * `commandAudited`: an operator command already wrote its own audit entry (rollout.<command> with from/to and the
+   * reason), so its state transition is not written a second time as rollout.state (issue 15: one entry per action).
+   */
+  record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void, commandAudited = false): void {
     const { audit, hub, logger } = this.deps;
     const joined: string[] = [];
     let executions = false;
@@ -35,7 +39,7 @@ export class RolloutJournal {
       switch (n.type) {
         case 'state': {
           const detail = { from: n.from, to: n.to, event: n.event, ...stateDetail(rollout.state) };
-          audit.append(actor, 'rollout.state', rollout.id, detail);
+          if (!commandAudited) audit.append(actor, 'rollout.state', rollout.id, detail);
           logger.info('rollout state', { rollout: rollout.id, fleet: rollout.fleet, ...detail });
           hub.publish({ type: 'rollout', id: rollout.id, fleet: rollout.fleet, state: n.to, from: n.from, event: n.event });
           break;

@@ -24,6 +24,8 @@ export interface MqttDevice {
   readonly pending: { seq: number; sha256: Uint8Array }[];
   /** Acknowledges every pending update (applied, then verified). */
   release(): Promise<void>;
+  /** Refuses every pending update with a SPEC §4 code (a "rejected" ack). */
+  reject(code: string): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -72,6 +74,11 @@ export async function connectMqttDevice(opts: {
     pending,
     release: async () => {
       for (const u of pending.splice(0)) await ack(u);
+    },
+    reject: async (code) => {
+      for (const u of pending.splice(0)) {
+        await client.publishAsync(topicFor(deviceId, 'ack'), Buffer.from(encodeAck({ seq: u.seq, sha256: u.sha256, status: 'rejected', code } as Parameters<typeof encodeAck>[0])), { qos: 1 });
+      }
     },
     end: () => client.endAsync(true),
   };

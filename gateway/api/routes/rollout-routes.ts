@@ -4,7 +4,8 @@ import { rolloutView } from '../../rollout-driver/rollout-view';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
-import { createRolloutBody, listRolloutsQuery, rolloutActionBody } from '../schemas';
+import type { RolloutRow } from '../../registry/rollout-store';
+import { createRolloutBody, executionsQuery, listRolloutsQuery, rolloutActionBody } from '../schemas';
 
 const ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;
 
@@ -18,11 +19,13 @@ const SUMMARIES: Record<(typeof ACTIONS)[number], string> = {
 };
 
 export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
-  const { rollouts, driver } = deps;
-  const view = (id: string) => {
-    const row = rollouts.get(id);
+  const { rollouts, driver, clock } = deps;
+  const withContext = async (row: RolloutRow) =>
+    rolloutView(row, await rollouts.summary(row.id), { targetDevices: driver.targetSize(row.fleet, row.snapshot.target), now: clock.now() });
+  const view = async (id: string) => {
+    const row = await rollouts.get(id);
     if (row === undefined) throw GatewayError.notFound(`rollout "${id}"`);
-    return rolloutView(row, rollouts.summary(id));
+    return withContext(row);
   };
 
   routes.add(
@@ -34,20 +37,44 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
       body: createRolloutBody,
       status: 201,
     },
-    (c, { body, actor }) => {
+    async (c, { body, actor }) => {
       const row = createRolloutFor(deps, body, deps.rolloutDefaults, actor);
-      return c.json(view(row.id), 201);
+      return c.json(await view(row.id), 201);
     },
   );
 
-  routes.add({ method: 'get', path: '/api/rollouts', role: 'viewer', summary: 'Rollouts, newest first', query: listRolloutsQuery }, (c, { query }) => {
+  routes.add({ method: 'get', path: '/api/rollouts', role: 'viewer', summary: 'Rollouts, newest first', query: listRolloutsQuery }, async (c, { query }) => {
     const filter = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.state === undefined ? {} : { state: query.state }) };
-    return c.json(rollouts.list(filter).map((r) => rolloutView(r, rollouts.summary(r.id))));
+    return c.json(await Promise.all((await rollouts.list(filter)).map(withContext)));
   });
 
   routes.add(
     { method: 'get', path: '/api/rollouts/:id', role: 'viewer', summary: 'One rollout: state, waves with execution counts, last gate decision' },
-    (c) => c.json(view(c.req.param('id') ?? '')),
+    async (c) => c.json(await view(c.req.param('id') ?? '')),
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/rollouts/:id/executions',
+      role: 'viewer',
+      summary: 'The devices of a rollout with their execution state, filtered by state and wave ("why isn\'t it moving"), paged by device id',
+      query: executionsQuery,
+    },
+    async (c, { query }) => {
+      const id = c.req.param('id') ?? '';
+      if ((await rollouts.get(id)) === undefined) throw GatewayError.notFound(`rollout "${id}"`);
+      const states = query.state === undefined ? null : new Set(query.state.split(','));
+      const rows = (await rollouts.executions(id))
+        .filter((e) => (states === null || states.has(e.state.kind)) && (query.wave === undefined || e.wave === query.wave))
+        .filter((e) => query.cursor === undefined || e.deviceId > query.cursor)
+        .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
+      const page = rows.slice(0, query.limit);
+      return c.json({
+        items: page.map((e) => ({ deviceId: e.deviceId, wave: e.wave, enrolledAt: e.enrolledAt, ...e.state })),
+        nextCursor: rows.length > query.limit ? (page[page.length - 1]?.deviceId ?? null) : null,
+      });
+    },
   );
 
   for (const action of ACTIONS) {
@@ -65,8 +92,8 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
         const reason = body.reason ?? '';
         const command: OperatorCommand =
           action === 'pause' ? { type: 'pause', reason } : action === 'abort' ? { type: 'abort', reason } : { type: action };
-        await driver.command(id, command, actor);
-        return c.json(view(id));
+        await driver.command(id, command, actor, reason === '' ? undefined : reason);
+        return c.json(await view(id));
       },
     );
   }
