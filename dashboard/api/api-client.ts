@@ -13,7 +13,9 @@ import type {
   Fleet,
   Identity,
   Page,
+  PinSetSummary,
   Readiness,
+  Rotation,
   Report,
   Rollout,
   RolloutAction,
@@ -25,6 +27,7 @@ import {
   num,
   obj,
   str,
+  strings,
   time,
   toAudit,
   toCoverage,
@@ -187,6 +190,60 @@ export class ApiClient {
   async rolloutAction(id: string, action: RolloutAction, reason?: string): Promise<Rollout> {
     const body = reason !== undefined && reason !== '' ? { reason } : {};
     return toRollout(await this.#json(`/api/rollouts/${seg(id)}/${action}`, 'POST', body));
+  }
+
+  async rotations(q: { fleet?: string; host?: string; limit?: number }): Promise<Rotation[]> {
+    return list(await this.#json(`/api/rotations${qs(q)}`)).map((v): Rotation => {
+      const o = obj(v);
+      return {
+        id: num(o['id']) ?? 0,
+        fleet: str(o['fleet']) ?? '',
+        host: str(o['host']) ?? '',
+        pin: str(o['pin']) ?? '',
+        forced: o['forced'] === true || o['forced'] === 1,
+        reason: str(o['reason']),
+        coverage: num(o['coverage']),
+        target: num(o['target']),
+        atRisk: num(o['atRisk']),
+        recordedAt: time(o['recordedAt']),
+        recordedBy: str(o['recordedBy']) ?? '',
+      };
+    });
+  }
+
+  /** POST /api/rotations: 422 E_GATE_NOT_MET unless ready, or forced with a reason. */
+  async recordRotation(body: { fleet: string; host: string; pin: string; target?: number; force?: boolean; reason?: string }): Promise<unknown> {
+    return this.#json('/api/rotations', 'POST', body);
+  }
+
+  async pinsets(fleet?: string): Promise<PinSetSummary[]> {
+    return list(await this.#json(`/api/pinsets${qs({ fleet })}`)).map((v): PinSetSummary => {
+      const o = obj(v);
+      const doc = obj(o['pinset']);
+      return {
+        id: num(o['id']) ?? 0,
+        fleet: str(o['fleet']) ?? '',
+        seq: num(o['seq']) ?? 0,
+        createdAt: time(o['createdAt']),
+        createdBy: str(o['createdBy']) ?? '',
+        releasedAt: time(o['releasedAt']),
+        source: str(o['source']) ?? '',
+        hosts: list(doc['hosts']).map((h) => {
+          const x = obj(h);
+          return { name: str(x['name']) ?? '', pins: strings(x['pins']), enforce: x['enforce'] === true };
+        }),
+      };
+    });
+  }
+
+  /** POST /api/pinsets (JSON draft, signed by the gateway) or /api/pinsets/envelope (signed offline, base64). */
+  async publishPinSet(kind: 'json' | 'envelope', body: unknown): Promise<{ id: number; seq: number | null; fleet: string }> {
+    const o = obj(await this.#json(kind === 'json' ? '/api/pinsets' : '/api/pinsets/envelope', 'POST', body));
+    return { id: num(o['id']) ?? 0, seq: num(o['seq']), fleet: str(o['fleet']) ?? '' };
+  }
+
+  async createRollout(body: unknown): Promise<Rollout> {
+    return toRollout(await this.#json('/api/rollouts', 'POST', body));
   }
 
   async telemetry(q: { fleet?: string; host?: string; bucketSeconds?: number; since?: number }) {

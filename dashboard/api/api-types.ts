@@ -90,7 +90,12 @@ export interface Readiness {
   readonly ready: boolean;
   readonly coverage: number;
   readonly target: number;
+  /** Devices whose verified set pins the key, and the fleet size (0 = empty fleet: nothing to measure). */
+  readonly verified: number | null;
+  readonly total: number | null;
   readonly atRisk: number;
+  /** atRisk split by reason (pin-absent, never-said-hello, unrecognised-set). */
+  readonly atRiskBy: Readonly<Record<string, number>>;
   readonly devices: AtRiskDevice[];
   readonly nextCursor: string | null;
 }
@@ -184,6 +189,33 @@ export interface Execution {
   /** TIMED_OUT: the phase that timed out (delivery, verify). */
   readonly phase: string | null;
   readonly at: number | null;
+}
+
+/** A recorded rotation (GET /api/rotations): host H switched to the key of pin K. */
+export interface Rotation {
+  readonly id: number;
+  readonly fleet: string;
+  readonly host: string;
+  readonly pin: string;
+  readonly forced: boolean;
+  readonly reason: string | null;
+  readonly coverage: number | null;
+  readonly target: number | null;
+  readonly atRisk: number | null;
+  readonly recordedAt: number | null;
+  readonly recordedBy: string;
+}
+
+/** A published pin set (GET /api/pinsets): only what the dashboard shows. */
+export interface PinSetSummary {
+  readonly id: number;
+  readonly fleet: string;
+  readonly seq: number;
+  readonly createdAt: number | null;
+  readonly createdBy: string;
+  readonly releasedAt: number | null;
+  readonly source: string;
+  readonly hosts: { readonly name: string; readonly pins: string[]; readonly enforce: boolean }[];
 }
 
 export interface TelemetryPoint {

@@ -201,7 +201,10 @@ export function toReadiness(v: unknown): Readiness {
     ready: bool(o['ready']) ?? false,
     coverage: coverage ?? 0,
     target: percentOf(o['target']) ?? 95,
+    verified: num(o['verified']),
+    total: num(o['total']),
     atRisk: num(o['atRisk']) ?? devices.length,
+    atRiskBy: Object.fromEntries(Object.entries(obj(o['atRiskBy'])).map(([k, n]) => [k, num(n) ?? 0])),
     devices,
     nextCursor: str(o['nextCursor']),
   };

@@ -12,6 +12,7 @@ export function AuditPage(props: { view: View; page: Page<AuditEntry>; cursor: s
         <Table
           class="table table-audit"
           head={['Time', 'Actor', 'Action', 'Target', 'Detail']}
+          phoneHidden={[5]}
           empty="No audit entries."
           rows={props.page.items.map((e) => (
             <tr>

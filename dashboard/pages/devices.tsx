@@ -126,6 +126,7 @@ export function DevicesPage(props: { view: View; page: Page<Device>; filter: Dev
         <Table
           class="table table-devices"
           head={['Device', 'Fleet', 'Class', 'Firmware', 'Online', 'Installed seq', 'Verified seq', 'State', 'Last seen']}
+          phoneHidden={[2, 3, 4, 6, 9]}
           empty="No devices match these filters."
           rows={props.page.items.map((d) => (
             <tr data-device={d.deviceId}>

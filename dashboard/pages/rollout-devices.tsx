@@ -47,6 +47,7 @@ export function RolloutDevicesPage(props: { view: View; r: Rollout; filter: Exec
       <div id="executions" class="panel panel-table" data-live>
         <Table
           head={['Device', 'Wave', 'State', 'Detail', 'Attempts', 'Since']}
+          phoneHidden={[2, 5, 6]}
           empty="No device of this rollout is in that state."
           rows={page.items.map((e) => (
             <tr data-device={e.deviceId}>

@@ -141,6 +141,7 @@ export function WavesTable(props: { r: Rollout; now: number }) {
     <Table
       class="table table-waves"
       head={['#', 'Wave', 'Limit', 'Status', 'Progress per execution state', 'Holding it back', 'ETA', 'Started']}
+      phoneHidden={[1, 3, 7, 8]}
       empty="No waves"
       rows={r.waves.map((w) => {
         const size = Object.values(w.counts).reduce((a, b) => a + b, 0);

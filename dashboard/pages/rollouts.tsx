@@ -89,6 +89,7 @@ export function RolloutsPage(props: { view: View; rollouts: Rollout[]; filter: R
       <div id="rollout-list" class="panel panel-table" data-live>
         <Table
           head={['Rollout', 'Fleet', 'Seq', 'State', 'Progress', 'Why not moving', 'Created']}
+          phoneHidden={[2, 3, 6, 7]}
           empty="No rollouts match."
           rows={props.rollouts.map((r) => (
             <tr data-rollout={r.id}>

@@ -7,9 +7,9 @@ import { AuditPage } from '../pages/audit';
 import { DeviceDetailPage } from '../pages/device-detail';
 import { DevicesPage, filterFromQuery, toApiQuery } from '../pages/devices';
 import { FleetOverviewPage, readinessKey, type FleetView } from '../pages/fleet-overview';
-import { RotationPage } from '../pages/rotation-readiness';
 import { TelemetryPage, WINDOWS } from '../pages/telemetry';
 import { orElse, viewFor, type RouteDeps } from './route-deps';
+import { pinRoles, servedPins } from '../components/pin-role';
 
 export function pageRoutes(deps: RouteDeps): Hono<DashboardEnv> {
   const { clock, guard } = deps;
@@ -28,26 +28,20 @@ export function pageRoutes(deps: RouteDeps): Hono<DashboardEnv> {
           return { ...base, coverage: [], readiness: new Map(), error: `coverage unavailable: ${(e as Error).message}` };
         }
         const readiness = new Map<string, Readiness | null>();
-        await Promise.all(
-          coverage.map(async (row) => {
+        const [pinsets, reports] = await Promise.all([
+          orElse(api.pinsets(fleet.fleet), []),
+          orElse(api.reports({ fleet: fleet.fleet, limit: 50 }), []),
+          ...coverage.map(async (row) => {
             const r = await orElse(api.readiness(fleet.fleet, { host: row.host, pin: row.pin, limit: 1 }), null);
             readiness.set(readinessKey(row.host, row.pin), r);
           }),
-        );
-        return { ...base, coverage, readiness, error: null };
+        ]);
+        const served = servedPins(reports);
+        const roles = new Map(coverage.map((row) => [readinessKey(row.host, row.pin), pinRoles(row.host, row.pin, { pinsets, served, rotations: [] })]));
+        return { ...base, coverage, readiness, error: null, roles };
       }),
     );
     return c.html(<FleetOverviewPage view={viewFor(c, clock)} fleets={views} />);
-  });
-
-  app.get('/rotation', guard, async (c) => {
-    const fleet = c.req.query('fleet') ?? '';
-    const host = c.req.query('host') ?? '';
-    const pin = c.req.query('pin') ?? '';
-    const cursor = c.req.query('cursor') ?? '';
-    if (fleet === '' || host === '' || pin === '') return c.redirect('/', 303);
-    const r = await c.get('api').readiness(fleet, { host, pin, limit: 50, ...(cursor !== '' ? { cursor } : {}) });
-    return c.html(<RotationPage view={viewFor(c, clock)} t={{ fleet, host, pin, cursor }} r={r} />);
   });
 
   app.get('/devices', guard, async (c) => {

@@ -6,6 +6,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   encodeAck,
+  encodeReport,
   encodeHello,
   envelopeSha256,
   fromHex,
@@ -26,6 +27,8 @@ export interface MqttDevice {
   release(): Promise<void>;
   /** Refuses every pending update with a SPEC §4 code (a "rejected" ack). */
   reject(code: string): Promise<void>;
+  /** Publishes a pin validation report (SPEC §6): the host served these pins (sha256/… text). */
+  report(host: string, servedPins: string[], result?: 'ok' | 'mismatch' | 'fail-open'): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -79,6 +82,12 @@ export async function connectMqttDevice(opts: {
       for (const u of pending.splice(0)) {
         await client.publishAsync(topicFor(deviceId, 'ack'), Buffer.from(encodeAck({ seq: u.seq, sha256: u.sha256, status: 'rejected', code } as Parameters<typeof encodeAck>[0])), { qos: 1 });
       }
+    },
+    report: async (host, served, result = 'ok') => {
+      const servedPins = served.map((p) => new Uint8Array(Buffer.from(p.slice('sha256/'.length), 'base64')));
+      const installedSeq = verified[verified.length - 1] ?? 0;
+      const bytes = encodeReport({ host, port: 443, result, servedPins, installedSeq, time: Math.floor(Date.now() / 1000) });
+      await client.publishAsync(topicFor(deviceId, 'report'), Buffer.from(bytes), { qos: 1 });
     },
     end: () => client.endAsync(true),
   };
