@@ -16,6 +16,7 @@ import { pageRoutes } from './routes/page-routes';
 import { BarePage, ErrorPanel } from './pages/layout';
 import { rolloutRoutes } from './routes/rollout-routes';
 import { rotationRoutes } from './routes/rotation-routes';
+import { publishRoutes } from './routes/publish-routes';
 import { authRoutes } from './routes/login-routes';
 import { requireSession } from './session/require-session';
 import { clearSessionCookie, currentSession, SessionStore, DEFAULT_SESSION_LIMITS, type SessionLimits } from './session/session-store';
@@ -71,6 +72,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   app.route('/', assetRoutes());
   app.route('/', authRoutes({ store, gateway: options.api, secure }));
   app.route('/', pageRoutes(deps));
+  app.route('/', publishRoutes(deps)); // before rolloutRoutes: /rollouts/new is not a rollout id
   app.route('/', rolloutRoutes(deps));
   app.route('/', rotationRoutes(deps));
   app.get(

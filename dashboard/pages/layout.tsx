@@ -11,17 +11,20 @@ export interface View {
   readonly now: number;
   /** Operator actions (rollouts) are shown only when the role allows them. */
   readonly canOperate: boolean;
+  /** Publishing pin sets (publisher and above). */
+  readonly canPublish: boolean;
 }
 
 export function viewOf(identity: Identity, csrf: string, now: number): View {
-  return { identity, csrf, now, canOperate: roleAtLeast(identity.role, 'operator') };
+  return { identity, csrf, now, canOperate: roleAtLeast(identity.role, 'operator'), canPublish: roleAtLeast(identity.role, 'publisher') };
 }
 
-export type Section = 'overview' | 'rollouts' | 'devices' | 'telemetry' | 'audit';
+export type Section = 'overview' | 'rollouts' | 'pinsets' | 'devices' | 'telemetry' | 'audit';
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'overview', href: '/', label: 'Fleet overview' },
   { id: 'rollouts', href: '/rollouts', label: 'Rollouts' },
+  { id: 'pinsets', href: '/pinsets', label: 'Pin sets' },
   { id: 'devices', href: '/devices', label: 'Devices' },
   { id: 'telemetry', href: '/telemetry', label: 'Telemetry' },
   { id: 'audit', href: '/audit', label: 'Audit log' },

@@ -68,7 +68,19 @@ export function RolloutsPage(props: { view: View; rollouts: Rollout[]; filter: R
   const { filter } = props;
   return (
     <Layout title="Rollouts" section="rollouts" view={props.view}>
-      <PageHeader title="Rollouts" subtitle="Staged deliveries of signed pin sets, wave by wave, with automatic gates." />
+      <PageHeader
+        title="Rollouts"
+        subtitle="Staged deliveries of signed pin sets, wave by wave, with automatic gates."
+        {...(props.view.canOperate
+          ? {
+              actions: (
+                <a class="btn btn-primary" href="/rollouts/new">
+                  New rollout…
+                </a>
+              ),
+            }
+          : {})}
+      />
       <form method="get" action="/rollouts" class="filters">
         <FleetSelect fleets={props.fleets} selected={filter.fleet} />
         <label>

@@ -41,6 +41,8 @@ export async function connectMqttDevice(opts: {
   deviceClass?: string;
   /** The gateway signer's public key (hex), to open update envelopes. */
   signerPublicKey: string;
+  /** Every key of the keyset the device trusts (hex), e.g. with the offline backup signer; default: the signer only. */
+  trustedPublicKeys?: readonly string[];
 }): Promise<MqttDevice> {
   const { deviceId } = opts;
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${opts.port}`, {
@@ -52,7 +54,7 @@ export async function connectMqttDevice(opts: {
   });
   const verified: number[] = [];
   const pending: { seq: number; sha256: Uint8Array }[] = [];
-  const keyset = { version: 1, publicKeys: [fromHex(opts.signerPublicKey)] };
+  const keyset = { version: 1, publicKeys: (opts.trustedPublicKeys ?? [opts.signerPublicKey]).map(fromHex) };
   const ack = async (u: { seq: number; sha256: Uint8Array }) => {
     for (const status of ['applied', 'verified'] as const) {
       await client.publishAsync(topicFor(deviceId, 'ack'), Buffer.from(encodeAck({ seq: u.seq, sha256: u.sha256, status })), { qos: 1 });
