@@ -13,6 +13,7 @@ import { systemClock, type Clock } from './clock';
 import type { DashboardEnv } from './session/env';
 import { eventsHandler } from './routes/events';
 import { pageRoutes } from './routes/page-routes';
+import { deviceRoutes } from './routes/device-routes';
 import { BarePage, ErrorPanel } from './pages/layout';
 import { rolloutRoutes } from './routes/rollout-routes';
 import { rotationRoutes } from './routes/rotation-routes';
@@ -72,6 +73,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   app.route('/', assetRoutes());
   app.route('/', authRoutes({ store, gateway: options.api, secure }));
   app.route('/', pageRoutes(deps));
+  app.route('/', deviceRoutes(deps));
   app.route('/', publishRoutes(deps)); // before rolloutRoutes: /rollouts/new is not a rollout id
   app.route('/', rolloutRoutes(deps));
   app.route('/', rotationRoutes(deps));

@@ -8,7 +8,7 @@ import type {
   CoverageRow,
   DeviceDetail,
   DeviceQuery,
-  Device,
+  DevicePage,
   Execution,
   Fleet,
   Identity,
@@ -152,9 +152,16 @@ export class ApiClient {
     return toReadiness(await this.#json(`/api/fleets/${seg(fleet)}/rotation-readiness${qs(query)}`)) as Readiness;
   }
 
-  async devices(q: DeviceQuery): Promise<Page<Device>> {
-    const body = await this.#json(`/api/devices${qs({ ...q })}`);
-    return { items: list(body).map(toDevice), nextCursor: cursorOf(body) };
+  async devices(q: DeviceQuery): Promise<DevicePage> {
+    const body = obj(await this.#json(`/api/devices${qs({ ...q })}`));
+    return {
+      items: list(body).map(toDevice),
+      nextCursor: cursorOf(body),
+      total: num(body['total']),
+      totalCapped: body['totalCapped'] === true,
+      nextOffset: num(body['nextOffset']),
+      prevOffset: num(body['prevOffset']),
+    };
   }
 
   async device(id: string): Promise<DeviceDetail> {

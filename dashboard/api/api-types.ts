@@ -44,6 +44,26 @@ export interface Device {
   readonly state: string | null;
   readonly flaggedReason: string | null;
   readonly decommissioned: boolean;
+  /** Its execution in the rollout the list was filtered by (GET /api/devices?rollout=…). */
+  readonly execution: { readonly kind: string; readonly wave: number; readonly code: string | null } | null;
+}
+
+/** A page of devices with the totals of a scan (GET /api/devices with withTotal/sort/offset/rollout/atRisk). */
+export interface DevicePage extends Page<Device> {
+  readonly total: number | null;
+  readonly totalCapped: boolean;
+  readonly nextOffset: number | null;
+  readonly prevOffset: number | null;
+}
+
+/** A rollout that reached a device, with the device's execution in it. */
+export interface DeviceRollout {
+  readonly id: string;
+  readonly seq: number | null;
+  readonly state: string;
+  readonly wave: number;
+  readonly kind: string;
+  readonly code: string | null;
 }
 
 export type HistoryEntry =
@@ -68,6 +88,7 @@ export type HistoryEntry =
 
 export interface DeviceDetail extends Device {
   readonly history: HistoryEntry[];
+  readonly rollouts: DeviceRollout[];
 }
 
 export interface CoverageRow {
@@ -258,6 +279,14 @@ export interface DeviceQuery {
   q?: string;
   limit?: number;
   cursor?: string;
+  rollout?: string;
+  execState?: string;
+  atRiskHost?: string;
+  atRiskPin?: string;
+  sort?: string;
+  order?: 'asc' | 'desc';
+  offset?: number;
+  withTotal?: 'true';
 }
 
 /** One event of GET /api/events as the dashboard relays it. */

@@ -125,6 +125,9 @@ export function toDevice(v: unknown): Device {
     state: pick(o, ['state', 'executionState', 'status'], (x) => str(isObj(x) ? x['kind'] : x)),
     flaggedReason: str(o['flaggedReason']) ?? (isObj(o['flagged']) ? str(o['flagged']['reason']) ?? 'flagged' : null),
     decommissioned: bool(o['decommissioned']) ?? false,
+    execution: isObj(o['execution'])
+      ? { kind: str(o['execution']['kind']) ?? '', wave: num(o['execution']['wave']) ?? 0, code: str(o['execution']['code']) }
+      : null,
   };
 }
 
@@ -159,7 +162,12 @@ export function toDeviceDetail(v: unknown): DeviceDetail {
   const o = obj(v);
   const history = list(o['history']).map(toHistoryEntry);
   history.sort((a, b) => b.at - a.at);
-  return { ...toDevice(o['device'] ?? v), history };
+  const rollouts = list(o['rollouts']).map((x) => {
+    const r = obj(x);
+    const e = obj(r['execution']);
+    return { id: str(r['id']) ?? '?', seq: num(r['seq']), state: str(r['state']) ?? '', wave: num(r['wave']) ?? 0, kind: str(e['kind']) ?? '', code: str(e['code']) };
+  });
+  return { ...toDevice(o['device'] ?? v), history, rollouts };
 }
 
 /**

@@ -1,11 +1,9 @@
-/** Read-only pages: fleet overview, devices, device detail, telemetry, audit log. */
+/** Read-only pages: fleet overview, telemetry, audit log. */
 import { Hono } from 'hono';
 import { ApiError } from '../api/api-client';
-import type { Device, Page, Readiness, Report, TelemetryPoint } from '../api/api-types';
+import type { Readiness, Report, TelemetryPoint } from '../api/api-types';
 import type { DashboardEnv } from '../session/env';
 import { AuditPage } from '../pages/audit';
-import { DeviceDetailPage } from '../pages/device-detail';
-import { DevicesPage, filterFromQuery, toApiQuery } from '../pages/devices';
 import { FleetOverviewPage, readinessKey, type FleetView } from '../pages/fleet-overview';
 import { TelemetryPage, WINDOWS } from '../pages/telemetry';
 import { orElse, viewFor, type RouteDeps } from './route-deps';
@@ -42,30 +40,6 @@ export function pageRoutes(deps: RouteDeps): Hono<DashboardEnv> {
       }),
     );
     return c.html(<FleetOverviewPage view={viewFor(c, clock)} fleets={views} />);
-  });
-
-  app.get('/devices', guard, async (c) => {
-    const api = c.get('api');
-    const filter = filterFromQuery((k) => c.req.query(k));
-    const fleets = (await orElse(api.fleets(), [])).map((f) => f.fleet);
-    let page: Page<Device> = { items: [], nextCursor: null };
-    let error: string | undefined;
-    try {
-      page = await api.devices(toApiQuery(filter));
-    } catch (e) {
-      // A filter the gateway refuses (400) is the operator's typo, not an outage: show it next to the form.
-      if (!(e instanceof ApiError) || e.status !== 400) throw e;
-      error = `The gateway refused this filter: ${e.message}`;
-    }
-    return c.html(
-      <DevicesPage view={viewFor(c, clock)} page={page} filter={filter} fleets={fleets} {...(error !== undefined ? { error } : {})} />,
-      error === undefined ? 200 : 400,
-    );
-  });
-
-  app.get('/devices/:id', guard, async (c) => {
-    const d = await c.get('api').device(c.req.param('id'));
-    return c.html(<DeviceDetailPage view={viewFor(c, clock)} d={d} />);
   });
 
   app.get('/telemetry', guard, async (c) => {

@@ -28,8 +28,25 @@ export const listDevicesQuery = z
     q: z.string().min(1).max(128).optional(),
     limit: limit(1000, 100),
     cursor: deviceId.optional(),
+    // issue 15 (device-query.ts): any of these answers from a scan, with total, sort and offset paging
+    rollout: z.string().min(1).max(64).optional(),
+    execState: z
+      .string()
+      .max(100)
+      .refine((v) => v.split(',').every((s) => (EXECUTION_STATE_NAMES as readonly string[]).includes(s)), { message: 'execState: QUEUED, DELIVERED, APPLIED, VERIFIED, REJECTED, TIMED_OUT, SUPERSEDED' })
+      .optional(),
+    atRiskHost: z.string().min(1).max(253).optional(),
+    atRiskPin: z.string().startsWith('sha256/').max(100).optional(),
+    sort: z.enum(['deviceId', 'lastSeen', 'verifiedSeq', 'installedSeq', 'firmware', 'online']).optional(),
+    order: z.enum(['asc', 'desc']).optional(),
+    offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+    withTotal: z.enum(['true', 'false']).optional(),
   })
-  .strict();
+  .strict()
+  .refine((v) => v.execState === undefined || v.rollout !== undefined, { message: 'execState needs rollout', path: ['execState'] })
+  .refine((v) => (v.atRiskHost === undefined) === (v.atRiskPin === undefined), { message: 'atRiskHost and atRiskPin go together', path: ['atRiskPin'] });
+
+const EXECUTION_STATE_NAMES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED'] as const;
 
 export const fleetQuery = z.object({ fleet: name.optional() }).strict();
 

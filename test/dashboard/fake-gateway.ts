@@ -93,10 +93,18 @@ export class FakeGateway {
       if (q['state'] === 'decommissioned') items = items.filter((d) => d.decommissioned);
       if (q['state'] === 'active') items = items.filter((d) => !d.decommissioned);
       if (q['state'] === 'flagged') items = items.filter((d) => d.flagged !== null);
-      const start = Number(q['cursor'] ?? 0);
+      const start = Number(q['offset'] ?? q['cursor'] ?? 0);
       const limit = Number(q['limit'] ?? 50);
       const page = items.slice(start, start + limit);
-      return c.json({ items: page, nextCursor: start + limit < items.length ? String(start + limit) : null });
+      const next = start + limit < items.length ? start + limit : null;
+      return c.json({
+        items: page,
+        nextCursor: next === null ? null : String(next),
+        total: items.length,
+        offset: start,
+        nextOffset: next,
+        prevOffset: start > 0 ? Math.max(0, start - limit) : null,
+      });
     });
     api.get('/devices/:id', (c) => {
       const d = this.devices.get(c.req.param('id'));

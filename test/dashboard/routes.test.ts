@@ -223,9 +223,9 @@ describe('pages', () => {
     expect(first).not.toContain('thermo-003'); // offline
     expect(first).not.toContain('cam-01');
     const all = await (await s.get('/devices?fleet=thermostats&q=thermo')).text();
-    expect(all).toContain('href="/devices?fleet=thermostats&amp;q=thermo&amp;cursor=25"');
-    const second = await (await s.get('/devices?fleet=thermostats&q=thermo&cursor=25')).text();
-    expect(second).toContain('« First page');
+    expect(all).toContain('href="/devices?fleet=thermostats&amp;q=thermo&amp;offset=25"');
+    const second = await (await s.get('/devices?fleet=thermostats&q=thermo&offset=25')).text();
+    expect(second).toContain('« Previous page');
     expect(second).toContain('thermo-039');
     expect(second).not.toContain('thermo-001');
     const bySeq = await (await s.get('/devices?seq=4')).text();
@@ -243,7 +243,7 @@ describe('pages', () => {
   it('escapes every device-supplied string (firmware <script>) on every page that shows it', async () => {
     const app = mounted(scenario());
     const s = await login(app, OPERATOR);
-    for (const path of ['/devices?cursor=25', `/devices/${XSS_DEVICE}`, '/devices?q=script']) {
+    for (const path of ['/devices?offset=25', `/devices/${XSS_DEVICE}`, '/devices?q=script']) {
       const html = await (await s.get(path)).text();
       expect(html, path).toContain('&lt;script&gt;window.__xss=1&lt;/script&gt;');
       expect(html, path).not.toContain(XSS_FIRMWARE);
