@@ -73,9 +73,11 @@ export function pageRoutes(deps: RouteDeps): Hono<DashboardEnv> {
   });
 
   app.get('/audit', guard, async (c) => {
-    const cursor = c.req.query('cursor') ?? '';
-    const page = await c.get('api').audit({ limit: 50, ...(cursor !== '' ? { cursor } : {}) });
-    return c.html(<AuditPage view={viewFor(c, clock)} page={page} cursor={cursor} />);
+    const get = (k: string, max: number) => (c.req.query(k) ?? '').trim().slice(0, max);
+    const filter = { actor: get('actor', 200), action: get('action', 100), target: get('target', 300), cursor: get('cursor', 20) };
+    const q = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== ''));
+    const page = await c.get('api').audit({ limit: 50, ...q });
+    return c.html(<AuditPage view={viewFor(c, clock)} page={page} filter={filter} />);
   });
 
   return app;

@@ -99,4 +99,19 @@ describe('devices page on the real gateway (issue 15)', () => {
     expect(html).toContain(`<a href="/rollouts/${rollout}" class="mono">${rollout}</a>`);
     expect(html).toContain('rejected with <span class="mono">E_WOULD_BRICK</span>: the device&#39;s live check found a server key that is not in the new set');
   });
+
+  it('audit log: filters by actor, action (prefix) and target; targets are links; details are words, not JSON', async () => {
+    const s = await login(real.gw.api, operator);
+    const html = await (await s.get(`/audit?actor=olivia&action=rollout.`)).text();
+    const actions = [...html.matchAll(/<tr data-action="([^"]+)"/g)].map((m) => m[1]);
+    expect(actions).toEqual(['rollout.wave', 'rollout.start', 'rollout.create']);
+    expect(html).toContain(`<a href="/rollouts/${rollout}">${rollout}</a>`);
+    expect(html).toMatch(/started <span class="mono small muted">rollout.start<\/span><\/td><td class="mono">.*<\/td><td class="small detail">DRAFT → RUNNING · wave 1<\/td>/);
+    expect(html).not.toMatch(/<td class="small detail">\{/);
+    const byTarget = await (await s.get(`/audit?target=cam-3`)).text();
+    expect([...byTarget.matchAll(/<tr data-action="([^"]+)"/g)].map((m) => m[1])).toEqual(['device.enrol']);
+    expect(byTarget).toContain('<a href="/devices/cam-3">cam-3</a>');
+    const gateway = await (await s.get(`/audit?actor=olivia&action=rollout.wave`)).text();
+    expect(gateway).toMatch(/wave started .*wave 1 · 7 devices/);
+  });
 });
