@@ -31,7 +31,18 @@ export interface DashboardOptions {
   readonly pollIntervalMs?: number;
   readonly heartbeatMs?: number;
   readonly sessionLimits?: SessionLimits;
+  /** Where an unexpected error while building a page is logged (the gateway passes its own logger). */
+  readonly logger?: DashboardLogger;
 }
+
+/** The part of a logger the dashboard needs (the gateway's Logger has this shape; declared here, not imported). */
+export interface DashboardLogger {
+  error(message: string, context?: Record<string, unknown>): void;
+}
+
+const stderrLogger: DashboardLogger = {
+  error: (message, context) => process.stderr.write(`${JSON.stringify({ level: 'error', message, context })}\n`),
+};
 
 /** Content-Security-Policy: only this origin's own script and stylesheet; no inline script or style at all. */
 export const CSP = [
@@ -104,7 +115,11 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
       if (err.status === 404) return page('Not found', err.message || 'No such item.', 404);
       return page('Gateway API error', `${err.code}: ${err.message}`, 502);
     }
-    console.error('dashboard error', err);
+    (options.logger ?? stderrLogger).error('dashboard page failed', {
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
     return page('Dashboard error', 'Something went wrong while building this page.', 500);
   });
 

@@ -157,6 +157,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       events,
       clock,
       logger,
+      credentialScryptN: config.credentialScryptN,
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -213,6 +214,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       api: new GatewayApi({ fetch: async (req) => api.fetch(req) }),
       secureCookies: config.dashboardSecureCookies,
       clock,
+      logger,
     }));
 
     const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);

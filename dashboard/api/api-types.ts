@@ -288,9 +288,3 @@ export interface DeviceQuery {
   offset?: number;
   withTotal?: 'true';
 }
-
-/** One event of GET /api/events as the dashboard relays it. */
-export interface GatewayEvent {
-  readonly event: string;
-  readonly data: string;
-}

@@ -22,6 +22,8 @@ export interface BrokerDeps {
   events: EventBus;
   clock: Clock;
   logger: Logger;
+  /** scrypt cost of new device credentials (PINGW_CREDENTIAL_SCRYPT_N): unknown ids are checked at the same cost. */
+  credentialScryptN: number;
   onMessage: DeviceMessageHandler;
   onPublishRefused: PublishRefusedHandler;
 }
@@ -32,7 +34,6 @@ export interface ListenSpec {
 }
 
 export interface EmbeddedBroker {
-  readonly aedes: Aedes;
   readonly publisher: DevicePublisher;
   listenTcp(spec: ListenSpec): Promise<AddressInfo>;
   listenTls(spec: ListenSpec, tls: { cert: Buffer; key: Buffer }): Promise<AddressInfo>;
@@ -52,7 +53,7 @@ export interface EmbeddedBroker {
 export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
   const { devices, events, clock, logger } = deps;
   const aedes = await Aedes.createBroker({
-    authenticate: deviceAuthenticate(devices, logger),
+    authenticate: deviceAuthenticate(devices, logger, deps.credentialScryptN),
     authorizePublish: deviceAuthorizePublish(deps.onMessage, deps.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
     // defence in depth: a client only ever receives messages on its own topics
@@ -141,7 +142,6 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   };
 
   return {
-    aedes,
     publisher,
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {
