@@ -24,7 +24,7 @@ export function describeReason(v: unknown): string | null {
     case 'approval':
       return `for approval: wave ${(num(v['wave']) ?? 0) + 1} passed its gates.`;
     case 'wave-failed':
-      return `wave ${(num(v['wave']) ?? 0) + 1} can no longer pass its success gate: ${num(v['failed']) ?? '?'} of ${num(v['size']) ?? '?'} devices failed`;
+      return `because wave ${(num(v['wave']) ?? 0) + 1} can no longer pass its success gate: ${num(v['failed']) ?? '?'} of ${num(v['size']) ?? '?'} devices failed.`;
     case 'superseded':
       return `superseded by rollout ${str(v['by']) ?? '?'}`;
     default:
