@@ -23,6 +23,10 @@ export interface RouteSpec {
   query?: z.ZodType;
   /** Status of the success answer (OpenAPI). */
   status?: number;
+  /** The success answer's schema (gateway/api-contract, issue 15): OpenAPI `responses`, parsed by the dashboard. */
+  response?: z.ZodType;
+  /** The answer is not JSON (e.g. text/event-stream). */
+  contentType?: string;
 }
 
 /**

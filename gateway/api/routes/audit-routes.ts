@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import type { AuditEntry } from '../../registry/audit-log';
 import type { ApiDeps } from '../api-deps';
 import type { RouteTable } from '../route-table';
@@ -11,7 +12,7 @@ export function auditRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'get',
-      path: '/api/audit',
+      path: '/api/audit', response: contract.common.auditPage,
       role: 'viewer',
       summary: 'Audit log, newest first; filters actor, action (exact, or a prefix ending in "."), target',
       query: auditQuery,

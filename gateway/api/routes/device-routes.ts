@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import { hashDeviceCredential, newDeviceCredential } from '../../auth/device-credentials';
 import type { DeviceFilter } from '../../registry/device-store';
 import type { ApiDeps } from '../api-deps';
@@ -11,7 +12,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { devices, audit, clock } = deps;
 
   routes.add(
-    { method: 'post', path: '/api/devices', role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
+    { method: 'post', path: '/api/devices', response: contract.common.enrolled, role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
     async (c, { body, actor }) => {
       const credential = newDeviceCredential();
       const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
@@ -28,7 +29,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'get', path: '/api/devices', role: 'viewer', summary: 'List devices with filters and cursor paging; rollout+execState, atRiskHost+atRiskPin, sort, order, offset, withTotal answer from a scan with total and offsets', query: listDevicesQuery },
+    { method: 'get', path: '/api/devices', response: contract.devices.devicePage, role: 'viewer', summary: 'List devices with filters and cursor paging; rollout+execState, atRiskHost+atRiskPin, sort, order, offset, withTotal answer from a scan with total and offsets', query: listDevicesQuery },
     async (c, { query }) => {
       const { limit, cursor, rollout, execState, atRiskHost, atRiskPin, sort, order, offset, withTotal, ...rest } = query;
       const filter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as DeviceFilter;
@@ -51,7 +52,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
-  routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports, and the rollouts that reached it' }, async (c) => {
+  routes.add({ method: 'get', path: '/api/devices/:id', response: contract.devices.deviceDetail, role: 'viewer', summary: 'One device with its recent acks and reports, and the rollouts that reached it' }, async (c) => {
     const id = c.req.param('id');
     const device = id === undefined ? undefined : devices.get(id);
     if (!device) throw GatewayError.notFound(`device "${id}"`);

@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import type { OperatorCommand } from '../../rollout-engine/index';
 import { createRolloutFor } from '../../rollout-driver/rollout-factory';
 import { rolloutView } from '../../rollout-driver/rollout-view';
@@ -31,7 +32,7 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'post',
-      path: '/api/rollouts',
+      path: '/api/rollouts', response: contract.rollouts.rollout,
       role: 'operator',
       summary: 'Create a DRAFT rollout of a pin set: {pinsetId, plan?, gates?, manualApproval?, delivery?, rate?}',
       body: createRolloutBody,
@@ -43,20 +44,20 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
-  routes.add({ method: 'get', path: '/api/rollouts', role: 'viewer', summary: 'Rollouts, newest first', query: listRolloutsQuery }, async (c, { query }) => {
+  routes.add({ method: 'get', path: '/api/rollouts', response: contract.rollouts.rollouts, role: 'viewer', summary: 'Rollouts, newest first', query: listRolloutsQuery }, async (c, { query }) => {
     const filter = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.state === undefined ? {} : { state: query.state }) };
     return c.json(await Promise.all((await rollouts.list(filter)).map(withContext)));
   });
 
   routes.add(
-    { method: 'get', path: '/api/rollouts/:id', role: 'viewer', summary: 'One rollout: state, waves with execution counts, last gate decision' },
+    { method: 'get', path: '/api/rollouts/:id', response: contract.rollouts.rollout, role: 'viewer', summary: 'One rollout: state, waves with execution counts, last gate decision' },
     async (c) => c.json(await view(c.req.param('id') ?? '')),
   );
 
   routes.add(
     {
       method: 'get',
-      path: '/api/rollouts/:id/executions',
+      path: '/api/rollouts/:id/executions', response: contract.rollouts.executionPage,
       role: 'viewer',
       summary: 'The devices of a rollout with their execution state, filtered by state and wave ("why isn\'t it moving"), paged by device id',
       query: executionsQuery,
@@ -82,6 +83,7 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
       {
         method: 'post',
         path: `/api/rollouts/:id/${action}`,
+        response: contract.rollouts.rollout,
         role: 'operator',
         summary: `${SUMMARIES[action]}; illegal in the current state → 409 E_TRANSITION`,
         body: rolloutActionBody,
