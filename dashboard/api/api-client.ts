@@ -27,8 +27,6 @@ import {
   num,
   obj,
   str,
-  strings,
-  time,
   toAudit,
   toCoverage,
   toDevice,
@@ -40,6 +38,9 @@ import {
   toTelemetry,
 } from './normalize';
 import { toRollout } from './normalize-rollout';
+
+import type { z } from 'zod';
+import * as contract from '../../gateway/api-contract/index';
 
 export type FetchLike = (req: Request) => Promise<Response>;
 
@@ -133,6 +134,17 @@ type Send = (path: string, init: { method: string; body?: string; signal?: Abort
 export class ApiClient {
   constructor(readonly send: Send) {}
 
+  /**
+   * An answer parsed with its schema from the API contract (gateway/api-contract, the same schemas the gateway
+   * declares); an answer that does not match is the gateway's bug, reported as E_CONTRACT (502), never guessed at.
+   */
+  async #typed<S extends z.ZodType>(schema: S, path: string, method = 'GET', body?: unknown): Promise<z.output<S>> {
+    const parsed = schema.safeParse(await this.#json(path, method, body));
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    throw new ApiError(502, 'E_CONTRACT', `${method} ${path} answered outside the API contract: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`);
+  }
+
   async #json(path: string, method = 'GET', body?: unknown): Promise<unknown> {
     const res = await this.send(path, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     if (!res.ok) throw await toError(res);
@@ -178,20 +190,12 @@ export class ApiClient {
 
   /** A rollout's devices with their execution state (filtered by states and wave), paged by device id. */
   async executions(id: string, q: { state?: string; wave?: number; limit?: number; cursor?: string }): Promise<Page<Execution>> {
-    const body = obj(await this.#json(`/api/rollouts/${seg(id)}/executions${qs(q)}`));
-    const items = list(body).map((v): Execution => {
-      const o = obj(v);
-      return {
-        deviceId: str(o['deviceId']) ?? '?',
-        wave: num(o['wave']) ?? 0,
-        kind: str(o['kind']) ?? '',
-        attempts: num(o['attempts']) ?? 0,
-        code: str(o['code']),
-        phase: str(o['phase']),
-        at: time(o['at'] ?? o['deliveredAt'] ?? o['appliedAt'] ?? o['nextAttemptAt']),
-      };
+    const body = await this.#typed(contract.rollouts.executionPage, `/api/rollouts/${seg(id)}/executions${qs(q)}`);
+    const items = body.items.map((e): Execution => {
+      const at = e['at'] ?? e['deliveredAt'] ?? e['appliedAt'] ?? e['nextAttemptAt'];
+      return { deviceId: e.deviceId, wave: e.wave, kind: e.kind, attempts: e.attempts, code: e.code ?? null, phase: e.phase ?? null, at: typeof at === 'number' ? at : null };
     });
-    return { items, nextCursor: cursorOf(body) };
+    return { items, nextCursor: body.nextCursor };
   }
 
   async rolloutAction(id: string, action: RolloutAction, reason?: string): Promise<Rollout> {
@@ -200,53 +204,23 @@ export class ApiClient {
   }
 
   async rotations(q: { fleet?: string; host?: string; limit?: number }): Promise<Rotation[]> {
-    return list(await this.#json(`/api/rotations${qs(q)}`)).map((v): Rotation => {
-      const o = obj(v);
-      return {
-        id: num(o['id']) ?? 0,
-        fleet: str(o['fleet']) ?? '',
-        host: str(o['host']) ?? '',
-        pin: str(o['pin']) ?? '',
-        forced: o['forced'] === true || o['forced'] === 1,
-        reason: str(o['reason']),
-        coverage: num(o['coverage']),
-        target: num(o['target']),
-        atRisk: num(o['atRisk']),
-        recordedAt: time(o['recordedAt']),
-        recordedBy: str(o['recordedBy']) ?? '',
-      };
-    });
+    return this.#typed(contract.common.rotations, `/api/rotations${qs(q)}`);
   }
 
   /** POST /api/rotations: 422 E_GATE_NOT_MET unless ready, or forced with a reason. */
-  async recordRotation(body: { fleet: string; host: string; pin: string; target?: number; force?: boolean; reason?: string }): Promise<unknown> {
-    return this.#json('/api/rotations', 'POST', body);
+  async recordRotation(body: { fleet: string; host: string; pin: string; target?: number; force?: boolean; reason?: string }) {
+    return this.#typed(contract.common.rotationRecorded, '/api/rotations', 'POST', body);
   }
 
   async pinsets(fleet?: string): Promise<PinSetSummary[]> {
-    return list(await this.#json(`/api/pinsets${qs({ fleet })}`)).map((v): PinSetSummary => {
-      const o = obj(v);
-      const doc = obj(o['pinset']);
-      return {
-        id: num(o['id']) ?? 0,
-        fleet: str(o['fleet']) ?? '',
-        seq: num(o['seq']) ?? 0,
-        createdAt: time(o['createdAt']),
-        createdBy: str(o['createdBy']) ?? '',
-        releasedAt: time(o['releasedAt']),
-        source: str(o['source']) ?? '',
-        hosts: list(doc['hosts']).map((h) => {
-          const x = obj(h);
-          return { name: str(x['name']) ?? '', pins: strings(x['pins']), enforce: x['enforce'] === true };
-        }),
-      };
-    });
+    return (await this.#typed(contract.pinsets.pinsets, `/api/pinsets${qs({ fleet })}`)).map(
+      (p): PinSetSummary => ({ ...p, hosts: p.pinset.hosts.map((h) => ({ name: h.name, pins: h.pins, enforce: h.enforce })) }),
+    );
   }
 
   /** POST /api/pinsets (JSON draft, signed by the gateway) or /api/pinsets/envelope (signed offline, base64). */
-  async publishPinSet(kind: 'json' | 'envelope', body: unknown): Promise<{ id: number; seq: number | null; fleet: string }> {
-    const o = obj(await this.#json(kind === 'json' ? '/api/pinsets' : '/api/pinsets/envelope', 'POST', body));
-    return { id: num(o['id']) ?? 0, seq: num(o['seq']), fleet: str(o['fleet']) ?? '' };
+  async publishPinSet(kind: 'json' | 'envelope', body: unknown) {
+    return this.#typed(contract.pinsets.published, kind === 'json' ? '/api/pinsets' : '/api/pinsets/envelope', 'POST', body);
   }
 
   async createRollout(body: unknown): Promise<Rollout> {

@@ -1,8 +1,11 @@
 /**
- * What the dashboard reads from the gateway's JSON API (docs/api.md), after normalisation (see normalize.ts).
- * These are the dashboard's own view types: it imports nothing from gateway/, it talks to the gateway only over
- * the API. Times are unix milliseconds.
+ * What the dashboard reads from the gateway's JSON API (docs/api.md). Answers of the newer routes (executions,
+ * rotations, pin sets, publishing) are parsed with the API contract's schemas (gateway/api-contract, the one part
+ * of gateway/ the dashboard may import) and typed by it; the older ones are still normalised (normalize*.ts) into
+ * the view types below until the fake gateway the older tests use is retired. Times are unix milliseconds.
  */
+
+import type { PinSetView, Rotation as ContractRotation } from '../../gateway/api-contract/index';
 
 export const ROLES = ['viewer', 'publisher', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -212,32 +215,13 @@ export interface Execution {
   readonly at: number | null;
 }
 
-/** A recorded rotation (GET /api/rotations): host H switched to the key of pin K. */
-export interface Rotation {
-  readonly id: number;
-  readonly fleet: string;
-  readonly host: string;
-  readonly pin: string;
-  readonly forced: boolean;
-  readonly reason: string | null;
-  readonly coverage: number | null;
-  readonly target: number | null;
-  readonly atRisk: number | null;
-  readonly recordedAt: number | null;
-  readonly recordedBy: string;
-}
+/** A recorded rotation (GET /api/rotations), as the API contract types it. */
+export type Rotation = ContractRotation;
 
 /** A published pin set (GET /api/pinsets): only what the dashboard shows. */
-export interface PinSetSummary {
-  readonly id: number;
-  readonly fleet: string;
-  readonly seq: number;
-  readonly createdAt: number | null;
-  readonly createdBy: string;
-  readonly releasedAt: number | null;
-  readonly source: string;
+export type PinSetSummary = PinSetView & {
   readonly hosts: { readonly name: string; readonly pins: string[]; readonly enforce: boolean }[];
-}
+};
 
 export interface TelemetryPoint {
   readonly t: number;
