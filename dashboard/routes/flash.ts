@@ -25,8 +25,11 @@ export function setFlash(c: Context, path: string, flash: Flash, secure: boolean
   setCookie(c, COOKIE, value, { path, httpOnly: true, sameSite: 'Strict', secure, maxAge: MAX_AGE_S });
 }
 
-/** The flash for this page if it still describes `stateKey`; a stale one is deleted. */
-export function takeFlash(c: Context, path: string, stateKey: string, secure: boolean): Flash | undefined {
+/**
+ * The flash for this page if it still describes `stateKey`; a stale one is deleted. `once`: deleted after this
+ * read too (a page with no state to tie it to, e.g. the pin-set list).
+ */
+export function takeFlash(c: Context, path: string, stateKey: string, secure: boolean, once = false): Flash | undefined {
   const raw = getCookie(c, COOKIE);
   if (raw === undefined) return undefined;
   let f: unknown;
@@ -45,5 +48,6 @@ export function takeFlash(c: Context, path: string, stateKey: string, secure: bo
     deleteCookie(c, COOKIE, { path, secure });
     return undefined;
   }
+  if (once) deleteCookie(c, COOKIE, { path, secure });
   return f as Flash;
 }

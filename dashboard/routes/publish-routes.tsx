@@ -28,7 +28,7 @@ export function publishRoutes(deps: RouteDeps): Hono<DashboardEnv> {
     const api = c.get('api');
     const fleet = (c.req.query('fleet') ?? '').slice(0, 200);
     const [pinsets, fleets] = await Promise.all([api.pinsets(fleet === '' ? undefined : fleet), orElse(api.fleets(), [])]);
-    const flash = c.req.method === 'GET' ? takeFlash(c, '/pinsets', 'pinsets', secure) : undefined;
+    const flash = c.req.method === 'GET' ? takeFlash(c, '/pinsets', 'pinsets', secure, true) : undefined;
     return c.html(
       <PinSetsPage view={viewFor(c, clock)} pinsets={pinsets} fleets={fleets.map((f) => f.fleet)} fleet={fleet} form={form} {...(flash !== undefined ? { notice: flash.text } : {})} />,
       code,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cookiesOf, login, ORIGIN, type LoggedIn } from './helpers';
 import type { MqttDevice } from './mqtt-device';
 import { launchChromium, startRealGateway, type RealGateway } from './real-harness';
-import { HOST, PIN_A, PIN_B } from './scenario';
+import { HOST, PIN_A, PIN_B, PIN_C } from './scenario';
 
 let real: RealGateway;
 let browser: Browser;
@@ -139,6 +139,42 @@ describe('rollout page on the real gateway (issue 15)', () => {
     expect(aborted).toContain('8 never reached');
     expect(aborted).toMatch(/<tr data-wave="1">(?:(?!<\/tr>).)*never started/s);
     expect(aborted).toMatch(/<tr data-wave="0">(?:(?!<\/tr>).)*stopped/s);
+    for (const d of lamps) d.pending.splice(0);
+  });
+
+  it('an approval pause offers one button; an error-gate pause gives its figures at the pause and now', async () => {
+    for (const d of lamps) d.pending.splice(0);
+    const seq = await real.call('POST', '/api/pinsets', real.admin, { target: { fleet: 'lamps' }, hosts: [{ name: HOST, includeSubdomains: false, pins: [PIN_A, PIN_B], enforce: true }] });
+    const created = await real.call('POST', '/api/rollouts', operator, { pinsetId: seq.body.id, plan: { waves: [{ limit: { count: 1 } }, { limit: { percent: 100 } }] }, gates: { soakMs: 0, manualApproval: true } });
+    const id = String(created.body.id);
+    expect((await real.call('POST', `/api/rollouts/${id}/start`, operator, {})).status).toBe(200);
+    await vi.waitFor(() => expect(lamps.filter((d) => d.pending.length > 0)).toHaveLength(1), { timeout: 10_000 });
+    for (const d of lamps) await d.release();
+    await vi.waitFor(async () => expect((await real.call('GET', `/api/rollouts/${id}`, operator)).body.state).toMatchObject({ kind: 'PAUSED', reason: { kind: 'approval' } }));
+    const op = await login(real.gw.api, operator);
+    const html = await (await op.get(`/rollouts/${id}`)).text();
+    expect(html).toContain('Paused for approval: wave 1 passed its gates.');
+    expect(html).toContain(`action="/rollouts/${id}/advance"`);
+    expect(html).toContain('Approve next wave');
+    expect(html).not.toContain(`action="/rollouts/${id}/resume"`);
+    expect((await real.call('POST', `/api/rollouts/${id}/abort`, operator, {})).status).toBe(200);
+    for (const d of lamps) d.pending.splice(0);
+
+    // error gate: > 5 % failed once ≥ 1 finished (success gate low, so the wave itself does not fail first)
+    const seq2 = await real.call('POST', '/api/pinsets', real.admin, { target: { fleet: 'lamps' }, hosts: [{ name: HOST, includeSubdomains: false, pins: [PIN_B, PIN_C], enforce: true }] });
+    const gated = await real.call('POST', '/api/rollouts', operator, { pinsetId: seq2.body.id, plan: { waves: [{ limit: { count: 3 } }, { limit: { percent: 100 } }] }, gates: { soakMs: 0, successPercent: 10, errorPercent: 5, errorMinFinished: 1 } });
+    const eid = String(gated.body.id);
+    expect((await real.call('POST', `/api/rollouts/${eid}/start`, operator, {})).status).toBe(200);
+    await vi.waitFor(() => expect(lamps.filter((d) => d.pending.length > 0)).toHaveLength(3), { timeout: 10_000 });
+    const [a, b] = lamps.filter((d) => d.pending.length > 0);
+    await a?.reject('E_STORAGE');
+    await vi.waitFor(async () => expect((await real.call('GET', `/api/rollouts/${eid}`, operator)).body.state).toMatchObject({ kind: 'PAUSED', reason: { kind: 'error-gate' } }));
+    await b?.release();
+    await vi.waitFor(async () => expect((await real.call('GET', `/api/rollouts/${eid}`, operator)).body.executions.byKind.VERIFIED).toBe(1));
+    const paused = await (await op.get(`/rollouts/${eid}`)).text();
+    expect(paused).toContain('Paused by the error gate: at the pause, 1 of 1 finished devices had failed.');
+    expect(paused).toContain('now 1 of 2 finished failed (50 %)');
+    expect((await real.call('POST', `/api/rollouts/${eid}/abort`, operator, {})).status).toBe(200);
     for (const d of lamps) d.pending.splice(0);
   });
 
