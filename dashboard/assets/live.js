@@ -103,9 +103,7 @@
           }
           region.replaceWith(document.importNode(next, true));
         }
-        var fresh = doc.body && doc.body.dataset.now;
-        if (fresh) offset = Number(fresh) - Date.now();
-        tick();
+        tick(); // the clock offset stays the one measured at page load
         version += 1;
         document.body.dataset.liveVersion = String(version);
       })
@@ -123,6 +121,10 @@
   // "live" only on the server's `ready`: from then on no change can be missed (see dashboard/events.ts).
   source.addEventListener('ready', function () {
     if (!stale) setStatus(true, 'live');
+    // A change between the page's rendering and this subscription (or during a reconnect) sent no event to this
+    // page: fetch it once now, so "live" never shows a state that already moved on (e.g. a rollout that completed
+    // while the page loaded).
+    schedule();
   });
   source.addEventListener('error', function () {
     setStatus(false, 'reconnecting');

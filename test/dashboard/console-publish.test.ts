@@ -96,8 +96,9 @@ describe('publishing and creating a rollout from the dashboard (issue 15)', () =
       expect(await page.textContent('.notice')).toContain('created as a draft');
       expect(await page.textContent('tr[data-wave="0"]')).toContain('1 device');
       await page.click('form[action$="/start"] button');
-      await page.waitForSelector('[data-rollout-state="COMPLETED"]', { timeout: 20_000 });
-      await vi.waitFor(() => expect(plugs.every((d) => d.verified.includes(2))).toBe(true));
+      await vi.waitFor(() => expect(plugs.every((d) => d.verified.includes(2))).toBe(true), { timeout: 60_000 });
+      // the page follows live to the end, even when the rollout completed while the page was loading
+      await page.waitForSelector('[data-rollout-state="COMPLETED"]', { timeout: 60_000 });
       expect(await page.textContent('.verified-count')).toBe('4');
     } finally {
       await ctx.close();

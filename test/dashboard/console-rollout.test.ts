@@ -205,6 +205,16 @@ describe('rollout page on the real gateway (issue 15)', () => {
       expect(await since.textContent()).toMatch(/^\d+ s ago$/);
       await page.clock.fastForward('03:00');
       await vi.waitFor(async () => expect(await since.textContent()).toBe('3 min ago'));
+
+      // a change between the page's rendering and its event subscription is not missed: the rollout is paused
+      // (through the API) while the page's /events request is held back; once live, the page shows PAUSED
+      await page.route('**/events', async (route) => {
+        await real.call('POST', `/api/rollouts/${id}/pause`, operator, { reason: 'while the page loaded' });
+        await route.continue();
+      });
+      await page.reload();
+      await page.waitForSelector('[data-rollout-state="PAUSED"]');
+      expect(await page.textContent('.pause-reason')).toContain('while the page loaded');
     } finally {
       await ctx.close();
       await real.call('POST', `/api/rollouts/${id}/abort`, operator, {});
