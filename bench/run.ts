@@ -5,12 +5,14 @@
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runStorageBench } from './storage';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  storage: runStorageBench,
 };
 /** Suites that run only when asked for by name. */
 const onlyWhenNamed = new Set(['fleet']);

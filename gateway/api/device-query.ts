@@ -5,7 +5,7 @@
  * matching devices are read in id order (at most SCAN_LIMIT), then filtered, sorted and sliced. Past the limit
  * the answer says `totalCapped: true`.
  */
-import type { DeviceFilter, DeviceRow } from '../registry/device-store';
+import type { DeviceFilter, DeviceRow } from '../registry/rows';
 import { rotationReadiness } from '../rotation-gate/rotation-readiness';
 import type { ApiDeps } from './api-deps';
 import { GatewayError } from './gateway-error';
@@ -74,7 +74,7 @@ export async function scanDevices(deps: ApiDeps, q: ScanQuery, now: number): Pro
   }
   if (q.atRiskHost !== undefined && q.atRiskPin !== undefined) {
     if (q.filter.fleet === undefined) throw new GatewayError('E_BAD_QUERY', 'atRiskHost/atRiskPin need a fleet');
-    const r = rotationReadiness(deps, { fleet: q.filter.fleet, host: q.atRiskHost, pin: q.atRiskPin, target: 95, limit: SCAN_LIMIT, now });
+    const r = await rotationReadiness(deps, { fleet: q.filter.fleet, host: q.atRiskHost, pin: q.atRiskPin, target: 95, limit: SCAN_LIMIT, now });
     const risky = new Set(r.devices.map((d) => d.deviceId));
     only = only === null ? risky : new Set([...only].filter((id) => risky.has(id)));
   }

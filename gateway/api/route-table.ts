@@ -1,8 +1,8 @@
+import type { TokenIdentity, TokenRepo } from '../registry/repositories';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
-import type { AuditLog } from '../registry/audit-log';
-import type { TokenIdentity, TokenStore } from '../registry/token-store';
+import type { AuditRepo } from '../registry/repositories';
 import { GatewayError } from './gateway-error';
 
 export type ApiEnv = { Variables: { identity: TokenIdentity | null } };
@@ -38,9 +38,9 @@ export class RouteTable {
 
   constructor(
     private readonly app: Hono<ApiEnv>,
-    private readonly tokens: TokenStore,
+    private readonly tokens: TokenRepo,
     /** Where a refused write (403) is recorded: who tried what (issue 15). */
-    private readonly audit?: AuditLog,
+    private readonly audit?: AuditRepo,
   ) {}
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
@@ -75,7 +75,7 @@ export class RouteTable {
     const header = c.req.header('authorization');
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new GatewayError('E_UNAUTHORIZED', 'a bearer token is required');
-    const identity = this.tokens.lookup(hashApiToken(match[1]));
+    const identity = await this.tokens.lookup(hashApiToken(match[1]));
     if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
       // A write refused for the caller's role is audited (a read is not: viewers browse, that is no event).

@@ -1,4 +1,4 @@
-import type { RolloutRow } from '../registry/rollout-store';
+import type { RolloutRow } from '../registry/repositories';
 import { EXECUTION_KINDS, type ExecutionKind, type ExecutionSummary } from '../rollout-engine/index';
 import { fleetEta, waveEta } from './rollout-eta';
 

@@ -4,7 +4,7 @@
  * link is the first stop of the keyboard; the log-in field has the focus.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { launchChromium, startRealGateway, type RealGateway } from './real-harness';
 import { HOST, PIN_A, PIN_B } from './scenario';
 
@@ -23,6 +23,7 @@ beforeAll(async () => {
   });
   const created = await real.call('POST', '/api/rollouts', operator, { pinsetId: set.body.id, gates: { soakMs: 0 } });
   rollout = String(created.body.id);
+  if (created.status !== 201) throw new Error(`rollout: ${created.status} ${JSON.stringify(created.body)}`);
   browser = await launchChromium();
 });
 
@@ -61,14 +62,20 @@ describe('phone width, contrast and keyboard on the real gateway (issue 15)', ()
         expect(overflow, path).toBeLessThanOrEqual(0);
       }
       await page.goto(`${real.url}/rollouts`);
+      // a live refresh may swap the table while it is measured: measure until the element is there
       for (const sel of [`tr[data-rollout="${rollout}"] .rollout-state`, `tr[data-rollout="${rollout}"] .progress`]) {
-        const box = await page.locator(sel).boundingBox();
-        expect(box, sel).not.toBeNull();
-        expect((box?.x ?? 0) + (box?.width ?? 0), sel).toBeLessThanOrEqual(390);
+        await vi.waitFor(async () => {
+          const box = await page.locator(sel).boundingBox();
+          expect(box, sel).not.toBeNull();
+          expect((box?.x ?? 0) + (box?.width ?? 0), sel).toBeLessThanOrEqual(390);
+        });
       }
       await page.goto(`${real.url}/devices`);
-      const online = await page.locator('tr[data-device="bulb-0"] .badge').first().boundingBox();
-      expect((online?.x ?? 999) + (online?.width ?? 0)).toBeLessThanOrEqual(390);
+      await vi.waitFor(async () => {
+        const online = await page.locator('tr[data-device="bulb-0"] .badge').first().boundingBox();
+        expect(online).not.toBeNull();
+        expect((online?.x ?? 999) + (online?.width ?? 0)).toBeLessThanOrEqual(390);
+      });
     } finally {
       await ctx.close();
     }

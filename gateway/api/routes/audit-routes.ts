@@ -1,5 +1,5 @@
 import * as contract from '../../api-contract/index';
-import type { AuditEntry } from '../../registry/audit-log';
+import type { AuditEntry } from '../../registry/rows';
 import type { ApiDeps } from '../api-deps';
 import type { RouteTable } from '../route-table';
 import { auditQuery } from '../schemas';
@@ -19,7 +19,7 @@ export function auditRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async (c, { query }) => {
       const { actor, action, target } = query;
-      if (actor === undefined && action === undefined && target === undefined) return c.json(await deps.audit.list(query.limit, query.cursor));
+      if (actor === undefined && action === undefined && target === undefined) return c.json(await deps.registry.reads.audit.list(query.limit, query.cursor));
       const matches = (e: AuditEntry) =>
         (actor === undefined || e.actor === actor) &&
         (target === undefined || e.target === target) &&
@@ -31,7 +31,7 @@ export function auditRoutes(routes: RouteTable, deps: ApiDeps): void {
       let scanned = 0;
       let end = false;
       while (items.length < query.limit && !end && scanned < SCAN_LIMIT) {
-        const page = await deps.audit.list(CHUNK, cursor);
+        const page = await deps.registry.reads.audit.list(CHUNK, cursor);
         let i = 0;
         for (; i < page.items.length && items.length < query.limit; i++) {
           const e = page.items[i] as AuditEntry;

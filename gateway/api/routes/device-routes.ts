@@ -1,6 +1,6 @@
 import * as contract from '../../api-contract/index';
+import type { DeviceFilter } from '../../registry/rows';
 import { hashDeviceCredential, newDeviceCredential } from '../../auth/device-credentials';
-import type { DeviceFilter } from '../../registry/device-store';
 import type { ApiDeps } from '../api-deps';
 import { scanDevices } from '../device-query';
 import { deviceView } from '../device-view';
@@ -18,11 +18,13 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
       const at = clock.now();
       // the coverage counters count the new device (fleet size, 'never said hello') in the same transaction
-      const inserted = deps.coverage.withReconcile(body.deviceId, () =>
-        devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at }),
-      );
+      const inserted = await deps.registry.transaction(async (tx) => {
+        const isNew = await tx.devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at });
+        if (isNew) await tx.coverage.reconcile(body.deviceId);
+        return isNew;
+      });
       if (!inserted) throw new GatewayError('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
-      audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
+      await audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
       deps.events.emit('enrolled', { deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, at });
       return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);
     },
@@ -35,7 +37,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       const filter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as DeviceFilter;
       const scan = rollout !== undefined || atRiskHost !== undefined || sort !== undefined || order !== undefined || offset !== undefined || withTotal === 'true';
       if (!scan) {
-        const page = await devices.list(filter, limit, cursor);
+        const page = await deps.registry.reads.devices.list(filter, limit, cursor); // a list may lag: the replica when configured
         return c.json({ items: page.items.map(deviceView), nextCursor: page.nextCursor });
       }
       if (cursor !== undefined) throw new GatewayError('E_BAD_QUERY', 'cursor pages by id; with sort/offset/rollout/atRisk/withTotal use offset');
@@ -54,9 +56,9 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
 
   routes.add({ method: 'get', path: '/api/devices/:id', response: contract.devices.deviceDetail, role: 'viewer', summary: 'One device with its recent acks and reports, and the rollouts that reached it' }, async (c) => {
     const id = c.req.param('id');
-    const device = id === undefined ? undefined : devices.get(id);
+    const device = id === undefined ? undefined : await devices.get(id);
     if (!device) throw GatewayError.notFound(`device "${id}"`);
-    const { acks, reports } = devices.history(device.id, 100);
+    const { acks, reports } = await devices.history(device.id, 100);
     const history = [
       ...acks.map((a) => ({ type: 'ack' as const, at: a.receivedAt, seq: a.seq, sha256: a.sha256, status: a.status, code: a.code, pinsetId: a.pinsetId })),
       ...reports.map((r) => ({
@@ -76,6 +78,6 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       const e = (await deps.rollouts.executions(r.id)).find((x) => x.deviceId === device.id);
       if (e !== undefined) rollouts.push({ id: r.id, seq: r.seq, state: r.state, wave: e.wave, execution: e.state });
     }
-    return c.json({ ...deviceView(device), malformed: devices.malformedCounts(device.id), history, rollouts });
+    return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), history, rollouts });
   });
 }

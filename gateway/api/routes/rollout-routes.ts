@@ -5,7 +5,7 @@ import { rolloutView } from '../../rollout-driver/rollout-view';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
-import type { RolloutRow } from '../../registry/rollout-store';
+import type { RolloutRow } from '../../registry/repositories';
 import { createRolloutBody, executionsQuery, listRolloutsQuery, rolloutActionBody } from '../schemas';
 
 const ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;
@@ -22,7 +22,7 @@ const SUMMARIES: Record<(typeof ACTIONS)[number], string> = {
 export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { rollouts, driver, clock } = deps;
   const withContext = async (row: RolloutRow) =>
-    rolloutView(row, await rollouts.summary(row.id), { targetDevices: driver.targetSize(row.fleet, row.snapshot.target), now: clock.now() });
+    rolloutView(row, await rollouts.summary(row.id), { targetDevices: await driver.targetSize(row.fleet, row.snapshot.target), now: clock.now() });
   const view = async (id: string) => {
     const row = await rollouts.get(id);
     if (row === undefined) throw GatewayError.notFound(`rollout "${id}"`);
@@ -39,7 +39,7 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
       status: 201,
     },
     async (c, { body, actor }) => {
-      const row = createRolloutFor(deps, body, deps.rolloutDefaults, actor);
+      const row = await createRolloutFor(deps, body, deps.rolloutDefaults, actor);
       return c.json(await view(row.id), 201);
     },
   );
