@@ -81,11 +81,18 @@ export function RolloutActions(props: { r: Rollout; view: View }) {
             </PostButton>
           );
         }
-        return (
-          <PostButton action={action} csrf={view.csrf} label="Advance now" confirm="Advance to the next wave now, without waiting for the success gate? Devices still queued (offline) stay queued.">
-            <Reason label="why advance now" required />
-          </PostButton>
-        );
+        {
+          // the current wave's devices that are offline or not yet sent: advancing leaves them queued (they get the
+          // set when they come back) and starts the next wave now (audited with the reason)
+          const current = r.state.wave !== null ? r.waves[r.state.wave] : undefined;
+          const queued = current?.counts.QUEUED ?? 0;
+          const label = queued > 0 ? `Advance past ${queued} queued (offline) device${queued === 1 ? '' : 's'}` : 'Advance now';
+          return (
+            <PostButton action={action} csrf={view.csrf} label={label} confirm="Advance to the next wave now, without waiting for the success gate? Devices still queued (offline) stay queued.">
+              <Reason label="why advance now" required />
+            </PostButton>
+          );
+        }
       case 'retry-failed':
         return (
           <PostButton action={action} csrf={view.csrf} label="Retry failed" confirm="Queue every rejected and timed-out device of this rollout again?" />

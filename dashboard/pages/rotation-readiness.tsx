@@ -141,6 +141,7 @@ export function RotationPage(props: {
             ) : (
               <span class="muted">last page</span>
             )}
+            <a href={`/devices?${new URLSearchParams({ fleet: t.fleet, atRiskHost: t.host, atRiskPin: t.pin }).toString()}`}>On the devices page</a>
             <span class="export">
               Export the at-risk list: <a href={rotationUrl(t, '', '/rotation/at-risk.csv')}>CSV</a> ·{' '}
               <a href={rotationUrl(t, '', '/rotation/at-risk.json')}>JSON</a>
