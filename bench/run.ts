@@ -3,6 +3,7 @@
  * gateway with 10,000 simulated devices, minutes of wall time) runs only when named: `npm run bench -- fleet`.
  */
 import { runCodecBench } from './codec';
+import { runConsoleBench } from './console';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runStorageBench } from './storage';
@@ -13,9 +14,10 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   coverage: runCoverageBench,
   fleet: runFleetBench,
   storage: runStorageBench,
+  console: runConsoleBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet']);
+const onlyWhenNamed = new Set(['fleet', 'console']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
