@@ -37,7 +37,7 @@ import {
   toReport,
   toTelemetry,
 } from './normalize';
-import { toRollout } from './normalize-rollout';
+import { toRolloutView } from './rollout-view';
 
 import type { z } from 'zod';
 import * as contract from '../../gateway/api-contract/index';
@@ -181,11 +181,11 @@ export class ApiClient {
   }
 
   async rollouts(q: { fleet?: string; state?: string } = {}): Promise<Rollout[]> {
-    return list(await this.#json(`/api/rollouts${qs(q)}`)).map(toRollout);
+    return (await this.#typed(contract.rollouts.rollouts, `/api/rollouts${qs(q)}`)).map(toRolloutView);
   }
 
   async rollout(id: string): Promise<Rollout> {
-    return toRollout(await this.#json(`/api/rollouts/${seg(id)}`));
+    return toRolloutView(await this.#typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}`));
   }
 
   /** A rollout's devices with their execution state (filtered by states and wave), paged by device id. */
@@ -200,7 +200,7 @@ export class ApiClient {
 
   async rolloutAction(id: string, action: RolloutAction, reason?: string): Promise<Rollout> {
     const body = reason !== undefined && reason !== '' ? { reason } : {};
-    return toRollout(await this.#json(`/api/rollouts/${seg(id)}/${action}`, 'POST', body));
+    return toRolloutView(await this.#typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}/${action}`, 'POST', body));
   }
 
   async rotations(q: { fleet?: string; host?: string; limit?: number }): Promise<Rotation[]> {
@@ -224,7 +224,7 @@ export class ApiClient {
   }
 
   async createRollout(body: unknown): Promise<Rollout> {
-    return toRollout(await this.#json('/api/rollouts', 'POST', body));
+    return toRolloutView(await this.#typed(contract.rollouts.rollout, '/api/rollouts', 'POST', body));
   }
 
   async telemetry(q: { fleet?: string; host?: string; bucketSeconds?: number; since?: number }) {

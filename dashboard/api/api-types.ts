@@ -1,6 +1,6 @@
 /**
- * What the dashboard reads from the gateway's JSON API (docs/api.md). Answers of the newer routes (executions,
- * rotations, pin sets, publishing) are parsed with the API contract's schemas (gateway/api-contract, the one part
+ * What the dashboard reads from the gateway's JSON API (docs/api.md). Rollout answers and those of the newer
+ * routes (executions, rotations, pin sets, publishing) are parsed with the API contract's schemas (gateway/api-contract, the one part
  * of gateway/ the dashboard may import) and typed by it; the older ones are still normalised (normalize*.ts) into
  * the view types below until the fake gateway the older tests use is retired. Times are unix milliseconds.
  */

@@ -219,17 +219,45 @@ export class FakeGateway {
       byKind[e.kind] += 1;
       (byWave[e.wave] as Record<Kind, number>)[e.kind] += 1;
     }
+    // the shape of gateway/api-contract `rollouts.rollout` (the dashboard parses answers with it)
+    const gates = { successPercent: 95, soakMs: 600_000, errorPercent: 5, errorMinFinished: 10, telemetryMismatchPercent: 2, telemetryMinReports: 10, manualApproval: false };
+    const s = r.state as { kind: string; reason?: unknown };
     return {
       id: r.id,
       fleet: r.fleet,
       seq: r.seq,
       pinsetId: r.pinsetId,
       createdAt: r.createdAt,
+      createdBy: 'olivia',
+      updatedAt: r.createdAt,
       state: r.state,
+      pauseReason: s.kind === 'PAUSED' ? (s.reason ?? null) : null,
+      abortReason: s.kind === 'ABORTED' ? (s.reason ?? null) : null,
+      target: {},
+      targetDevices: this.fleetDevices(r.fleet).length,
       plan: r.plan,
-      config: { gates: { successPercent: 95, soakMs: 600_000, errorPercent: 5, errorMinFinished: 10, telemetryMismatchPercent: 2, manualApproval: false } },
-      waves: r.waves,
+      config: { gates, delivery: { deliveryTimeoutMs: 120_000, verifyTimeoutMs: 600_000, maxAttempts: 5, backoffBaseMs: 30_000, backoffMaxMs: 900_000 }, rate: { perSecond: 50, burst: 50 } },
+      gates,
+      manualApproval: false,
+      gateWindowStart: r.createdAt,
+      waves: r.plan.waves.map((spec, index) => {
+        const w = r.waves.find((x) => x.index === index);
+        return {
+          index,
+          name: spec.name,
+          limit: spec.limit,
+          selector: null,
+          startedAt: w?.startedAt ?? null,
+          endedAt: w?.endedAt ?? null,
+          enrolled: w?.enrolled ?? null,
+          counts: byWave[index] ?? zero(),
+          eta: null,
+        };
+      }),
       executions: { total: r.executions.size, byKind, byWave },
+      eta: null,
+      gate: null,
+      warnings: [],
     };
   }
 
