@@ -29,8 +29,6 @@ import {
   str,
   toAudit,
   toCoverage,
-  toDevice,
-  toDeviceDetail,
   toFleet,
   toIdentity,
   toReadiness,
@@ -38,6 +36,7 @@ import {
   toTelemetry,
 } from './normalize';
 import { toRolloutView } from './rollout-view';
+import { toDeviceDetailView, toDeviceView } from './device-view';
 
 import type { z } from 'zod';
 import * as contract from '../../gateway/api-contract/index';
@@ -165,19 +164,19 @@ export class ApiClient {
   }
 
   async devices(q: DeviceQuery): Promise<DevicePage> {
-    const body = obj(await this.#json(`/api/devices${qs({ ...q })}`));
+    const body = await this.#typed(contract.devices.devicePage, `/api/devices${qs({ ...q })}`);
     return {
-      items: list(body).map(toDevice),
-      nextCursor: cursorOf(body),
-      total: num(body['total']),
-      totalCapped: body['totalCapped'] === true,
-      nextOffset: num(body['nextOffset']),
-      prevOffset: num(body['prevOffset']),
+      items: body.items.map(toDeviceView),
+      nextCursor: body.nextCursor,
+      total: body.total ?? null,
+      totalCapped: body.totalCapped === true,
+      nextOffset: body.nextOffset ?? null,
+      prevOffset: body.prevOffset ?? null,
     };
   }
 
   async device(id: string): Promise<DeviceDetail> {
-    return toDeviceDetail(await this.#json(`/api/devices/${seg(id)}`));
+    return toDeviceDetailView(await this.#typed(contract.devices.deviceDetail, `/api/devices/${seg(id)}`));
   }
 
   async rollouts(q: { fleet?: string; state?: string } = {}): Promise<Rollout[]> {

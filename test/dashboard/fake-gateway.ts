@@ -98,7 +98,7 @@ export class FakeGateway {
       const page = items.slice(start, start + limit);
       const next = start + limit < items.length ? start + limit : null;
       return c.json({
-        items: page,
+        items: page.map((d) => this.deviceJson(d)),
         nextCursor: next === null ? null : String(next),
         total: items.length,
         offset: start,
@@ -109,11 +109,14 @@ export class FakeGateway {
     api.get('/devices/:id', (c) => {
       const d = this.devices.get(c.req.param('id'));
       if (d === undefined) return err(c, 404, 'E_NOT_FOUND', 'no such device');
+      // the shape of gateway/api-contract `devices.deviceDetail` (the dashboard parses answers with it)
       const history = [
-        { type: 'ack', seq: d.verifiedSeq, sha256: 'ab'.repeat(32), status: 'verified', code: null, receivedAt: this.#now() - 60_000 },
-        ...this.reports.filter((r) => r['deviceId'] === d.deviceId),
+        { type: 'ack', at: this.#now() - 60_000, seq: d.verifiedSeq, sha256: 'ab'.repeat(32), status: 'verified', code: null, pinsetId: null },
+        ...this.reports
+          .filter((r) => r['deviceId'] === d.deviceId)
+          .map((r) => ({ type: 'report', at: r['receivedAt'], host: r['host'], port: r['port'], result: r['result'], servedPins: r['servedPins'], installedSeq: r['installedSeq'], deviceTime: Math.floor(Number(r['receivedAt']) / 1000) })),
       ];
-      return c.json({ ...d, history });
+      return c.json({ ...this.deviceJson(d), malformed: [], history, rollouts: [] });
     });
     api.get('/rollouts', (c) => {
       const fleet = c.req.query('fleet');
@@ -209,6 +212,11 @@ export class FakeGateway {
       const verified = ds.filter((d) => this.pinsOf(d).get(host)?.includes(pin)).length;
       return { host, pin, verified, total: ds.length, percent: ds.length ? (100 * verified) / ds.length : 0 };
     });
+  }
+
+  /** A device in the shape of gateway/api-contract `devices.device`. */
+  deviceJson(d: FakeDevice) {
+    return { ...d, installedSha256: null, assignedPinsetId: null, createdAt: this.#now() - 86_400_000 };
   }
 
   rolloutJson(r: FakeRollout) {
