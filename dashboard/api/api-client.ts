@@ -226,6 +226,11 @@ export class ApiClient {
     return toRolloutView(await this.#typed(contract.rollouts.rollout, '/api/rollouts', 'POST', body));
   }
 
+  /** Decommission (reason required) or recommission a device. */
+  async deviceDecommission(id: string, retire: boolean, reason: string): Promise<void> {
+    await this.#json(`/api/devices/${seg(id)}/${retire ? 'decommission' : 'recommission'}`, 'POST', retire || reason !== '' ? { reason } : {});
+  }
+
   async telemetry(q: { fleet?: string; host?: string; bucketSeconds?: number; since?: number }) {
     return list(await this.#json(`/api/telemetry${qs(q)}`)).map(toTelemetry) as TelemetryPoint[];
   }

@@ -8,7 +8,7 @@ import type { DeviceQuery } from '../api/api-types';
 export const PAGE_SIZES = [25, 50, 100] as const;
 /** GET /api/devices `state` filter values (the gateway's device lifecycle, not rollout execution states). */
 export const DEVICE_STATES = ['active', 'flagged', 'decommissioned'];
-export const EXEC_STATES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED'];
+export const EXEC_STATES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'];
 export const SORTS = [
   ['deviceId', 'device id'],
   ['lastSeen', 'last seen'],

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 
-export const EXECUTION_KINDS = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED'] as const;
+export const EXECUTION_KINDS = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'] as const;
 export const executionKind = z.enum(EXECUTION_KINDS);
 export const ROLE_NAMES = ['viewer', 'publisher', 'operator', 'admin'] as const;
 export const role = z.enum(ROLE_NAMES);

@@ -59,6 +59,8 @@ export const rollout = z.object({
   gates,
   manualApproval: z.boolean(),
   gateWindowStart: ms,
+  /** When and in which windows it may deliver (decisions-ops), or null. */
+  schedule: z.object({ startAt: ms.nullable().optional(), windows: z.unknown().optional() }).loose().nullable().optional(),
   waves: z.array(
     z.object({
       index: z.number().int(),

@@ -33,7 +33,7 @@ export const listDevicesQuery = z
     execState: z
       .string()
       .max(100)
-      .refine((v) => v.split(',').every((s) => (EXECUTION_STATE_NAMES as readonly string[]).includes(s)), { message: 'execState: QUEUED, DELIVERED, APPLIED, VERIFIED, REJECTED, TIMED_OUT, SUPERSEDED' })
+      .refine((v) => v.split(',').every((s) => (EXECUTION_STATE_NAMES as readonly string[]).includes(s)), { message: 'execState: QUEUED, DELIVERED, APPLIED, VERIFIED, REJECTED, TIMED_OUT, SUPERSEDED, DECOMMISSIONED' })
       .optional(),
     atRiskHost: z.string().min(1).max(253).optional(),
     atRiskPin: z.string().startsWith('sha256/').max(100).optional(),
@@ -46,11 +46,15 @@ export const listDevicesQuery = z
   .refine((v) => v.execState === undefined || v.rollout !== undefined, { message: 'execState needs rollout', path: ['execState'] })
   .refine((v) => (v.atRiskHost === undefined) === (v.atRiskPin === undefined), { message: 'atRiskHost and atRiskPin go together', path: ['atRiskPin'] });
 
-const EXECUTION_STATE_NAMES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED'] as const;
+const EXECUTION_STATE_NAMES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'] as const;
 
 export const fleetQuery = z.object({ fleet: name.optional() }).strict();
 
 export const envelopeBody = z.object({ envelope: base64 }).strict();
+
+/** Decommission needs a reason (it is audited and shown to the next operator). */
+export const decommissionBody = z.object({ reason: z.string().trim().min(1, 'say why the device is retired').max(500) }).strict();
+export const recommissionBody = z.object({ reason: z.string().trim().max(500).optional() }).strict();
 
 export const deliverBody = z.object({ deviceIds: z.array(deviceId).min(1).max(100_000).optional() }).strict();
 
@@ -130,12 +134,25 @@ export const createRolloutBody = z
       .strict()
       .optional(),
     rate: z.object({ perSecond: z.number().positive().optional(), burst: z.number().int().positive().optional() }).strict().optional(),
+    /**
+     * startAt: ISO 8601 with an offset, or ms since the epoch. windows: {timeZone, weekly} (the engine checks
+     * the ranges), null = none even if the fleet has windows; absent = the fleet's (PINGW_MAINTENANCE_WINDOWS).
+     */
+    schedule: z
+      .object({
+        startAt: z
+          .union([z.number().int().nonnegative(), z.string().datetime({ offset: true }).transform((t) => Date.parse(t))])
+          .optional(),
+        windows: z.union([z.null(), z.object({ timeZone: z.string(), weekly: z.array(z.string()) }).strict()]).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export const rolloutActionBody = z.object({ reason: z.string().max(1000).optional() }).strict();
 
-const EXECUTION_STATES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED'] as const;
+const EXECUTION_STATES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'] as const;
 
 export const executionsQuery = z
   .object({

@@ -53,6 +53,32 @@ export interface EnrolledEvent {
   at: number;
 }
 
+/** A device left the fleet (decommissioned) or came back (recommissioned); committed, audited. */
+export interface DecommissionEvent {
+  deviceId: string;
+  fleet: string;
+  deviceClass: string;
+  labels: string[];
+  reason: string;
+  actor: string;
+  at: number;
+}
+
+/** A rollout changed state (committed; also audit-logged as rollout.state). */
+export interface RolloutStateEvent {
+  rolloutId: string;
+  fleet: string;
+  seq: number;
+  from: string;
+  to: string;
+  /** The engine event that caused it (start, pause, errorGateTripped, telemetryGateTripped, allWavesDone…). */
+  event: string;
+  /** Wave, pause or abort reason. */
+  detail: Record<string, unknown>;
+  actor: string;
+  at: number;
+}
+
 export interface EventBusMap {
   hello: HelloEvent;
   ack: AckEvent;
@@ -69,6 +95,9 @@ export interface EventBusMap {
   offline: ConnectionEvent;
   /** A device was enrolled (POST /api/devices): rollouts of its fleet may enrol it (SPEC §7 late joiners). */
   enrolled: EnrolledEvent;
+  decommissioned: DecommissionEvent;
+  rolloutState: RolloutStateEvent;
+  recommissioned: DecommissionEvent;
 }
 
 /**

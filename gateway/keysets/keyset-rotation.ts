@@ -28,7 +28,8 @@ export class KeysetRotation {
       devices: DeviceRepo;
       delivery: Delivery;
       audit: AuditRepo;
-      signer: SignerKey;
+      /** null: PINGW_SIGNER=offline, rotations arrive signed offline only. */
+      signer: SignerKey | null;
       clock: Clock;
       logger: Logger;
     },
@@ -48,6 +49,9 @@ export class KeysetRotation {
       if (!same) throw new DomainError('E_KEYSET_MISMATCH', 'publicKeys differ from the keys in the signed keyset document');
       signed = envelope;
     } else {
+      if (signer === null) {
+        throw new DomainError('E_NO_SIGNER', 'the gateway runs without a signer key: upload a keyset signed offline (pinctl keyset --sign-with)');
+      }
       if (!trusted.includes(current, signer.publicKey)) {
         throw new DomainError('E_NO_SIGNER', `the gateway's signer is not in keyset v${current.version}: upload a keyset signed offline`);
       }
@@ -58,9 +62,9 @@ export class KeysetRotation {
     }
     const version = current.version + 1;
     await keysets.insert({ version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), envelope: Buffer.from(signed), createdAt: clock.now(), createdBy: actor });
-    const gatewayCanSign = publicKeys.some((k) => bytesEqual(k, signer.publicKey));
+    const gatewayCanSign = signer !== null && publicKeys.some((k) => bytesEqual(k, signer.publicKey));
     await audit.append(actor, 'keyset.rotate', `v${version}`, { publicKeys: publicKeysHex, offline: envelope !== undefined, gatewayCanSign });
-    if (!gatewayCanSign) this.deps.logger.warn('the gateway signer is not in the new keyset: configure its new key to sign JSON pin sets', { version });
+    if (!gatewayCanSign && signer !== null) this.deps.logger.warn('the gateway signer is not in the new keyset: configure its new key to sign JSON pin sets', { version });
     const pushed = await this.pushToConnected();
     return { version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), gatewayCanSign, pushed };
   }

@@ -88,4 +88,5 @@ export {
   type CommandResult,
 } from './engine-commands.js';
 export { stableHash32, rolloutRank } from './stable-hash.js';
+export { onDecommission } from './engine-decommission.js';
 export { newerSeqInTheWay } from './seq-order.js';

@@ -31,8 +31,8 @@ export interface FakePinSet {
   hosts: { name: string; pins: string[]; enforce: boolean }[];
 }
 
-type Kind = 'QUEUED' | 'DELIVERED' | 'APPLIED' | 'VERIFIED' | 'REJECTED' | 'TIMED_OUT' | 'SUPERSEDED';
-const KINDS: Kind[] = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED'];
+type Kind = 'QUEUED' | 'DELIVERED' | 'APPLIED' | 'VERIFIED' | 'REJECTED' | 'TIMED_OUT' | 'SUPERSEDED' | 'DECOMMISSIONED';
+const KINDS: Kind[] = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'];
 
 export interface FakeRollout {
   id: string;

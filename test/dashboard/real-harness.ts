@@ -87,7 +87,7 @@ export async function startRealGateway(): Promise<RealGateway> {
     // the device trusts the gateway's first keyset (the signer and the offline backup signer, SPEC §5)
     trusted ??= ((await call('GET', '/api/keysets', admin)).body as { publicKeys: string[] }[])[0]?.publicKeys;
     const keys = trusted !== undefined ? { trustedPublicKeys: trusted } : {};
-    const d = await connectMqttDevice({ port: gw.mqtt?.port ?? 0, deviceId, credential, firmware, fleet, signerPublicKey: gw.signerPublicKey, ...keys });
+    const d = await connectMqttDevice({ port: gw.mqtt?.port ?? 0, deviceId, credential, firmware, fleet, signerPublicKey: gw.signerPublicKey ?? '', ...keys });
     devices.push(d);
     return d;
   };
