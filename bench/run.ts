@@ -5,6 +5,7 @@
  * `npm run bench -- fleet`, `npm run bench -- storage`.
  */
 import { runCodecBench } from './codec';
+import { runConsoleBench } from './console';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runOpsBench } from './ops';
@@ -19,9 +20,10 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   ops: runOpsBench,
   storage: runStorageBench,
   transport: runTransportBench,
+  console: runConsoleBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'transport', 'storage']);
+const onlyWhenNamed = new Set(['fleet', 'transport', 'storage', 'console']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
