@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Hono } from 'hono';
 import type { ApiDeps } from './api-deps';
 import { DomainError, GatewayError } from './gateway-error';
@@ -27,7 +28,7 @@ const API_VERSION = '1.0.0';
 /** The publishing API (docs/api.md). Test it with `app.request()`; start.ts serves it with @hono/node-server. */
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const routes = new RouteTable(app, deps.tokens);
+  const routes = new RouteTable(app, deps.tokens, deps.audit);
   if (deps.metrics !== undefined) app.use('/api/*', apiLatency(deps.metrics));
 
   tokenRoutes(routes, deps);
@@ -47,7 +48,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   ctWatchRoutes(routes, deps);
   rotationPlanRoutes(routes, deps);
   admissionRoutes(routes, deps);
-  routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
+  routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document', response: z.record(z.string(), z.unknown()) }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );
 

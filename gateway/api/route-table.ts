@@ -2,6 +2,7 @@ import type { TokenIdentity, TokenRepo } from '../registry/repositories';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
+import type { AuditRepo } from '../registry/repositories';
 import { GatewayError } from './gateway-error';
 
 export type ApiEnv = { Variables: { identity: TokenIdentity | null } };
@@ -22,6 +23,10 @@ export interface RouteSpec {
   query?: z.ZodType;
   /** Status of the success answer (OpenAPI). */
   status?: number;
+  /** The success answer's schema (gateway/api-contract, issue 15): OpenAPI `responses`, parsed by the dashboard. */
+  response?: z.ZodType;
+  /** The answer is not JSON (e.g. text/event-stream). */
+  contentType?: string;
 }
 
 /**
@@ -34,6 +39,8 @@ export class RouteTable {
   constructor(
     private readonly app: Hono<ApiEnv>,
     private readonly tokens: TokenRepo,
+    /** Where a refused write (403) is recorded: who tried what (issue 15). */
+    private readonly audit?: AuditRepo,
   ) {}
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
@@ -42,7 +49,7 @@ export class RouteTable {
   ): void {
     this.specs.push(spec);
     this.app[spec.method](spec.path, async (c) => {
-      const identity = await this.authenticate(c, spec.role);
+      const identity = await this.authenticate(c, spec);
       const query = spec.query ? parse(spec.query, c.req.query(), 'query') : undefined;
       let body: unknown = undefined;
       if (spec.body) {
@@ -62,7 +69,8 @@ export class RouteTable {
     });
   }
 
-  private async authenticate(c: ApiContext, role: Role | null): Promise<TokenIdentity | null> {
+  private async authenticate(c: ApiContext, spec: RouteSpec): Promise<TokenIdentity | null> {
+    const role = spec.role;
     if (role === null) return null;
     const header = c.req.header('authorization');
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -70,6 +78,10 @@ export class RouteTable {
     const identity = await this.tokens.lookup(hashApiToken(match[1]));
     if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
+      // A write refused for the caller's role is audited (a read is not: viewers browse, that is no event).
+      if (spec.method === 'post' && this.audit !== undefined) {
+        await this.audit.append(identity.name, 'access.refused', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, needs: role });
+      }
       throw new GatewayError('E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
     }
     c.set('identity', identity);
