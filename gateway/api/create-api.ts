@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { ApiDeps } from './api-deps';
 import { DomainError, GatewayError } from './gateway-error';
 import { openApiDocument } from './openapi';
-import { RouteTable, type ApiEnv } from './route-table';
+import { isAbort, RouteTable, type ApiEnv } from './route-table';
 import { auditRoutes } from './routes/audit-routes';
 import { coverageRoutes } from './routes/coverage-routes';
 import { eventRoutes } from './routes/event-routes';
@@ -19,7 +19,7 @@ const API_VERSION = '1.0.0';
 /** The publishing API (docs/api.md). Test it with `app.request()`; start.ts serves it with @hono/node-server. */
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const routes = new RouteTable(app, deps.tokens);
+  const routes = new RouteTable(app, deps.tokens, deps.audit);
 
   tokenRoutes(routes, deps);
   deviceRoutes(routes, deps);
@@ -39,7 +39,13 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.onError((err, c) => {
     const known = err instanceof GatewayError ? err : err instanceof DomainError ? GatewayError.fromDomain(err) : null;
     if (known !== null) {
+      if (known.code === 'E_ABORTED') deps.logger.info('API request aborted by the client', { method: c.req.method, path: c.req.path });
       return c.json({ error: { code: known.code, message: known.message, ...(known.details ?? {}) } }, known.status);
+    }
+    if (isAbort(c, err)) {
+      // a client that hangs up mid-request is not an error of the gateway (issue 17): one INFO line, no stack
+      deps.logger.info('API request aborted by the client', { method: c.req.method, path: c.req.path });
+      return c.json({ error: { code: 'E_ABORTED', message: 'the client closed the request' } }, 400);
     }
     deps.logger.error('API request failed', { method: c.req.method, path: c.req.path, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     return c.json({ error: { code: 'E_INTERNAL', message: 'internal error' } }, 500);

@@ -1,4 +1,4 @@
-import { bytesEqual, checkKeysetUpdate, fromHex, signKeyset, validateKeysetDoc, type SignerKey } from '../../shared/index';
+import { bytesEqual, checkKeysetUpdate, fromHex, signKeyset, toHex, validateKeysetDoc, type SignerKey } from '../../shared/index';
 import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -36,7 +36,12 @@ export class KeysetRotation {
     },
   ) {}
 
-  async rotate(publicKeysHex: string[], envelope: Uint8Array | undefined, actor: string): Promise<RotationResult> {
+  async rotate(
+    publicKeysHex: string[],
+    envelope: Uint8Array | undefined,
+    actor: string,
+    removal: { removeSigners?: boolean; reason?: string } = {},
+  ): Promise<RotationResult> {
     const { keysets, trusted, signer, clock, audit } = this.deps;
     const current = trusted.current();
     const publicKeys = publicKeysHex.map((h) => fromHex(h));
@@ -58,10 +63,26 @@ export class KeysetRotation {
       if (problems.length > 0) throw new DomainError('E_SCHEMA', problems.join('; '));
       signed = signKeyset(doc, signer);
     }
+    // SPEC §5: the keyset is the devices' root of trust. Leaving out the gateway's signer stops JSON pin sets
+    // (E_NO_SIGNER); leaving out the backup signer loses the offline rescue. Either is said explicitly, with a
+    // reason. Checked after the envelope, so a forged one is refused for what it is.
+    const removed = current.publicKeys.filter((k) => !publicKeys.some((p) => bytesEqual(k, p)));
+    const removedHex = removed.map((k) => toHex(k));
+    if (removed.length > 0 && removal.removeSigners !== true) {
+      const which = removed.map((k) => (bytesEqual(k, signer.publicKey) ? 'the gateway signer' : `backup signer ${toHex(k).slice(0, 16)}…`));
+      throw new DomainError('E_REMOVES_SIGNER', `this rotation removes ${which.join(' and ')} from keyset v${current.version}: confirm with removeSigners: true and a reason`, {
+        removed: removedHex,
+      });
+    }
     const version = current.version + 1;
     keysets.insert({ version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), envelope: Buffer.from(signed), createdAt: clock.now(), createdBy: actor });
     const gatewayCanSign = publicKeys.some((k) => bytesEqual(k, signer.publicKey));
-    audit.append(actor, 'keyset.rotate', `v${version}`, { publicKeys: publicKeysHex, offline: envelope !== undefined, gatewayCanSign });
+    audit.append(actor, 'keyset.rotate', `v${version}`, {
+      publicKeys: publicKeysHex,
+      offline: envelope !== undefined,
+      gatewayCanSign,
+      ...(removed.length > 0 ? { removedSigners: removedHex, reason: removal.reason?.trim() ?? null } : {}),
+    });
     if (!gatewayCanSign) this.deps.logger.warn('the gateway signer is not in the new keyset: configure its new key to sign JSON pin sets', { version });
     const pushed = await this.pushToConnected();
     return { version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), gatewayCanSign, pushed };

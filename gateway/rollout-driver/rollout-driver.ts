@@ -103,18 +103,19 @@ export class RolloutDriver {
   heldBack = (pinset: PinSetRow): boolean => pinset.releasedAt === null && this.deps.rollouts.ownsPinSet(pinset.id);
 
   /** Applies an operator command (serialised with the rollout's other work); throws DomainError. */
-  async command(id: string, command: OperatorCommand, actor: string): Promise<void> {
+  /** `reason`: the operator's words for any command (pause/abort carry theirs in the command); audited. */
+  async command(id: string, command: OperatorCommand, actor: string, reason?: string): Promise<void> {
     const row = this.deps.rollouts.get(id);
     if (row === undefined) throw DomainError.notFound(`rollout "${id}"`);
     const slot = this.slots.get(id) ?? this.open(row);
     try {
-      await this.runCommand(slot, command, actor);
+      await this.runCommand(slot, command, actor, reason);
     } finally {
       if (!needsTicks(slot) && this.slots.get(id) === slot) this.close(slot);
     }
   }
 
-  private runCommand(slot: Slot, command: OperatorCommand, actor: string): Promise<void> {
+  private runCommand(slot: Slot, command: OperatorCommand, actor: string, given?: string): Promise<void> {
     const id = slot.id;
     return enqueue(slot, async () => {
       const { clock, audit } = this.deps;
@@ -128,7 +129,8 @@ export class RolloutDriver {
         devices: this.directory.devices(slot.fleet),
       });
       if (!r.ok) throw new DomainError('E_TRANSITION', r.error.message);
-      const reason = 'reason' in command && command.reason !== undefined ? { reason: command.reason } : {};
+      const text = 'reason' in command && command.reason !== undefined && command.reason !== '' ? command.reason : given;
+      const reason = text !== undefined && text !== '' ? { reason: text } : {};
       audit.append(actor, `rollout.${command.type}`, id, { from: slot.snapshot.state.kind, to: r.result.rollout.state.kind, ...reason });
       await this.committer.commit(slot, r.result, actor);
       this.deps.hub.publish({ type: 'rollout', id, fleet: slot.fleet, state: slot.snapshot.state.kind, action: command.type });

@@ -30,6 +30,7 @@ export {
 } from './execution-state.js';
 export {
   assignWave,
+  isRest,
   waveQuota,
   matchesSelector,
   validatePlan,

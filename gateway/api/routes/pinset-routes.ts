@@ -3,7 +3,7 @@ import type { PinSetRow } from '../../registry/pinset-store';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
-import { deliverBody, envelopeBody, fleetQuery, fromBase64, idParam } from '../schemas';
+import { BULK_BODY_BYTES, deliverBody, envelopeBody, fleetQuery, fromBase64, idParam } from '../schemas';
 
 /** At most this many refused devices are listed in a deliver answer (the counts are complete). */
 const MAX_LISTED_REFUSALS = 100;
@@ -73,6 +73,7 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
       role: 'operator',
       summary: 'Deliver a pin set to the given devices, or release it to its whole fleet (devices get it on hello)',
       body: deliverBody,
+      maxBodyBytes: BULK_BODY_BYTES,
     },
     async (c, { body, actor }) => {
       const p = pinsetOr404(c.req.param('id'));

@@ -4,7 +4,7 @@ import { rolloutView } from '../../rollout-driver/rollout-view';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
-import { createRolloutBody, listRolloutsQuery, rolloutActionBody } from '../schemas';
+import { BULK_BODY_BYTES, createRolloutBody, listRolloutsQuery, rolloutActionBody } from '../schemas';
 
 const ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;
 
@@ -32,6 +32,7 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
       role: 'operator',
       summary: 'Create a DRAFT rollout of a pin set: {pinsetId, plan?, gates?, manualApproval?, delivery?, rate?}',
       body: createRolloutBody,
+      maxBodyBytes: BULK_BODY_BYTES,
       status: 201,
     },
     (c, { body, actor }) => {
@@ -65,7 +66,8 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
         const reason = body.reason ?? '';
         const command: OperatorCommand =
           action === 'pause' ? { type: 'pause', reason } : action === 'abort' ? { type: 'abort', reason } : { type: action };
-        await driver.command(id, command, actor);
+        // every action's reason is audited (advance/resume/start/retry carry none in the engine's command)
+        await driver.command(id, command, actor, reason.trim() === '' ? undefined : reason.trim());
         return c.json(view(id));
       },
     );
