@@ -17,6 +17,7 @@ import { BarePage, ErrorPanel } from './pages/layout';
 import { rolloutRoutes } from './routes/rollout-routes';
 import { authRoutes } from './routes/login-routes';
 import { requireSession } from './session/require-session';
+import { formBodyLimit } from './session/form-body';
 import { clearSessionCookie, currentSession, SessionStore, DEFAULT_SESSION_LIMITS, type SessionLimits } from './session/session-store';
 
 export interface DashboardOptions {
@@ -66,6 +67,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
 
   const app = new Hono<DashboardEnv>();
   app.use('*', securityHeaders);
+  app.use('*', formBodyLimit(isApiPath)); // before any route reads a body (issue 17)
   app.route('/', assetRoutes());
   app.route('/', authRoutes({ store, gateway: options.api, secure }));
   app.route('/', pageRoutes(deps));
@@ -78,7 +80,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
-    const page = (title: string, message: string, status: 403 | 404 | 500 | 502) =>
+    const page = (title: string, message: string, status: 400 | 403 | 404 | 500 | 502) =>
       c.html(
         <BarePage title={title}>
           <ErrorPanel title={title} message={message} status={status} />
@@ -95,7 +97,15 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
       }
       if (err.status === 403) return page('Not allowed', `The gateway refused this for your role: ${err.message}`, 403);
       if (err.status === 404) return page('Not found', err.message || 'No such item.', 404);
+      // the gateway refused the request's own values (e.g. a crafted ?host= on /rotation): the browser's mistake,
+      // 400 with the gateway's code — never a 502 that blames the gateway (issue 17)
+      if (err.status === 400) return page('Bad request', `${err.code}: ${err.message}`, 400);
       return page('Gateway API error', `${err.code}: ${err.message}`, 502);
+    }
+    if (c.req.raw.signal.aborted) {
+      // the browser went away mid-request: nothing to answer, and not an error of the gateway (issue 17)
+      console.info('dashboard request aborted by the client', c.req.method, c.req.path);
+      return c.text('client closed the request', 400);
     }
     console.error('dashboard error', err);
     return page('Dashboard error', 'Something went wrong while building this page.', 500);

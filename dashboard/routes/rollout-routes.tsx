@@ -8,6 +8,7 @@ import { ApiError } from '../api/api-client';
 import { ROLLOUT_ACTIONS, type RolloutAction } from '../api/api-types';
 import { formField } from '../session/csrf';
 import type { DashboardEnv } from '../session/env';
+import { readForm } from '../session/form-body';
 import { ErrorPanel, Layout, type View } from '../pages/layout';
 import { AbortConfirmPage, RolloutDetailPage } from '../pages/rollout-detail';
 import { RolloutsPage } from '../pages/rollouts';
@@ -61,7 +62,7 @@ export function rolloutRoutes(deps: RouteDeps): Hono<DashboardEnv> {
     const view = viewFor(c, clock);
     if (!isAction(action)) return c.text('unknown action', 404);
     if (!view.canOperate) return forbidden(c, view);
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const detail = `/rollouts/${encodeURIComponent(id)}`;
     if (action === 'abort' && formField(form, 'confirm') !== 'abort') return c.redirect(`${detail}/abort`, 303);
     const reason = (formField(form, 'reason') ?? '').trim().slice(0, 200);
