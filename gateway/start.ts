@@ -12,6 +12,7 @@ import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
+import { DeviceAdmission } from './broker/device-admission';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
 import { openRegistryDb } from './db/open';
@@ -150,6 +151,24 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
 
+    // issue 17: login throttle, bounded credential checks, a credential used from two connections at once
+    const admission = new DeviceAdmission({
+      clock,
+      logger,
+      onAuthFailure: (deviceId, from, throttled, at) => events.emit('authFailed', { deviceId, from, throttled, at }),
+      onTakeover: (t) => {
+        // MQTT takeover ([MQTT-3.1.4-2]): the newer connection wins, the older is closed. Audited always; from
+        // another address while the older one was alive = two holders of one credential: the device is flagged.
+        audit.append('gateway', 'device.session-takeover', t.deviceId, { from: t.from, previousFrom: t.previousFrom, at: t.at, suspicious: t.suspicious });
+        events.emit('takeover', t);
+        if (t.suspicious) {
+          const reason = `credential used from two connections at once (${t.previousFrom} and ${t.from})`;
+          devices.flag(t.deviceId, reason, t.at);
+          events.emit('flagged', { deviceId: t.deviceId, reason, at: t.at });
+          logger.warn('device credential used from two connections at once', { deviceId: t.deviceId, from: t.from, previousFrom: t.previousFrom });
+        }
+      },
+    });
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
     const broker = await createEmbeddedBroker({
@@ -157,6 +176,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       events,
       clock,
       logger,
+      admission,
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -200,7 +220,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
-      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver,
+      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, admission,
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },

@@ -87,7 +87,7 @@ export class RouteTable {
     if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
       if (spec.method === 'post') {
-        this.audit?.append(identity.name, 'request.forbidden', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, required: role });
+        this.audit?.append(identity.name, 'access.refused', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, needs: role });
       }
       throw new GatewayError('E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
     }

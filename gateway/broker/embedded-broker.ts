@@ -11,11 +11,20 @@ import {
   deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, 
 } from './device-acl';
 import { guardFrameSize } from './frame-guard';
+import type { DeviceAdmission } from './device-admission';
+import { capSubscribeQos } from './subscribe-qos-cap';
 
 /** Room for the topic, packet id and CONNECT fields around a MAX_MESSAGE_BYTES payload. */
 const MAX_REMAINING_LENGTH = MAX_MESSAGE_BYTES + 1024;
 /** How long an update waits for a device that has connected but not yet subscribed to its update topic. */
 const SUBSCRIBE_WAIT_MS = 3000;
+/**
+ * Silent connections are closed (issue 17): a TLS handshake not finished in 10 s (node's default is 120 s), and
+ * a connection that sends no CONNECT within 10 s of opening (aedes' default is 30 s; [MQTT-3.1.0-1] lets the
+ * server close a connection that does not open with CONNECT "within a reasonable amount of time").
+ */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface BrokerDeps {
   devices: DeviceStore;
@@ -24,6 +33,8 @@ export interface BrokerDeps {
   logger: Logger;
   onMessage: DeviceMessageHandler;
   onPublishRefused: PublishRefusedHandler;
+  /** Login throttle, bounded credential checks, takeover detection (./device-admission.ts). */
+  admission?: DeviceAdmission;
 }
 
 export interface ListenSpec {
@@ -52,7 +63,10 @@ export interface EmbeddedBroker {
 export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
   const { devices, events, clock, logger } = deps;
   const aedes = await Aedes.createBroker({
-    authenticate: deviceAuthenticate(devices, logger),
+    authenticate: deps.admission
+      ? deps.admission.wrap(deviceAuthenticate(devices, logger), (id) => connectedClient(id))
+      : deviceAuthenticate(devices, logger),
+    connectTimeout: CONNECT_TIMEOUT_MS,
     authorizePublish: deviceAuthorizePublish(deps.onMessage, deps.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
     // defence in depth: a client only ever receives messages on its own topics
@@ -80,13 +94,18 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
 
   const servers: Server[] = [];
   const tlsServers: TlsServer[] = [];
-  const tlsOptions = (tls: { cert: Buffer; key: Buffer }) => ({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const });
+  const tlsOptions = (tls: { cert: Buffer; key: Buffer }) => ({
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: 'TLSv1.2' as const,
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+  });
   const sockets = new Set<Socket>();
   const accept = (socket: Socket | TLSSocket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {}); // reported through aedes' clientError
-    aedes.handle(socket);
+    capSubscribeQos(aedes.handle(socket)); // SPEC §6 ACL: QoS 1 at most, in the SUBACK too
     guardFrameSize(socket, MAX_REMAINING_LENGTH, (announced) =>
       logger.warn('connection closed: oversized MQTT packet', { remote: socket.remoteAddress ?? null, announced }),
     );
@@ -146,6 +165,9 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {
       const server = createTlsServer(tlsOptions(tls), accept);
+      // node reports a handshake timeout (or a failed handshake) as tlsClientError but leaves the socket open:
+      // close it, or half-open TLS connections pile up (issue 17)
+      server.on('tlsClientError', (_err, socket) => socket.destroy());
       tlsServers.push(server);
       return listen(server, spec);
     },

@@ -33,7 +33,7 @@ describe('keyset rotation', () => {
     const res = await api(gw, 'POST', '/api/keysets/rotate', { token: operator, body: { publicKeys: keys } });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('E_FORBIDDEN');
-    expect(await audit()).toEqual(expect.arrayContaining([expect.objectContaining({ actor: 'ops', action: 'request.forbidden', target: 'POST /api/keysets/rotate' })]));
+    expect(await audit()).toEqual(expect.arrayContaining([expect.objectContaining({ actor: 'ops', action: 'access.refused', target: 'POST /api/keysets/rotate' })]));
     expect((await api(gw, 'GET', '/api/keysets', { token: viewer })).body).toHaveLength(1);
   });
 
@@ -180,7 +180,7 @@ describe('rollout actions in the audit', () => {
     const res = await api(gw, 'POST', '/api/rollouts/r1/abort', { token: viewer, body: { reason: 'x' } });
     expect(res.status).toBe(403);
     expect(await audit()).toEqual(
-      expect.arrayContaining([expect.objectContaining({ actor: 'view', action: 'request.forbidden', target: 'POST /api/rollouts/r1/abort', detail: { role: 'viewer', required: 'operator' } })]),
+      expect.arrayContaining([expect.objectContaining({ actor: 'view', action: 'access.refused', target: 'POST /api/rollouts/r1/abort', detail: { role: 'viewer', needs: 'operator' } })]),
     );
   });
 });

@@ -36,6 +36,11 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
+  routes.add(
+    { method: 'get', path: '/api/security', role: 'viewer', summary: 'Device log-in counters: failures, throttled, dropped and refused checks, takeovers (since start)' },
+    (c) => c.json({ broker: deps.admission?.stats() ?? null, telemetry: deps.telemetryLimits?.() ?? null }),
+  );
+
   routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports' }, (c) => {
     const id = c.req.param('id');
     const device = id === undefined ? undefined : devices.get(id);
@@ -54,6 +59,8 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
         deviceTime: r.deviceTime,
       })),
     ].sort((a, b) => b.at - a.at);
-    return c.json({ ...deviceView(device), malformed: devices.malformedCounts(device.id), history });
+    // security: failed and throttled log-ins, session takeovers, since the gateway started (issue 17)
+    const security = deps.admission?.deviceState(device.id) ?? null;
+    return c.json({ ...deviceView(device), malformed: devices.malformedCounts(device.id), security, history });
   });
 }
