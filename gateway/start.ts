@@ -26,6 +26,7 @@ import { Delivery, type DeliverResult } from './protocol/delivery';
 import { deviceMessageHandler } from './protocol/device-messages';
 import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
+import { ReportLimiter } from './protocol/report-limiter';
 import { AuditLog } from './registry/audit-log';
 import { DeviceStore } from './registry/device-store';
 import { IngestWriter } from './registry/ingest-writer';
@@ -150,6 +151,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
+    const reportLimiter = new ReportLimiter(); // issue 17: dedupe and cap reports per device
 
     // issue 17: login throttle, bounded credential checks, a credential used from two connections at once
     const admission = new DeviceAdmission({
@@ -204,7 +206,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
     handle = deviceMessageHandler({
-      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, coverage, heldBack: driver.heldBack,
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, coverage, heldBack: driver.heldBack, reportLimiter,
     });
 
     const publisher = new PinSetPublisher({
@@ -221,6 +223,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
       db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, admission,
+      telemetryLimits: () => ({ ...reportLimiter.counts }),
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
         delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },

@@ -109,6 +109,23 @@ export class TelemetryStore {
   }
 
   /**
+   * The devices of one rollout that run `seq` and reported since `sinceMs`, each once, with whether any of its
+   * reports was a mismatch: the telemetry gate counts devices, never reports (issue 17), so one device that
+   * floods reports weighs as much as one that sends one.
+   */
+  rolloutReporters(rolloutId: string, seq: number, sinceMs: number): { deviceId: string; mismatch: boolean }[] {
+    return this.db.$client
+      .prepare<[string, number, number], { deviceId: string; mismatch: number }>(
+        `select r.device_id as deviceId, max(r.result = 'mismatch') as mismatch
+         from rollout_executions e join reports r on r.device_id = e.device_id
+         where e.rollout_id = ? and r.installed_seq = ? and r.received_at >= ?
+         group by r.device_id`,
+      )
+      .all(rolloutId, seq, sinceMs)
+      .map((r) => ({ deviceId: r.deviceId, mismatch: r.mismatch === 1 }));
+  }
+
+  /**
    * Reports since `sinceMs` from the devices of one rollout that run `seq` (the telemetry gate's input), counted
    * once when a rollout is loaded or its gate window moves; afterwards the driver counts report events.
    */
