@@ -24,6 +24,8 @@ export class AuthGate {
   /** Checks dropped because their client had gone; refused because the queue was full. */
   droppedGone = 0;
   refusedBusy = 0;
+  /** Credential checks actually run. */
+  checked = 0;
 
   constructor(private readonly options: GateOptions = DEFAULT_GATE) {}
 
@@ -55,6 +57,7 @@ export class AuthGate {
         continue;
       }
       this.running += 1;
+      this.checked += 1;
       next
         .run()
         .catch(() => {})

@@ -32,6 +32,8 @@ export interface AdmissionStats {
   droppedGone: number;
   refusedBusy: number;
   takeovers: number;
+  /** Credential checks run (each one scrypt). */
+  checksRun: number;
   checksInFlight: number;
   checksQueued: number;
 }
@@ -134,6 +136,7 @@ export class DeviceAdmission {
       ...this.totals,
       droppedGone: this.gate.droppedGone,
       refusedBusy: this.gate.refusedBusy,
+      checksRun: this.gate.checked,
       checksInFlight: this.gate.inFlight,
       checksQueued: this.gate.queued,
     };
