@@ -5,15 +5,17 @@
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runStormBench } from './storm';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  storm: runStormBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet']);
+const onlyWhenNamed = new Set(['fleet', 'storm']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

@@ -32,6 +32,8 @@ export interface AdmissionStats {
   droppedGone: number;
   refusedBusy: number;
   takeovers: number;
+  /** Connections from a throttled address closed before any MQTT was read. */
+  closedAtAccept: number;
   /** Credential checks run (each one scrypt). */
   checksRun: number;
   checksInFlight: number;
@@ -76,7 +78,7 @@ export class DeviceAdmission {
   readonly gate: AuthGate;
   private readonly perDevice = new Map<string, DeviceSecurityState>();
   private readonly lastWarned = new Map<string, number>();
-  private totals = { authFailures: 0, throttled: 0, takeovers: 0 };
+  private totals = { authFailures: 0, throttled: 0, takeovers: 0, closedAtAccept: 0 };
 
   constructor(
     private readonly deps: AdmissionDeps,
@@ -124,6 +126,13 @@ export class DeviceAdmission {
       );
       if (!admitted) done(authError('server busy: too many connections waiting for a credential check', SERVER_UNAVAILABLE), false);
     };
+  }
+
+  /** Called for each new connection: true = close it now (its address is in back-off, see LoginThrottle). */
+  refuseConnection(address: string | undefined): boolean {
+    if (address === undefined || !this.throttle.blockedAtAccept(address, this.deps.clock.now())) return false;
+    this.totals.closedAtAccept += 1;
+    return true;
   }
 
   deviceState(deviceId: string): DeviceSecurityState | null {

@@ -102,6 +102,11 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   });
   const sockets = new Set<Socket>();
   const accept = (socket: Socket | TLSSocket) => {
+    // a guesser's address in back-off costs no MQTT parsing at all (issue 17)
+    if (deps.admission?.refuseConnection(socket.remoteAddress)) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {}); // reported through aedes' clientError
@@ -168,6 +173,10 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
       // node reports a handshake timeout (or a failed handshake) as tlsClientError but leaves the socket open:
       // close it, or half-open TLS connections pile up (issue 17)
       server.on('tlsClientError', (_err, socket) => socket.destroy());
+      // refused before the TLS handshake too: a throttled address costs no key exchange
+      server.prependListener('connection', (raw: Socket) => {
+        if (deps.admission?.refuseConnection(raw.remoteAddress)) raw.destroy();
+      });
       tlsServers.push(server);
       return listen(server, spec);
     },

@@ -40,6 +40,8 @@ export class LoginThrottle {
   private readonly byAddress = new Map<string, Entry>();
   private readonly byIdentity = new Map<string, Entry>();
   private readonly lastGoodAddress = new Map<string, string>();
+  /** Addresses some device last logged in from, with how many devices. */
+  private readonly goodAddresses = new Map<string, number>();
 
   constructor(private readonly options: ThrottleOptions = DEFAULT_THROTTLE) {}
 
@@ -56,6 +58,15 @@ export class LoginThrottle {
     return { allowed: true };
   }
 
+  /**
+   * Whether a new connection from `address` may be closed at once, before any MQTT is read: the address is in
+   * its back-off and no device has logged in from it (so no honest device behind it can be hurt).
+   */
+  blockedAtAccept(address: string, now: number): boolean {
+    const a = this.live(this.byAddress, address, now);
+    return a !== undefined && now < a.blockedUntil && !this.goodAddresses.has(address);
+  }
+
   failed(deviceId: string, address: string, now: number): void {
     this.bump(this.byAddress, address, now);
     this.bump(this.byIdentity, deviceId, now);
@@ -64,9 +75,22 @@ export class LoginThrottle {
   succeeded(deviceId: string, address: string): void {
     this.byIdentity.delete(deviceId);
     this.byAddress.delete(address);
-    this.lastGoodAddress.delete(deviceId); // re-inserted last: the Map's order is the eviction order
-    this.lastGoodAddress.set(deviceId, address);
-    if (this.lastGoodAddress.size > this.options.maxEntries) this.evictOldest(this.lastGoodAddress);
+    this.forgetGood(deviceId);
+    this.lastGoodAddress.set(deviceId, address); // inserted last: the Map's order is the eviction order
+    this.goodAddresses.set(address, (this.goodAddresses.get(address) ?? 0) + 1);
+    if (this.lastGoodAddress.size > this.options.maxEntries) {
+      const first = this.lastGoodAddress.keys().next();
+      if (first.done !== true) this.forgetGood(first.value);
+    }
+  }
+
+  private forgetGood(deviceId: string): void {
+    const old = this.lastGoodAddress.get(deviceId);
+    if (old === undefined) return;
+    this.lastGoodAddress.delete(deviceId);
+    const n = (this.goodAddresses.get(old) ?? 1) - 1;
+    if (n <= 0) this.goodAddresses.delete(old);
+    else this.goodAddresses.set(old, n);
   }
 
   private bump(map: Map<string, Entry>, key: string, now: number): void {
