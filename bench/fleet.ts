@@ -32,7 +32,7 @@ import { DeviceGroup } from '../device-sim/drill/device-group';
 import { makeBrokerKey, ServedKeyFiles } from '../device-sim/drill/drill-pki';
 import { GatewayApi, type RolloutView } from '../device-sim/drill/gateway-api';
 import { GatewayProcess } from '../device-sim/drill/gateway-process';
-import { waitUntil } from '../device-sim/drill/wait';
+import { waitUntil } from '../device-sim/wait-until';
 import { summaryLine, type FleetTotals } from '../device-sim/fleet-runner';
 import { enrolDevices } from '../device-sim/identities';
 

@@ -29,7 +29,20 @@ export interface DashboardOptions {
   readonly pollIntervalMs?: number;
   readonly heartbeatMs?: number;
   readonly sessionLimits?: SessionLimits;
+  /** Where an unexpected error while building a page is logged (the gateway passes its own logger). */
+  readonly logger?: DashboardLogger;
 }
+
+/** The part of a logger the dashboard needs (the gateway's Logger has this shape; declared here, not imported). */
+export interface DashboardLogger {
+  error(message: string, context?: Record<string, unknown>): void;
+  /** A client that went away mid-request (not an error of the gateway). */
+  info?(message: string, context?: Record<string, unknown>): void;
+}
+
+const stderrLogger: DashboardLogger = {
+  error: (message, context) => process.stderr.write(`${JSON.stringify({ level: 'error', message, context })}\n`),
+};
 
 /** Content-Security-Policy: only this origin's own script and stylesheet; no inline script or style at all. */
 export const CSP = [
@@ -104,10 +117,14 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
     }
     if (c.req.raw.signal.aborted) {
       // the browser went away mid-request: nothing to answer, and not an error of the gateway (issue 17)
-      console.info('dashboard request aborted by the client', c.req.method, c.req.path);
+      (options.logger ?? stderrLogger).info?.('dashboard request aborted by the client', { method: c.req.method, path: c.req.path });
       return c.text('client closed the request', 400);
     }
-    console.error('dashboard error', err);
+    (options.logger ?? stderrLogger).error('dashboard page failed', {
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
     return page('Dashboard error', 'Something went wrong while building this page.', 500);
   });
 

@@ -1,4 +1,6 @@
-import { fetchServerPins, type Ack, type DeviceState, type Hello, type Report } from '../shared/index';
+import {
+  fetchServerPins, type Ack, type DeviceState, type Hello, type Report,
+} from '../shared/index';
 import type { BrokerEndpoint } from './device-link';
 import type { Clock } from './clock';
 import type { UpdateState } from './device-state';

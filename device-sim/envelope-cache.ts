@@ -1,14 +1,16 @@
 import { checkReceipt, envelopeSha256, toHex, type ReceiptResult, type TrustedKeyset } from '../shared/index';
+import { DEVICE_RECEIPT_OPTIONS } from './receipt-options';
 
 /**
  * A per-process memo of the context-free SPEC §4 checks (E_SIZE … E_SCHEMA) of envelopes read back from disk.
  *
  * Why: at start-up every simulated device re-checks its stored envelope (corruption detection). Thousands of
- * devices in one worker hold the same few envelopes, and the shared verifier (@noble/ed25519, strict RFC 8032)
- * does ~1k verifications/s per core (LIBRARY-NOTES). The memo key is SHA-256 of the exact bytes plus the exact
- * trusted keys, so a hit means "these very bytes were verified under these very keys": the result is the same
- * as re-running the pure check. Deliveries over MQTT are never memoized: each device runs the full
- * checkReceipt itself, as firmware would (see docs/decisions-device-sim.md).
+ * devices in one worker hold the same few envelopes; even the fast strict verifier (ed25519VerifyFast, OpenSSL)
+ * costs ~0.1 ms per envelope, and the memo makes a start-up of thousands of devices cost a handful of checks.
+ * The memo key is SHA-256 of the exact bytes plus the exact trusted keys, so a hit means "these very bytes
+ * were verified under these very keys": the result is the same as re-running the pure check. Deliveries over
+ * MQTT are never memoized: each device runs the full checkReceipt itself, as firmware would (see
+ * docs/decisions-device-sim.md).
  * The cached PinSet objects are shared between devices, which also keeps per-device memory small.
  */
 export class EnvelopeCheckCache {
@@ -26,7 +28,7 @@ export class EnvelopeCheckCache {
       return hit;
     }
     this.misses++;
-    const result = checkReceipt(envelope, keyset);
+    const result = checkReceipt(envelope, keyset, undefined, undefined, DEVICE_RECEIPT_OPTIONS);
     if (this.entries.size >= this.max) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { fromHex, keysetFromJson, keysetToJson } from '../shared/index';
+import { waitUntil } from './wait-until';
 
 /**
  * `tsx device-sim/keyset-from-gateway.ts --api URL (--token T | --token-file F) --out keyset.json [--wait-seconds 60]`
@@ -15,26 +16,21 @@ async function main(): Promise<void> {
   if (v.api === undefined || v.out === undefined || (v.token === undefined && v['token-file'] === undefined)) {
     throw new TypeError('usage: keyset-from-gateway.ts --api URL (--token T | --token-file F) --out keyset.json [--wait-seconds 60]');
   }
-  const deadline = Date.now() + Number(v['wait-seconds'] ?? 60) * 1000;
-  for (;;) {
-    try {
-      const token = v.token ?? (await readFile(v['token-file'] as string, 'utf8')).trim();
-      const res = await fetch(new URL('/api/keysets', v.api), { headers: { authorization: `Bearer ${token}` } });
-      if (!res.ok) throw new Error(`GET /api/keysets: HTTP ${res.status}`);
-      const list = (await res.json()) as { version: number; publicKeys: string[] }[];
-      const newest = list.at(-1);
-      if (newest === undefined) throw new Error('the gateway has no keyset yet');
-      const json = keysetToJson({ version: newest.version, publicKeys: newest.publicKeys.map(fromHex) });
-      const check = keysetFromJson(json);
-      if (!check.ok) throw new Error(check.error);
-      await writeFile(v.out, `${JSON.stringify(json, null, 2)}\n`);
-      process.stdout.write(`keyset v${newest.version} (${newest.publicKeys.length} keys) written to ${v.out}\n`);
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+  // the gateway may still be starting (docker compose starts both at once): retry until it answers
+  const json = await waitUntil('the gateway\'s keyset (GET /api/keysets)', async () => {
+    const token = v.token ?? (await readFile(v['token-file'] as string, 'utf8')).trim();
+    const res = await fetch(new URL('/api/keysets', v.api), { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`GET /api/keysets: HTTP ${res.status}`);
+    const list = (await res.json()) as { version: number; publicKeys: string[] }[];
+    const newest = list.at(-1);
+    if (newest === undefined) throw new Error('the gateway has no keyset yet');
+    const doc = keysetToJson({ version: newest.version, publicKeys: newest.publicKeys.map(fromHex) });
+    const check = keysetFromJson(doc);
+    if (!check.ok) throw new Error(check.error);
+    return { doc, version: newest.version, keys: newest.publicKeys.length };
+  }, Number(v['wait-seconds'] ?? 60) * 1000, 1000);
+  await writeFile(v.out, `${JSON.stringify(json.doc, null, 2)}\n`);
+  process.stdout.write(`keyset v${json.version} (${json.keys} keys) written to ${v.out}\n`);
 }
 
 main().catch((e: unknown) => {

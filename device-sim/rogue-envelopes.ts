@@ -2,6 +2,7 @@ import {
   checkReceipt, decodeCbor, encodeCanonical, generateSignerKey, PINSET_CONTENT_TYPE, signSign1,
   type CborValue, type DeviceState, type ReceiptCode, type TrustedKeyset,
 } from '../shared/index';
+import { DEVICE_RECEIPT_OPTIONS } from './receipt-options';
 
 /**
  * The hostile envelopes of the rogue mode (SPEC §3/§4), built from what an attacker can actually get: a
@@ -59,6 +60,6 @@ export function rogueEnvelopes(c: CapturedEnvelopes): RogueEnvelope[] {
 
 /** What a device holding `keyset` and `device` answers (the device's own SPEC §4 check, as simulated-device runs it). */
 export function deviceVerdict(e: RogueEnvelope, keyset: TrustedKeyset, device: DeviceState, nowSec: number): string {
-  const r = checkReceipt(e.bytes, keyset, device, nowSec);
+  const r = checkReceipt(e.bytes, keyset, device, nowSec, DEVICE_RECEIPT_OPTIONS);
   return r.ok ? (r.idempotent ? 'accepted (idempotent)' : 'ACCEPTED') : `rejected ${r.code}`;
 }

@@ -10,6 +10,7 @@ import type { StoredState } from './device-storage';
 import {
   defaultProbe, helloFor, linkTuning, receiptContext, type DeviceEvent, type HostAddress, type SimulatedDeviceOptions,
 } from './device-types';
+import { DEVICE_RECEIPT_OPTIONS } from './receipt-options';
 import { corruptFile, SimulatedCrash } from './faults';
 import { checkEnforcedHosts, liveServedPins } from './verify-hosts';
 import { claimedSeq } from './claimed-seq';
@@ -173,7 +174,7 @@ export class SimulatedDevice {
     this.step({ type: 'check' });
     const served = await liveServedPins(this.o.broker.hostname, this.lastServed, this.o.hostMap, this.o.probe ?? defaultProbe);
     const device = receiptContext(this.o.identity, this.state, served);
-    const r = checkReceipt(envelope, this.state.keyset, device, this.nowSec());
+    const r = checkReceipt(envelope, this.state.keyset, device, this.nowSec(), DEVICE_RECEIPT_OPTIONS);
     const f = this.o.faults ?? {};
     if (!r.ok || (f.rejectCode !== undefined && !r.idempotent)) {
       const code = r.ok ? (f.rejectCode ?? 'E_SCHEMA') : r.code;
@@ -255,7 +256,7 @@ export class SimulatedDevice {
   /** SPEC §5: version = current + 1 only, signed by a key the device trusts now. */
   private async handleKeyset(envelope: Uint8Array): Promise<void> {
     if (this.dead) throw new LinkAbort('device is gone');
-    const r = checkKeysetUpdate(envelope, this.state.keyset, this.nowSec());
+    const r = checkKeysetUpdate(envelope, this.state.keyset, this.nowSec(), DEVICE_RECEIPT_OPTIONS);
     if (!r.ok) return this.emit({ type: 'keyset', ok: false, code: r.code });
     const next: StoredState = { ...this.state, keyset: r.keyset, envelopeKeyset: this.state.envelopeKeyset ?? this.state.keyset };
     const saved = await this.o.storage.save(next).then(() => true, () => false);

@@ -5,8 +5,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-/** Unix seconds, the unit of the pin-set document's time fields (SPEC §2). */
-export function unixSeconds(clock: Clock): number {
-  return Math.floor(clock.now() / 1000);
-}

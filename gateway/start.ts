@@ -179,6 +179,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       clock,
       logger,
       admission,
+      credentialScryptN: config.credentialScryptN,
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -236,6 +237,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       api: new GatewayApi({ fetch: async (req) => api.fetch(req) }),
       secureCookies: config.dashboardSecureCookies,
       clock,
+      logger,
     }));
 
     const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);

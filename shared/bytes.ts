@@ -33,7 +33,3 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function plainBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(b);
 }
-
-export function isBytes(v: unknown): v is Uint8Array {
-  return v instanceof Uint8Array;
-}

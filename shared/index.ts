@@ -22,13 +22,15 @@ export { signPinSet } from './pinset/sign-pinset';
 export { type SignerKey, generateSignerKey, signerKeyFromSecret, kidOf } from './cose/signer-key';
 export { signerKeyToPem, signerKeyFromPem, publicKeyToPem, publicKeyFromPem } from './cose/key-pem';
 export { signSign1, openSign1, type OpenedSign1, COSE_SIGN1_TAG, ALG_EDDSA } from './cose/sign1';
+export { ed25519Verify } from './cose/signer-key';
+export { type Ed25519Verifier, ed25519VerifyFast } from './cose/ed25519-verify';
 export { type TrustedKeyset, type KeysetJson, keysetFromJson, keysetToJson, findKeyByKid } from './cose/trusted-keyset';
 export {
   type KeysetDoc, type KeysetUpdateResult, KEYSET_CONTENT_TYPE, signKeyset, checkKeysetUpdate, validateKeysetDoc,
 } from './keyset/keyset-doc';
 
 export {
-  type DeviceState, type ReceiptResult, checkReceipt, envelopeSha256, wouldBrick,
+  type DeviceState, type ReceiptResult, type ReceiptOptions, checkReceipt, envelopeSha256, wouldBrick,
 } from './receipt/check-receipt';
 
 export { type TopicKind, TOPIC_KINDS, DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, topicFor, parseTopic, isValidDeviceId } from './protocol/topics';

@@ -195,9 +195,3 @@ export interface DeviceQuery {
   limit?: number;
   cursor?: string;
 }
-
-/** One event of GET /api/events as the dashboard relays it. */
-export interface GatewayEvent {
-  readonly event: string;
-  readonly data: string;
-}

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetchServerPins, formatPin } from '../../shared/index';
-import { waitUntil } from './wait';
+import { waitUntil } from '../wait-until';
 
 /**
  * The gateway as an operator runs it: a child process (`node --import tsx gateway/main.ts`, i.e. `npm start`)

@@ -9,7 +9,7 @@ import type { Readiness } from './gateway-api';
 import type { GatewayProcess } from './gateway-process';
 import { readinessText, watchRollout, type WatchResult } from './rollout-watch';
 import { Timeline } from './timeline';
-import { waitUntil } from './wait';
+import { waitUntil } from '../wait-until';
 
 export type ReadinessSummary = Omit<Readiness, 'devices' | 'nextCursor'>;
 

@@ -37,3 +37,19 @@ export async function verifyDeviceCredential(credential: string, stored: string)
   const actual = await scryptAsync(credential, salt, n, r, p);
   return timingSafeEqual(actual, expected);
 }
+
+const dummyHashes = new Map<number, Promise<string>>();
+
+/**
+ * A hash of a credential nobody holds, at the configured cost N: an unknown device id is checked against it, so it
+ * costs the same scrypt as a known one and the answer time does not tell which ids exist. (A fixed dummy at another
+ * N would make unknown ids cheaper or dearer than known ones: exactly the timing signal it exists to hide.)
+ */
+export function dummyCredentialHash(n: number): Promise<string> {
+  let hash = dummyHashes.get(n);
+  if (hash === undefined) {
+    hash = hashDeviceCredential(newDeviceCredential(), n);
+    dummyHashes.set(n, hash);
+  }
+  return hash;
+}

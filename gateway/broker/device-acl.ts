@@ -1,6 +1,6 @@
 import type { AuthenticateError, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, MAX_MESSAGE_BYTES, isValidDeviceId, parseTopic, type TopicKind } from '../../shared/index';
-import { verifyDeviceCredential } from '../auth/device-credentials';
+import { dummyCredentialHash, verifyDeviceCredential } from '../auth/device-credentials';
 import type { DeviceMessageHandler, PublishRefusedHandler } from '../transport/device-transport';
 import type { Logger } from '../logger';
 import type { DeviceStore } from '../registry/device-store';
@@ -14,9 +14,6 @@ function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-// a hash of a credential nobody holds: unknown devices cost the same scrypt as known ones (no enumeration by timing)
-const DUMMY_HASH = 'scrypt$4096$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-
 type AuthenticateHandler = (
   client: Client,
   username: Readonly<string | undefined>,
@@ -28,7 +25,7 @@ type AuthenticateHandler = (
  * Every network client is a device: username = device id, password = its credential (SPEC §6). The client id
  * must equal the device id, so a device has one session and a reconnect takes the old one over ([MQTT-3.1.4-2]).
  */
-export function deviceAuthenticate(devices: DeviceStore, logger: Logger): AuthenticateHandler {
+export function deviceAuthenticate(devices: DeviceStore, logger: Logger, credentialScryptN: number): AuthenticateHandler {
   return (client, username, password, done) => {
     if (username === undefined || password === undefined || password.length === 0) {
       // [MQTT-3.1.2-19]/[MQTT-3.1.2-21]: anonymous clients are refused
@@ -38,7 +35,9 @@ export function deviceAuthenticate(devices: DeviceStore, logger: Logger): Authen
       return done(authError('client id must equal the device id given as user name', IDENTIFIER_REJECTED), false);
     }
     const device = devices.get(username);
-    verifyDeviceCredential(password.toString('utf8'), device?.credentialHash ?? DUMMY_HASH).then(
+    // unknown devices cost the same scrypt as known ones (no enumeration by timing)
+    const stored = device ? Promise.resolve(device.credentialHash) : dummyCredentialHash(credentialScryptN);
+    stored.then((hash) => verifyDeviceCredential(password.toString('utf8'), hash)).then(
       (valid) => {
         if (!device || !valid) {
           // counted, throttled and logged (once per device per window) by ./device-admission.ts

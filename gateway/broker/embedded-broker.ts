@@ -31,6 +31,8 @@ export interface BrokerDeps {
   events: EventBus;
   clock: Clock;
   logger: Logger;
+  /** scrypt cost of new device credentials (PINGW_CREDENTIAL_SCRYPT_N): unknown ids are checked at the same cost. */
+  credentialScryptN: number;
   onMessage: DeviceMessageHandler;
   onPublishRefused: PublishRefusedHandler;
   /** Login throttle, bounded credential checks, takeover detection (./device-admission.ts). */
@@ -43,7 +45,6 @@ export interface ListenSpec {
 }
 
 export interface EmbeddedBroker {
-  readonly aedes: Aedes;
   readonly publisher: DevicePublisher;
   listenTcp(spec: ListenSpec): Promise<AddressInfo>;
   listenTls(spec: ListenSpec, tls: { cert: Buffer; key: Buffer }): Promise<AddressInfo>;
@@ -64,8 +65,8 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   const { devices, events, clock, logger } = deps;
   const aedes = await Aedes.createBroker({
     authenticate: deps.admission
-      ? deps.admission.wrap(deviceAuthenticate(devices, logger), (id) => connectedClient(id))
-      : deviceAuthenticate(devices, logger),
+      ? deps.admission.wrap(deviceAuthenticate(devices, logger, deps.credentialScryptN), (id) => connectedClient(id))
+      : deviceAuthenticate(devices, logger, deps.credentialScryptN),
     connectTimeout: CONNECT_TIMEOUT_MS,
     authorizePublish: deviceAuthorizePublish(deps.onMessage, deps.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
@@ -165,7 +166,6 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   };
 
   return {
-    aedes,
     publisher,
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {

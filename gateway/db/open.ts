@@ -11,7 +11,7 @@ export type RegistryDb = BetterSQLite3Database<typeof schema> & { $client: Datab
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /**
- * Opens (creating if needed) the registry database, sets WAL + synchronous=NORMAL (LIBRARY-NOTES: batched
+ * Opens (creating if needed) the registry database, sets WAL + synchronous=NORMAL (docs/library-notes.md: batched
  * transactions are then ~10× faster than autocommit at FULL) and applies pending migrations.
  */
 export function openRegistryDb(file: string): RegistryDb {

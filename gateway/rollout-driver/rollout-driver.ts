@@ -10,7 +10,7 @@ import type { AuditLog } from '../registry/audit-log';
 import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
 import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
 import type { TelemetryStore } from '../registry/telemetry-store';
-import { applyOperatorCommand, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
+import { applyOperatorCommand, newerSeqInTheWay, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
 import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
@@ -222,9 +222,7 @@ export class RolloutDriver {
   // ---- rollouts across a fleet ------------------------------------------------------------------------------------
 
   private checkNoNewerStarted(slot: Slot): void {
-    const newer = this.deps.rollouts
-      .list({ fleet: slot.fleet })
-      .find((r) => r.seq > slot.snapshot.seq && (r.state === 'RUNNING' || r.state === 'PAUSED' || r.state === 'COMPLETED'));
+    const newer = newerSeqInTheWay(this.deps.rollouts.list({ fleet: slot.fleet }), slot.snapshot.seq);
     if (newer !== undefined) {
       throw new DomainError('E_SEQ', `rollout ${newer.id} of the newer seq ${newer.seq} already runs for fleet "${slot.fleet}"`);
     }
@@ -305,7 +303,7 @@ export class RolloutDriver {
       const since = e.state.kind === 'DELIVERED' ? e.state.deliveredAt : e.state.kind === 'APPLIED' ? e.state.appliedAt : 0;
       for (const a of this.deps.rollouts.acksSince(e.deviceId, slot.pinset.sha256, since)) {
         const status = a.status as 'applied' | 'verified' | 'rejected';
-        void enqueue(slot, () => this.applyAck(slot, e.deviceId, status, a.code ?? undefined));
+        void enqueue(slot, () => this.applyAck(slot, e.deviceId, status, a.code ?? undefined)).catch((err) => this.fail(slot, err));
       }
     }
   }

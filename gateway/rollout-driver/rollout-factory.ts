@@ -5,7 +5,7 @@ import type { Clock } from '../clock';
 import type { AuditLog } from '../registry/audit-log';
 import type { PinSetStore } from '../registry/pinset-store';
 import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
-import { createRollout, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
+import { createRollout, newerSeqInTheWay, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
 
 /** POST /api/rollouts body after zod (shapes only; the engine validates the values). */
 export interface CreateRolloutBody {
@@ -66,7 +66,7 @@ export function createRolloutFor(
   }
   // the body is valid: now the fleet's other rollouts
   const others = rollouts.list({ fleet: pinset.fleet });
-  const newer = others.find((r) => r.seq > pinset.seq && ['RUNNING', 'PAUSED', 'COMPLETED'].includes(r.state));
+  const newer = newerSeqInTheWay(others, pinset.seq);
   if (newer !== undefined) {
     throw new DomainError('E_SEQ', `rollout ${newer.id} already delivers the newer seq ${newer.seq} to fleet "${pinset.fleet}"`);
   }

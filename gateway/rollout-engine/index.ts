@@ -88,3 +88,4 @@ export {
   type CommandResult,
 } from './engine-commands.js';
 export { stableHash32, rolloutRank } from './stable-hash.js';
+export { newerSeqInTheWay } from './seq-order.js';

@@ -22,7 +22,7 @@ export interface CborTag {
   readonly value: CborValue;
 }
 
-// LIBRARY-NOTES: cbor-x's default encoder writes records, tag 64, tag 259 and fixed-size maps.
+// docs/library-notes.md: cbor-x's default encoder writes records, tag 64, tag 259 and fixed-size maps.
 // This configuration writes plain CBOR; key order is ours to give (it never sorts).
 // (`useTag259ForMaps` is read by cbor-x at run time but missing from its typings.)
 const encoder = new Encoder({
@@ -154,7 +154,7 @@ function normalise(v: unknown, depth: number): CborValue | undefined {
 }
 
 /**
- * Canonical form is checked by re-encoding and comparing bytes (LIBRARY-NOTES: the cbor-x decoder is
+ * Canonical form is checked by re-encoding and comparing bytes (docs/library-notes.md: the cbor-x decoder is
  * lenient). Anything a deterministic encoder would not have written — unsorted or duplicate keys, long
  * heads, indefinite lengths, floats, tags — makes the bytes differ.
  */

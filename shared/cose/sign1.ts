@@ -2,6 +2,7 @@ import { type CborValue, decodeCbor, encodeCanonical, isCanonical, isMap } from 
 import { MAX_ENVELOPE_BYTES, type Rejection } from '../errors';
 import { findKeyByKid, type TrustedKeyset } from './trusted-keyset';
 import { err, ok, type Result } from '../result';
+import type { Ed25519Verifier } from './ed25519-verify';
 import { ed25519Sign, ed25519Verify, KID_BYTES, type SignerKey } from './signer-key';
 
 /** RFC 9052 §4.2: COSE_Sign1 is CBOR tag 18. */
@@ -48,8 +49,18 @@ const reject = (code: Rejection['code'], detail: string): Result<never, Rejectio
 /**
  * SPEC §4 checks E_SIZE … E_NONCANONICAL on an envelope, in that order, plus the content type (E_SCHEMA).
  * Untrusted bytes: never throws.
+ *
+ * `verify` is the E_SIG check. The default is the reference, @noble/ed25519 strict (`ed25519Verify`): the
+ * gateway checks its own output once per published set, where speed does not matter and the reference is the
+ * plainest statement of SPEC §3. Devices (device-sim) pass `ed25519VerifyFast`, which answers identically at
+ * OpenSSL speed (docs/decisions.md, "Fast strict Ed25519 verification").
  */
-export function openSign1(envelope: Uint8Array, keyset: TrustedKeyset, contentType: string): Result<OpenedSign1, Rejection> {
+export function openSign1(
+  envelope: Uint8Array,
+  keyset: TrustedKeyset,
+  contentType: string,
+  verify: Ed25519Verifier = ed25519Verify,
+): Result<OpenedSign1, Rejection> {
   if (!(envelope instanceof Uint8Array)) return reject('E_CBOR', 'envelope is not a byte string');
   if (envelope.length > MAX_ENVELOPE_BYTES) {
     return reject('E_SIZE', `envelope is ${envelope.length} bytes; at most ${MAX_ENVELOPE_BYTES} (SPEC §3)`);
@@ -83,7 +94,7 @@ export function openSign1(envelope: Uint8Array, keyset: TrustedKeyset, contentTy
   if (!(kid instanceof Uint8Array) || publicKey === undefined) {
     return reject('E_KID', `kid ${kid instanceof Uint8Array ? Buffer.from(kid).toString('hex') : 'missing'} is not in trusted keyset v${keyset.version}`);
   }
-  if (!ed25519Verify(signature, toBeSigned(prot, payload), publicKey)) {
+  if (!verify(signature, toBeSigned(prot, payload), publicKey)) {
     return reject('E_SIG', 'Ed25519 signature does not verify (RFC 8032 strict)');
   }
   if (prot.length === 0 || !isCanonical(prot, header)) return reject('E_NONCANONICAL', 'protected header is not deterministic CBOR');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 
-// LIBRARY-NOTES: synchronous sign/verify in @noble/ed25519 v3 need a SHA-512 implementation.
+// docs/library-notes.md: synchronous sign/verify in @noble/ed25519 v3 need a SHA-512 implementation.
 ed.hashes.sha512 = sha512;
 
 export const KID_BYTES = 8;

@@ -3,6 +3,7 @@ import { bytesEqual } from '../bytes';
 import { openSign1, signSign1 } from '../cose/sign1';
 import type { SignerKey } from '../cose/signer-key';
 import { MAX_CLOCK_SKEW_SECONDS, type Rejection } from '../errors';
+import type { ReceiptOptions } from '../receipt/check-receipt';
 import type { TrustedKeyset } from '../cose/trusted-keyset';
 
 export const KEYSET_CONTENT_TYPE = 'application/pinkeyset+cbor';
@@ -47,8 +48,13 @@ export type KeysetUpdateResult =
  * SPEC §5 on receipt: signed by a key of the current keyset, version = current + 1 only (else E_KEYSET).
  * Untrusted bytes never throw.
  */
-export function checkKeysetUpdate(envelope: Uint8Array, current: TrustedKeyset, now: number): KeysetUpdateResult {
-  const opened = openSign1(envelope, current, KEYSET_CONTENT_TYPE);
+export function checkKeysetUpdate(
+  envelope: Uint8Array,
+  current: TrustedKeyset,
+  now: number,
+  options: ReceiptOptions = {},
+): KeysetUpdateResult {
+  const opened = openSign1(envelope, current, KEYSET_CONTENT_TYPE, options.verify);
   if (!opened.ok) return { ok: false, ...opened.error };
   const m = opened.value.document;
   const schema = (detail: string): KeysetUpdateResult => ({ ok: false, code: 'E_SCHEMA', detail });

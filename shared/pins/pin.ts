@@ -13,7 +13,7 @@ export function pinFromSpki(spkiDer: Uint8Array): Uint8Array {
 }
 
 /**
- * The DER SPKI of a certificate's key. `PeerCertificate.pubkey` is SPKI only for RSA keys (LIBRARY-NOTES),
+ * The DER SPKI of a certificate's key. `PeerCertificate.pubkey` is SPKI only for RSA keys (docs/library-notes.md),
  * so the key is always taken through X509Certificate.
  */
 export function spkiFromCertificate(cert: string | Uint8Array): Uint8Array {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { bytesEqual, toHex } from '../bytes';
+import type { Ed25519Verifier } from '../cose/ed25519-verify';
 import { openSign1 } from '../cose/sign1';
 import { MAX_CLOCK_SKEW_SECONDS, type Rejection } from '../errors';
 import type { TrustedKeyset } from '../cose/trusted-keyset';
@@ -28,6 +29,12 @@ export function envelopeSha256(envelope: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(envelope).digest());
 }
 
+/** How the checks run; every choice gives the same answers. */
+export interface ReceiptOptions {
+  /** The E_SIG check: default the noble reference; devices pass `ed25519VerifyFast` (see openSign1). */
+  readonly verify?: Ed25519Verifier;
+}
+
 const fail = (code: Rejection['code'], detail: string): ReceiptResult => ({ ok: false, code, detail });
 
 /**
@@ -35,8 +42,14 @@ const fail = (code: Rejection['code'], detail: string): ReceiptResult => ({ ok: 
  * Without `device`, only the context-free checks run (E_SIZE … E_SCHEMA). `now` is unix seconds.
  * Untrusted bytes never throw.
  */
-export function checkReceipt(envelope: Uint8Array, keyset: TrustedKeyset, device?: DeviceState, now?: number): ReceiptResult {
-  const opened = openSign1(envelope, keyset, PINSET_CONTENT_TYPE);
+export function checkReceipt(
+  envelope: Uint8Array,
+  keyset: TrustedKeyset,
+  device?: DeviceState,
+  now?: number,
+  options: ReceiptOptions = {},
+): ReceiptResult {
+  const opened = openSign1(envelope, keyset, PINSET_CONTENT_TYPE, options.verify);
   if (!opened.ok) return { ok: false, ...opened.error };
   const parsed = pinSetFromCbor(opened.value.document);
   if (!parsed.ok) return fail('E_SCHEMA', parsed.error);

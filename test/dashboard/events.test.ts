@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readSse } from '../../dashboard/routes/events';
 import { login } from './helpers';
 import { mounted, OPERATOR, ROLLOUT, scenario } from './scenario';
+import { waitFor } from '../support/wait-for';
 
 /** Collect the SSE events of a response in the background. */
 function collect(body: ReadableStream<Uint8Array>) {
@@ -21,9 +22,7 @@ function collect(body: ReadableStream<Uint8Array>) {
   return { events, done, stop: () => ac.abort() };
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-}
+const until = (cond: () => boolean) => waitFor('a live-event condition', cond, 10_000, 5);
 
 describe('live events', () => {
   it('relays the gateway event stream and lets go of it when the browser leaves', async () => {

@@ -10,6 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { memoryLogger } from '../../gateway/logger';
 import { startGateway, type RunningGateway } from '../../gateway/start';
 import { connectMqttDevice, type MqttDevice } from './mqtt-device';
+import { waitFor } from '../support/wait-for';
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -27,7 +28,7 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
+  await waitFor('a dashboard condition', cond, 55_000, 20);
 }
 
 export interface RealGateway {

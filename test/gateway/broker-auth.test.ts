@@ -97,6 +97,13 @@ describe('broker authentication and authorisation', () => {
     dev.client.publish(topicFor('dev-a', 'update'), Buffer.from('x'), { qos: 1 });
     await closed;
     dev.client.end(true);
+    // SPEC §6: update is gateway → device only; the attempt is counted against the device as E_TOPIC
+    const malformed = await waitFor('E_TOPIC counted for the update topic', async () =>
+      (await api(gw, 'GET', '/api/devices/dev-a', { token: gw.adminToken })).body.malformed.find(
+        (m: { code: string; topic?: string; detail?: string }) => m.code === 'E_TOPIC' && JSON.stringify(m).includes('/update'),
+      ),
+    );
+    expect(malformed).toMatchObject({ kind: 'publish', code: 'E_TOPIC' });
   });
 
   it('refuses an oversized payload (> 4096 bytes) by closing the connection', async () => {
@@ -121,11 +128,17 @@ describe('broker authentication and authorisation', () => {
   });
 
   it('a raw socket sending a 256 MB remaining length before CONNECT is cut off', async () => {
+    const cuts = () => gw.logs.filter((l) => l.message.includes('oversized MQTT packet'));
+    const before = cuts().length;
     const socket = new Socket();
     await new Promise<void>((r) => socket.connect(gw.mqtt!.port, '127.0.0.1', () => r()));
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.on('error', () => {});
     socket.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]));
     await closed;
+    // no device to count it against yet: the cut is logged (once) with the source address and the length seen so far
+    expect(cuts().length).toBe(before + 1);
+    expect(cuts().at(-1)?.context).toMatchObject({ remote: '127.0.0.1' });
+    expect(Number((cuts().at(-1)?.context as { announced?: number }).announced)).toBeGreaterThan(4096);
   });
 });

@@ -1,5 +1,5 @@
 import type { PinSetJson } from '../../../shared/index';
-import { coveragePercent } from '../../coverage/index';
+import { coveragePercent, DEFAULT_COVERAGE_TARGET } from '../../coverage/index';
 import { rotationReadiness } from '../../rotation-gate/rotation-readiness';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
@@ -58,7 +58,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
       status: 201,
     },
     (c, { body, actor }) => {
-      const target = body.target ?? 95;
+      const target = body.target ?? DEFAULT_COVERAGE_TARGET;
       const r = rotationReadiness(deps, { fleet: body.fleet, host: body.host, pin: body.pin, target, limit: 0, now: clock.now() });
       const summary = { ready: r.ready, coverage: r.coverage, verified: r.verified, total: r.total, target, atRisk: r.atRisk, atRiskBy: r.atRiskBy };
       const subject = `${body.fleet}/${r.host}`;

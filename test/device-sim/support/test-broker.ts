@@ -7,7 +7,7 @@ import { parseTopic, topicFor, type TopicKind } from '../../../shared/index';
  * like the gateway must: every client authenticates; a device (username = deviceId = clientId) may publish only
  * on its own hello/ack/report topics and subscribe only to its own update/keyset topics; the "gateway" user may
  * publish updates/keysets and subscribe to hello/ack/report of every device. Never accept-everyone hooks
- * (LIBRARY-NOTES: aedes defaults accept everyone).
+ * (docs/library-notes.md: aedes defaults accept everyone).
  */
 export interface TestBroker {
   readonly port: number;

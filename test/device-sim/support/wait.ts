@@ -1,8 +1,6 @@
-/** Polls a condition until it holds or the deadline passes (no timed assertions). */
+import { waitFor as waitForValue } from '../../support/wait-for';
+
+/** The device-sim tests' argument order over the one test helper (vi.waitFor). */
 export async function waitFor(cond: () => boolean, what: string, deadlineMs = 20_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitForValue(what, cond, deadlineMs, 20);
 }
