@@ -1,6 +1,6 @@
 import { Aedes, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -13,6 +13,7 @@ import {
 import { guardFrameSize } from './frame-guard';
 import type { DeviceAdmission } from './device-admission';
 import { capSubscribeQos } from './subscribe-qos-cap';
+import { createAdmittedTlsServer, DEFAULT_TLS_ADMISSION, type AdmittedTlsServer } from './tls-admission';
 
 /** Room for the topic, packet id and CONNECT fields around a MAX_MESSAGE_BYTES payload. */
 const MAX_REMAINING_LENGTH = MAX_MESSAGE_BYTES + 1024;
@@ -94,13 +95,8 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   });
 
   const servers: Server[] = [];
-  const tlsServers: TlsServer[] = [];
-  const tlsOptions = (tls: { cert: Buffer; key: Buffer }) => ({
-    cert: tls.cert,
-    key: tls.key,
-    minVersion: 'TLSv1.2' as const,
-    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-  });
+  const tlsServers: AdmittedTlsServer[] = [];
+  const tlsOptions = (tls: { cert: Buffer; key: Buffer }) => ({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const });
   const sockets = new Set<Socket>();
   const accept = (socket: Socket | TLSSocket) => {
     // a guesser's address in back-off costs no MQTT parsing at all (issue 17)
@@ -169,26 +165,26 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     publisher,
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {
-      const server = createTlsServer(tlsOptions(tls), accept);
-      // node reports a handshake timeout (or a failed handshake) as tlsClientError but leaves the socket open:
-      // close it, or half-open TLS connections pile up (issue 17)
-      server.on('tlsClientError', (_err, socket) => socket.destroy());
-      // refused before the TLS handshake too: a throttled address costs no key exchange
-      server.prependListener('connection', (raw: Socket) => {
-        if (deps.admission?.refuseConnection(raw.remoteAddress)) raw.destroy();
+      // bounded, queued handshakes, each with its own 10 s timeout (./tls-admission.ts, issue 17); a throttled
+      // address is refused before its handshake
+      const admitted = createAdmittedTlsServer(createSecureContext(tlsOptions(tls)), accept, (address) => deps.admission?.refuseConnection(address) ?? false, {
+        ...DEFAULT_TLS_ADMISSION,
+        handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
       });
-      tlsServers.push(server);
+      const server = admitted.server;
+      tlsServers.push(admitted);
       return listen(server, spec);
     },
     setTlsContext(tls) {
-      createSecureContext(tlsOptions(tls)); // throws on a bad pair (e.g. key values mismatch) before anything changes
-      for (const server of tlsServers) server.setSecureContext(tlsOptions(tls));
+      const context = createSecureContext(tlsOptions(tls)); // throws on a bad pair (e.g. key values mismatch) before anything changes
+      for (const server of tlsServers) server.setSecureContext(context);
     },
     async close() {
       // stop accepting first; server.close() settles once the last connection is gone
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
+      for (const t of tlsServers) t.destroyPending();
       await Promise.all(closed);
     },
   };
