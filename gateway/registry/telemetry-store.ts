@@ -124,19 +124,4 @@ export class TelemetryStore {
       .all(rolloutId, seq, sinceMs)
       .map((r) => ({ deviceId: r.deviceId, mismatch: r.mismatch === 1 }));
   }
-
-  /**
-   * Reports since `sinceMs` from the devices of one rollout that run `seq` (the telemetry gate's input), counted
-   * once when a rollout is loaded or its gate window moves; afterwards the driver counts report events.
-   */
-  rolloutReports(rolloutId: string, seq: number, sinceMs: number): { reports: number; mismatches: number } {
-    const row = this.db.$client
-      .prepare<[string, number, number], { reports: number; mismatches: number | null }>(
-        `select count(*) as reports, sum(r.result = 'mismatch') as mismatches
-         from rollout_executions e join reports r on r.device_id = e.device_id
-         where e.rollout_id = ? and r.installed_seq = ? and r.received_at >= ?`,
-      )
-      .get(rolloutId, seq, sinceMs);
-    return { reports: row?.reports ?? 0, mismatches: row?.mismatches ?? 0 };
-  }
 }
