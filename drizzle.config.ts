@@ -1,8 +1,9 @@
 import { defineConfig } from 'drizzle-kit';
 
-// `npm run db:generate` writes SQL migrations from the registry schema; the gateway runs them at start-up.
+// `npm run db:generate` writes SQL migrations from the registry schemas (SQLite here, PostgreSQL in
+// drizzle.postgres.config.ts); the gateway runs them at start-up.
 export default defineConfig({
   dialect: 'sqlite',
-  schema: './gateway/db/schema.ts',
-  out: './gateway/db/migrations',
+  schema: './gateway/registry/sqlite/schema.ts',
+  out: './gateway/registry/sqlite/migrations',
 });

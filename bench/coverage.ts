@@ -8,11 +8,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRegistryDb } from '../gateway/db/open';
-import { CoverageStore } from '../gateway/registry/coverage-store';
+// the SQLite implementation's own parts (this bench measures it; bench/storage.ts measures the contract on both)
+import { openRegistryDb } from '../gateway/registry/sqlite/open';
+import { CoverageStore } from '../gateway/registry/sqlite/coverage-store';
+import { DeviceStore } from '../gateway/registry/sqlite/device-store';
+import { SqliteIngest } from '../gateway/registry/sqlite/ingest-batch';
+import { PinSetStore } from '../gateway/registry/sqlite/pinset-store';
+import { asyncFacade, direct } from '../gateway/registry/sqlite/sqlite-gate';
 import { IngestWriter } from '../gateway/registry/ingest-writer';
-import { PinSetStore } from '../gateway/registry/pinset-store';
-import { PinSetViews, pinSetView } from '../gateway/registry/pinset-views';
+import { PinSetViews, SyncPinSetViews, pinSetView } from '../gateway/registry/pinset-views';
 import { coverageRows, tallyReadiness, type DeviceCoverageInput, type PinSetView } from '../gateway/coverage/index';
 import { rotationReadiness } from '../gateway/rotation-gate/rotation-readiness';
 import { measure } from './harness';
@@ -26,6 +30,23 @@ function timed<T>(fn: () => T): { ms: number; value: T } {
   const t = performance.now();
   const value = fn();
   return { ms: performance.now() - t, value };
+}
+
+/** Median rate of an async operation over 5 rounds of 200 ms. */
+async function measureAsync(name: string, fn: () => Promise<unknown>): Promise<{ opsPerSec: number }> {
+  const rounds: number[] = [];
+  for (let r = 0; r < 6; r++) {
+    let n = 0;
+    const start = performance.now();
+    while (performance.now() - start < 200) {
+      await fn();
+      n++;
+    }
+    if (r > 0) rounds.push((n * 1000) / (performance.now() - start)); // round 0 warms up
+  }
+  const opsPerSec = Math.round([...rounds].sort((a, b) => a - b)[2] as number);
+  console.log(`${name.padEnd(48)} ${opsPerSec.toLocaleString('en-US').padStart(12)} /s`);
+  return { opsPerSec };
 }
 
 /** Median of `runs` timings of a slow operation, in ms. */
@@ -50,7 +71,9 @@ export async function runCoverageBench(): Promise<Record<string, unknown>> {
         hosts: [{ name: HOST, includeSubdomains: false, pins: [pin(seq), pin(seq + 1)], enforce: true }],
       };
       const sha256 = seq.toString(16).padStart(64, '0');
-      return pinsets.insert({ fleet: FLEET, seq, envelope: Buffer.alloc(300, seq), sha256, json, keysetVersion: 1, notAfter: 4_000_000_000, source: 'gateway', createdAt: 0, createdBy: 'bench' });
+      const row = pinsets.insert({ fleet: FLEET, seq, envelope: Buffer.alloc(300, seq), sha256, json, keysetVersion: 1, notAfter: 4_000_000_000, source: 'gateway', createdAt: 0, createdBy: 'bench' });
+      if (row === undefined) throw new Error('bench pin set already stored');
+      return row;
     });
     const [s1, s2, s3, s4] = sets as [typeof sets[number], typeof sets[number], typeof sets[number], typeof sets[number]];
 
@@ -73,18 +96,21 @@ export async function runCoverageBench(): Promise<Record<string, unknown>> {
       for (let i = 0; i < N; i += 1000) fill(i, Math.min(N, i + 1000));
     });
     console.log(`inserted ${N.toLocaleString('en-US')} devices in ${(filled.ms / 1000).toFixed(1)} s`);
-    const views = new PinSetViews(pinsets);
-    const coverage = new CoverageStore(db, views);
-    const built = timed(() => coverage.reconcilePending());
+    const syncViews = new SyncPinSetViews((sha) => pinsets.getBySha256(sha));
+    const syncCoverage = new CoverageStore(db, (sha) => syncViews.bySha256(sha)?.view ?? null);
+    const views = new PinSetViews(async (sha) => pinsets.getBySha256(sha));
+    const coverage = asyncFacade(syncCoverage, direct);
+    const devices = asyncFacade(new DeviceStore(db), direct);
+    const built = timed(() => syncCoverage.reconcilePending());
     const reconcilePerSec = Math.round((built.value * 1000) / built.ms);
     console.log(`counters built for ${built.value.toLocaleString('en-US')} devices in ${(built.ms / 1000).toFixed(1)} s (${reconcilePerSec.toLocaleString('en-US')}/s)`);
 
     // ---- reads: counters vs scans ----
     const now = Date.now();
-    const fromCounters = measure('coverage from counters', () => coverage.pinCounts(FLEET).length + coverage.fleetSize(FLEET), { rounds: 5, roundMs: 200 });
-    const readyCounters = measure('rotation readiness from counters (100 listed)', () =>
-      rotationReadiness({ db, coverage, views }, { fleet: FLEET, host: HOST, pin: pin(4), target: 95, limit: 100, now }),
-    { rounds: 5, roundMs: 200 });
+    const fromCounters = measure('coverage from counters', () => syncCoverage.pinCounts(FLEET).length + syncCoverage.fleetSize(FLEET), { rounds: 5, roundMs: 200 });
+    const readyCounters = await measureAsync('rotation readiness from counters (100 listed)', () =>
+      rotationReadiness({ devices, coverage, views }, { fleet: FLEET, host: HOST, pin: pin(4), target: 95, limit: 100, now }),
+    );
     const viewBySha = new Map<string, PinSetView>(sets.map((s) => [s.sha256, pinSetView(s)]));
     const scanCoverage = slow('coverage by GROUP BY scan', 3, () => {
       const groups = c
@@ -115,12 +141,13 @@ export async function runCoverageBench(): Promise<Record<string, unknown>> {
       }
       return tallyReadiness(inputs(), HOST, pin(4), now, 100);
     });
-    const check = rotationReadiness({ db, coverage, views }, { fleet: FLEET, host: HOST, pin: pin(4), target: 95, limit: 1, now });
+    const check = await rotationReadiness({ devices, coverage, views }, { fleet: FLEET, host: HOST, pin: pin(4), target: 95, limit: 1, now });
 
     // ---- ack ingest: 50,000 verified acks of seq 4 (each moves a device's counters), with and without counters ----
     const ACKS = Math.min(50_000, Math.floor(N / 4));
     const ingestRate = async (withCounters: boolean, offset: number) => {
-      const writer = new IngestWriter(db, { now: () => Date.now() }, { flushMs: 5, maxRows: 1000 }, withCounters ? { coverage } : {});
+      const batch = new SqliteIngest(db, { counters: withCounters, viewOf: (sha) => syncViews.bySha256(sha)?.view ?? null, changed: () => {} });
+      const writer = new IngestWriter({ writeBatch: async (b) => batch.writeBatch(b) }, { now: () => Date.now() }, { flushMs: 5, maxRows: 1000 });
       const t = performance.now();
       const pending: Promise<boolean>[] = [];
       for (let i = 0; i < ACKS; i++) {
@@ -130,14 +157,14 @@ export async function runCoverageBench(): Promise<Record<string, unknown>> {
       }
       await Promise.all(pending);
       const ms = performance.now() - t;
-      writer.close();
+      await writer.close();
       const perSec = Math.round((2 * ACKS * 1000) / ms);
       console.log(`${`ack ingest ${withCounters ? 'with' : 'without'} coverage counters`.padEnd(48)} ${perSec.toLocaleString('en-US').padStart(12)} acks/s`);
       return perSec;
     };
     const ingestWithout = await ingestRate(false, 1);
     const ingestWith = await ingestRate(true, 0);
-    const after = rotationReadiness({ db, coverage, views }, { fleet: FLEET, host: HOST, pin: pin(5), target: 95, limit: 1, now });
+    const after = await rotationReadiness({ devices, coverage, views }, { fleet: FLEET, host: HOST, pin: pin(5), target: 95, limit: 1, now });
     db.$client.close();
 
     const ratios = {

@@ -5,6 +5,7 @@
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
 import { writeResults } from './harness';
 
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  storage: runStorageBench,
   storm: runStormBench,
 };
 /** Suites that run only when asked for by name. */

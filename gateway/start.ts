@@ -15,7 +15,7 @@ import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-bro
 import { DeviceAdmission } from './broker/device-admission';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
-import { openRegistryDb } from './db/open';
+import { openRegistry } from './registry/open-registry';
 import { consoleLogger, type Logger } from './logger';
 import { bootstrapKeyset } from './keysets/bootstrap-keyset';
 import { KeysetRotation } from './keysets/keyset-rotation';
@@ -27,18 +27,9 @@ import { deviceMessageHandler } from './protocol/device-messages';
 import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
 import { ReportLimiter } from './protocol/report-limiter';
-import { AuditLog } from './registry/audit-log';
-import { DeviceStore } from './registry/device-store';
 import { IngestWriter } from './registry/ingest-writer';
-import { KeysetStore } from './registry/keyset-store';
-import { PinSetStore } from './registry/pinset-store';
-import { TokenStore } from './registry/token-store';
 import { BrowserEventStream } from './events/browser-event-stream';
-import { CoverageStore } from './registry/coverage-store';
 import { PinSetViews } from './registry/pinset-views';
-import { RolloutStore } from './registry/rollout-store';
-import { RotationStore } from './registry/rotation-store';
-import { TelemetryStore } from './registry/telemetry-store';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
 import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
@@ -59,6 +50,7 @@ export interface RunningGateway {
   mqtts: { host: string; port: number };
   http: { host: string; port: number; url: string };
   dataDir: string;
+  /** database: the SQLite file, or the PostgreSQL URL without its password. */
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
   /** Whether this start created the admin token / TLS pair / backup signer. */
   created: { adminToken: boolean; tls: boolean; signerKey: boolean; backupSigner: boolean };
@@ -116,38 +108,28 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     signerKey: config.signerKeyFile ?? join(dataDir, 'signer.key'),
   };
 
-  const db = openRegistryDb(files.database);
-  const cleanup: (() => Promise<void> | void)[] = [
-    () => {
-      db.$client.close();
-    },
-  ];
+  const registry = await openRegistry({ file: files.database, ...config.database }, clock);
+  const cleanup: (() => Promise<void> | void)[] = [() => registry.close()];
   try {
-    const devices = new DeviceStore(db);
-    const pinsets = new PinSetStore(db);
-    const keysets = new KeysetStore(db);
-    const tokens = new TokenStore(db);
-    const audit = new AuditLog(db, clock);
-    const views = new PinSetViews(pinsets);
-    const coverage = new CoverageStore(db, views);
-    const telemetry = new TelemetryStore(db);
-    const rolloutStore = new RolloutStore(db);
-    const rotations = new RotationStore(db);
+    const { devices, pinsets, keysets, tokens, audit, coverage, telemetry, rotations } = registry;
+    const rolloutStore = registry.rollouts;
+    const views = new PinSetViews((sha) => pinsets.getBySha256(sha));
     const hub = new BrowserEventStream();
-    devices.setAllOffline(); // no connection survives a restart
-    const reconciled = coverage.reconcilePending(); // devices of a data dir from before the coverage counters
+    // no connection survives a restart (one gateway per registry until the external broker: docs/postgres.md)
+    await devices.setAllOffline();
+    const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    coverage.onChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+    registry.onCoverageChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
 
     const signer = ensureSignerKey(files.signerKey);
     const backupFile = backupSignerFile(dataDir);
-    const keyset = bootstrapKeyset({ keysets, audit, signer: signer.key, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
+    const keyset = await bootstrapKeyset({ keysets, audit, signer: signer.key, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
     const admin = ensureAdminToken(files.adminToken);
-    tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
+    await tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
     const events = new EventBus(logger);
-    const ingest = new IngestWriter(db, clock, config.ingest, { coverage, telemetry });
+    const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
@@ -161,14 +143,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       onTakeover: (t) => {
         // MQTT takeover ([MQTT-3.1.4-2]): the newer connection wins, the older is closed. Audited always; from
         // another address while the older one was alive = two holders of one credential: the device is flagged.
-        audit.append('gateway', 'device.session-takeover', t.deviceId, { from: t.from, previousFrom: t.previousFrom, at: t.at, suspicious: t.suspicious });
-        events.emit('takeover', t);
-        if (t.suspicious) {
+        const record = async () => {
+          await audit.append('gateway', 'device.session-takeover', t.deviceId, { from: t.from, previousFrom: t.previousFrom, at: t.at, suspicious: t.suspicious });
+          events.emit('takeover', t);
+          if (!t.suspicious) return;
           const reason = `credential used from two connections at once (${t.previousFrom} and ${t.from})`;
-          devices.flag(t.deviceId, reason, t.at);
+          await devices.flag(t.deviceId, reason, t.at);
           events.emit('flagged', { deviceId: t.deviceId, reason, at: t.at });
           logger.warn('device credential used from two connections at once', { deviceId: t.deviceId, from: t.from, previousFrom: t.previousFrom });
-        }
+        };
+        record().catch((err: unknown) => logger.error('session takeover not recorded', { deviceId: t.deviceId, error: String(err) }));
       },
     });
     const inflight = new Set<Promise<void>>();
@@ -195,19 +179,19 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
     const rc = config.rollouts;
     const driver = new RolloutDriver(
-      { db, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
+      { registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
       {
         tickMs: rc.tickMs,
         eventDelayMs: deps.rolloutTimers?.eventDelayMs ?? Math.min(20, rc.tickMs),
         autoTick: deps.rolloutTimers?.autoTick ?? true,
       },
     );
-    driver.start();
+    await driver.start();
     cleanup.unshift(() => driver.stop());
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
     handle = deviceMessageHandler({
-      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, coverage, heldBack: driver.heldBack, reportLimiter,
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, heldBack: driver.heldBack, reportLimiter,
     });
 
     const publisher = new PinSetPublisher({
@@ -223,7 +207,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
-      db, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, admission,
+      registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, admission,
       telemetryLimits: () => ({ ...reportLimiter.counts }),
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
@@ -260,11 +244,11 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
         await broker.close(); // no new device messages after this
-        ingest.flush(); // lets handlers waiting for their commit finish
+        await ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
-        ingest.close();
-        db.$client.close();
+        await ingest.close();
+        await registry.close();
         logger.info('gateway stopped', { dataDir });
       })());
 
@@ -282,6 +266,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       dataDir,
       files: {
         ...files,
+        database: registry.location,
         backupSigner: existsSync(backupFile) ? backupFile : null,
         tlsCert: tls.certFile,
         tlsKey: tls.keyFile,

@@ -1,11 +1,8 @@
+import type { AuditRepo, CoverageRepo, DeviceRepo, KeysetRepo, PinSetRepo, RolloutRepo, RotationRepo, TelemetryRepo, TokenRepo } from '../registry/repositories';
 import type { Clock } from '../clock';
-import type { RegistryDb } from '../db/open';
+import type { Registry } from '../registry/registry';
 import type { EventBus } from '../events/event-bus';
-import type { CoverageStore } from '../registry/coverage-store';
 import type { PinSetViews } from '../registry/pinset-views';
-import type { RolloutStore } from '../registry/rollout-store';
-import type { RotationStore } from '../registry/rotation-store';
-import type { TelemetryStore } from '../registry/telemetry-store';
 import type { RolloutDriver } from '../rollout-driver/rollout-driver';
 import type { RolloutDefaults } from '../rollout-driver/rollout-factory';
 import type { BrowserEventStream } from '../events/browser-event-stream';
@@ -14,33 +11,29 @@ import type { Logger } from '../logger';
 import type { KeysetRotation } from '../keysets/keyset-rotation';
 import type { PinSetPublisher } from '../pinsets/pinset-publisher';
 import type { Delivery } from '../protocol/delivery';
-import type { AuditLog } from '../registry/audit-log';
-import type { DeviceStore } from '../registry/device-store';
-import type { KeysetStore } from '../registry/keyset-store';
-import type { PinSetStore } from '../registry/pinset-store';
-import type { TokenStore } from '../registry/token-store';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
-  devices: DeviceStore;
-  pinsets: PinSetStore;
-  keysets: KeysetStore;
-  tokens: TokenStore;
-  audit: AuditLog;
+  devices: DeviceRepo;
+  pinsets: PinSetRepo;
+  keysets: KeysetRepo;
+  tokens: TokenRepo;
+  audit: AuditRepo;
   publisher: PinSetPublisher;
   rotation: KeysetRotation;
   delivery: Delivery;
   clock: Clock;
   logger: Logger;
   credentialScryptN: number;
-  db: RegistryDb;
+  /** The unit of work (enrolment + its coverage counters) and the reads that may go to a replica. */
+  registry: Registry;
   events: EventBus;
   hub: BrowserEventStream;
-  coverage: CoverageStore;
+  coverage: CoverageRepo;
   views: PinSetViews;
-  telemetry: TelemetryStore;
-  rotations: RotationStore;
-  rollouts: RolloutStore;
+  telemetry: TelemetryRepo;
+  rotations: RotationRepo;
+  rollouts: RolloutRepo;
   driver: RolloutDriver;
   rolloutDefaults: RolloutDefaults;
   /** Log-in failures, throttling and takeovers per device and in total (issue 17); absent in API-only tests. */

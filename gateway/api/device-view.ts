@@ -1,4 +1,3 @@
-import type { DeviceRow } from '../registry/device-store';
 
 /** A device as the API shows it (never the credential hash). */
 export function deviceView(d: DeviceRow) {
@@ -19,4 +18,5 @@ export function deviceView(d: DeviceRow) {
     decommissioned: d.decommissioned,
     createdAt: d.createdAt,
   };
-}
+}import type { DeviceRow } from '../registry/rows';
+

@@ -1,9 +1,8 @@
+import type { AuditRepo, TokenIdentity, TokenRepo } from '../registry/repositories';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { AuditLog } from '../registry/audit-log';
 import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
-import type { TokenIdentity, TokenStore } from '../registry/token-store';
 import { GatewayError } from './gateway-error';
 
 export type ApiEnv = { Variables: { identity: TokenIdentity | null } };
@@ -44,9 +43,9 @@ export class RouteTable {
 
   constructor(
     private readonly app: Hono<ApiEnv>,
-    private readonly tokens: TokenStore,
+    private readonly tokens: TokenRepo,
     /** Refused writes (403 on a POST) are audited: who tried what (issue 17). */
-    private readonly audit?: AuditLog,
+    private readonly audit?: AuditRepo,
   ) {}
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
@@ -57,7 +56,7 @@ export class RouteTable {
     const maxBytes = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     // bodyLimit refuses on Content-Length, or counts a chunked body as it streams: nothing over the cap is buffered
     this.app[spec.method](spec.path, bodyLimit({ maxSize: maxBytes, onError: tooLarge(maxBytes) }), async (c) => {
-      const identity = this.authenticate(c, spec);
+      const identity = await this.authenticate(c, spec);
       const query = spec.query ? parse(spec.query, c.req.query(), 'query') : undefined;
       let body: unknown = undefined;
       if (spec.body) {
@@ -77,17 +76,17 @@ export class RouteTable {
     });
   }
 
-  private authenticate(c: ApiContext, spec: RouteSpec): TokenIdentity | null {
+  private async authenticate(c: ApiContext, spec: RouteSpec): Promise<TokenIdentity | null> {
     const role = spec.role;
     if (role === null) return null;
     const header = c.req.header('authorization');
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new GatewayError('E_UNAUTHORIZED', 'a bearer token is required');
-    const identity = this.tokens.lookup(hashApiToken(match[1]));
+    const identity = await this.tokens.lookup(hashApiToken(match[1]));
     if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
       if (spec.method === 'post') {
-        this.audit?.append(identity.name, 'access.refused', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, needs: role });
+        await this.audit?.append(identity.name, 'access.refused', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, needs: role });
       }
       throw new GatewayError('E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
     }

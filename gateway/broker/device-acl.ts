@@ -1,9 +1,9 @@
+import type { DeviceRepo } from '../registry/repositories';
 import type { AuthenticateError, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, MAX_MESSAGE_BYTES, isValidDeviceId, parseTopic, type TopicKind } from '../../shared/index';
 import { dummyCredentialHash, verifyDeviceCredential } from '../auth/device-credentials';
 import type { DeviceMessageHandler, PublishRefusedHandler } from '../transport/device-transport';
 import type { Logger } from '../logger';
-import type { DeviceStore } from '../registry/device-store';
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 (aedes' AuthErrorCode is a const enum we cannot import). */
 const IDENTIFIER_REJECTED = 2;
@@ -25,7 +25,7 @@ type AuthenticateHandler = (
  * Every network client is a device: username = device id, password = its credential (SPEC §6). The client id
  * must equal the device id, so a device has one session and a reconnect takes the old one over ([MQTT-3.1.4-2]).
  */
-export function deviceAuthenticate(devices: DeviceStore, logger: Logger, credentialScryptN: number): AuthenticateHandler {
+export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, credentialScryptN: number): AuthenticateHandler {
   return (client, username, password, done) => {
     if (username === undefined || password === undefined || password.length === 0) {
       // [MQTT-3.1.2-19]/[MQTT-3.1.2-21]: anonymous clients are refused
@@ -34,24 +34,29 @@ export function deviceAuthenticate(devices: DeviceStore, logger: Logger, credent
     if (!isValidDeviceId(username) || client.id !== username) {
       return done(authError('client id must equal the device id given as user name', IDENTIFIER_REJECTED), false);
     }
-    const device = devices.get(username);
-    // unknown devices cost the same scrypt as known ones (no enumeration by timing)
-    const stored = device ? Promise.resolve(device.credentialHash) : dummyCredentialHash(credentialScryptN);
-    stored.then((hash) => verifyDeviceCredential(password.toString('utf8'), hash)).then(
-      (valid) => {
-        if (!device || !valid) {
-          // counted, throttled and logged (once per device per window) by ./device-admission.ts
-          logger.info('device authentication failed', { deviceId: username, reason: device ? 'wrong credential' : 'unknown device' });
-          return done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), false);
-        }
-        if (device.decommissioned) return done(authError('device is decommissioned', NOT_AUTHORIZED), false);
-        done(null, true);
-      },
-      (err: unknown) => {
-        logger.error('credential check failed', { deviceId: username, error: String(err) });
-        done(authError('server unavailable', 3), false);
-      },
-    );
+    devices
+      .get(username)
+      // unknown devices cost the same scrypt as known ones, at the configured N (no enumeration by timing)
+      .then(async (device) => ({
+        device,
+        valid: await verifyDeviceCredential(password.toString('utf8'), device?.credentialHash ?? (await dummyCredentialHash(credentialScryptN))),
+      }))
+      .then(
+        ({ device, valid }) => {
+          if (!device || !valid) {
+            // counted, throttled and logged (once per device per window) by ./device-admission.ts
+            logger.info('device authentication failed', { deviceId: username, reason: device ? 'wrong credential' : 'unknown device' });
+            return done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), false);
+          }
+          if (device.decommissioned) return done(authError('device is decommissioned', NOT_AUTHORIZED), false);
+          done(null, true);
+        },
+        (err: unknown) => {
+          // the credential check or the registry failed: CONNACK 3 "server unavailable", the device retries
+          logger.error('credential check failed', { deviceId: username, error: String(err) });
+          done(authError('server unavailable', 3), false);
+        },
+      );
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DeviceRepo } from '../registry/repositories';
 import { Aedes, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
@@ -6,7 +7,6 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { DeviceMessageHandler, DevicePublisher, PublishRefusedHandler } from '../transport/device-transport';
 import type { EventBus } from '../events/event-bus';
-import type { DeviceStore } from '../registry/device-store';
 import {
   deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, 
 } from './device-acl';
@@ -28,7 +28,7 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface BrokerDeps {
-  devices: DeviceStore;
+  devices: DeviceRepo;
   events: EventBus;
   clock: Clock;
   logger: Logger;

@@ -32,6 +32,9 @@ export const ENV_VARS = {
   PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS: 'rollouts.deliveryTimeoutMs',
   PINGW_ROLLOUT_VERIFY_TIMEOUT_MS: 'rollouts.verifyTimeoutMs',
   PINGW_ROLLOUT_MAX_ATTEMPTS: 'rollouts.maxAttempts',
+  PINGW_DATABASE_URL: 'database.url',
+  PINGW_DATABASE_READ_URL: 'database.readUrl',
+  PINGW_DATABASE_POOL_SIZE: 'database.poolSize',
 } as const;
 
 function envNameOf(path: string): string {
@@ -94,6 +97,9 @@ export function configFromEnv(env: Env): GatewayConfig {
   set('PINGW_INGEST_MAX_ROWS', get('PINGW_INGEST_MAX_ROWS'));
   set('PINGW_MALFORMED_LOG_WINDOW_MS', get('PINGW_MALFORMED_LOG_WINDOW_MS'));
   set('PINGW_CREDENTIAL_SCRYPT_N', get('PINGW_CREDENTIAL_SCRYPT_N'));
+  set('PINGW_DATABASE_URL', get('PINGW_DATABASE_URL'));
+  set('PINGW_DATABASE_READ_URL', get('PINGW_DATABASE_READ_URL'));
+  set('PINGW_DATABASE_POOL_SIZE', get('PINGW_DATABASE_POOL_SIZE'));
   for (const name of [
     'PINGW_ROLLOUT_TICK_MS',
     'PINGW_ROLLOUT_RATE',
@@ -113,6 +119,8 @@ export function configFromEnv(env: Env): GatewayConfig {
     if (err instanceof ConfigError) {
       const withValue = err.problems.map((p) => {
         const name = p.slice(0, p.indexOf(':'));
+        // database URLs may carry a password: never echoed
+        if (name.startsWith('PINGW_DATABASE_') && name !== 'PINGW_DATABASE_POOL_SIZE') return p;
         return name in ENV_VARS && env[name] !== undefined ? `${p} (got ${JSON.stringify(env[name])})` : p;
       });
       throw new ConfigError([...problems, ...withValue]);

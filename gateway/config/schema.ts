@@ -67,6 +67,19 @@ export const gatewayConfigSchema = z
         maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
       })
       .prefault({}),
+    /**
+     * The registry: unset = the embedded SQLite file in dataDir; `postgres://…` = PostgreSQL (docs/postgres.md),
+     * migrated at start-up. `readUrl` (a streaming replica) serves the reads that tolerate lag; never the rotation gate.
+     */
+    database: z
+      .object({
+        url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// or postgresql:// URL').nullable().default(null),
+        readUrl: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// or postgresql:// URL').nullable().default(null),
+        /** Connections per pool (the primary's, and the replica's when readUrl is set). */
+        poolSize: z.coerce.number().int().min(1).max(500).default(10),
+      })
+      .refine((d) => d.readUrl === null || d.url !== null, { message: 'a read replica needs the primary (PINGW_DATABASE_URL) too', path: ['readUrl'] })
+      .prefault({}),
     /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
     credentialScryptN: z.coerce
       .number()

@@ -1,9 +1,8 @@
+import type { AuditRepo, KeysetRepo } from '../registry/repositories';
 import { existsSync } from 'node:fs';
 import { toHex, type SignerKey } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { AuditLog } from '../registry/audit-log';
-import type { KeysetStore } from '../registry/keyset-store';
 import { ensureSignerKey } from '../secrets/signer-keys';
 
 /**
@@ -11,17 +10,17 @@ import { ensureSignerKey } from '../secrets/signer-keys';
  * configured backup key a backup signer is generated into `backupFile` (0600), with a warning to move it offline.
  * Later starts keep the stored keysets (rotation happens through the API).
  */
-export function bootstrapKeyset(args: {
-  keysets: KeysetStore;
-  audit: AuditLog;
+export async function bootstrapKeyset(args: {
+  keysets: KeysetRepo;
+  audit: AuditRepo;
   signer: SignerKey;
   backupPublicKeys: string[];
   backupFile: string;
   clock: Clock;
   logger: Logger;
-}): { version: number; backupGenerated: boolean } {
+}): Promise<{ version: number; backupGenerated: boolean }> {
   const { keysets, audit, signer, clock, logger } = args;
-  const current = keysets.current();
+  const current = await keysets.current();
   if (current) {
     if (!current.publicKeys.includes(toHex(signer.publicKey))) {
       logger.warn('the gateway signer key is not in the current keyset: only envelopes signed offline can be published', {
@@ -47,7 +46,7 @@ export function bootstrapKeyset(args: {
   if (publicKeys.length < 2) {
     throw new Error('PINGW_BACKUP_PUBLIC_KEYS: the backup keys must differ from the gateway signer (SPEC §5: a keyset holds at least 2 keys)');
   }
-  keysets.insert({ version: 1, publicKeys, envelope: null, createdAt: clock.now(), createdBy: 'gateway' });
-  audit.append('gateway', 'keyset.bootstrap', 'v1', { publicKeys });
+  await keysets.insert({ version: 1, publicKeys, envelope: null, createdAt: clock.now(), createdBy: 'gateway' });
+  await audit.append('gateway', 'keyset.bootstrap', 'v1', { publicKeys });
   return { version: 1, backupGenerated };
 }

@@ -1,11 +1,9 @@
+import type { AuditRepo, DeviceRepo, KeysetRepo } from '../registry/repositories';
 import { bytesEqual, checkKeysetUpdate, fromHex, signKeyset, toHex, validateKeysetDoc, type SignerKey } from '../../shared/index';
 import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
-import type { AuditLog } from '../registry/audit-log';
-import type { DeviceStore } from '../registry/device-store';
-import type { KeysetStore } from '../registry/keyset-store';
 
 import type { TrustedKeysets } from './trusted-keysets';
 
@@ -25,11 +23,11 @@ export interface RotationResult {
 export class KeysetRotation {
   constructor(
     private readonly deps: {
-      keysets: KeysetStore;
+      keysets: KeysetRepo;
       trusted: TrustedKeysets;
-      devices: DeviceStore;
+      devices: DeviceRepo;
       delivery: Delivery;
-      audit: AuditLog;
+      audit: AuditRepo;
       signer: SignerKey;
       clock: Clock;
       logger: Logger;
@@ -43,7 +41,7 @@ export class KeysetRotation {
     removal: { removeSigners?: boolean; reason?: string } = {},
   ): Promise<RotationResult> {
     const { keysets, trusted, signer, clock, audit } = this.deps;
-    const current = trusted.current();
+    const current = await trusted.current();
     const publicKeys = publicKeysHex.map((h) => fromHex(h));
     const issuedAt = Math.floor(clock.now() / 1000);
     let signed: Uint8Array;
@@ -75,9 +73,9 @@ export class KeysetRotation {
       });
     }
     const version = current.version + 1;
-    keysets.insert({ version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), envelope: Buffer.from(signed), createdAt: clock.now(), createdBy: actor });
+    await keysets.insert({ version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), envelope: Buffer.from(signed), createdAt: clock.now(), createdBy: actor });
     const gatewayCanSign = publicKeys.some((k) => bytesEqual(k, signer.publicKey));
-    audit.append(actor, 'keyset.rotate', `v${version}`, {
+    await audit.append(actor, 'keyset.rotate', `v${version}`, {
       publicKeys: publicKeysHex,
       offline: envelope !== undefined,
       gatewayCanSign,
@@ -91,8 +89,8 @@ export class KeysetRotation {
   private async pushToConnected(): Promise<number> {
     const { devices, delivery, logger } = this.deps;
     let pushed = 0;
-    for (const id of devices.onlineIds()) {
-      const device = devices.get(id);
+    for (const id of await devices.onlineIds()) {
+      const device = await devices.get(id);
       if (!device) continue;
       try {
         if ((await delivery.pushKeysets(id, device.keysetVersion)) > 0) pushed++;

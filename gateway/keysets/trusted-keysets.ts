@@ -1,12 +1,12 @@
+import type { KeysetRepo } from '../registry/repositories';
 import { bytesEqual, fromHex, toHex, type TrustedKeyset } from '../../shared/index';
-import type { KeysetStore } from '../registry/keyset-store';
 
 /** The gateway's view of the signer keysets (SPEC §5) as shared's TrustedKeyset. */
 export class TrustedKeysets {
-  constructor(private readonly store: KeysetStore) {}
+  constructor(private readonly store: KeysetRepo) {}
 
-  current(): TrustedKeyset {
-    const row = this.store.current();
+  async current(): Promise<TrustedKeyset> {
+    const row = await this.store.current();
     if (!row) throw new Error('no signer keyset: the gateway bootstraps one at start-up');
     return { version: row.version, publicKeys: row.publicKeys.map(fromHex) };
   }

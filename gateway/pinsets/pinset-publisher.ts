@@ -1,11 +1,11 @@
+import type { AuditRepo, PinSetRepo } from '../registry/repositories';
+import type { PinSetRow } from '../registry/rows';
 import {
   MAX_CLOCK_SKEW_SECONDS, checkReceipt, envelopeSha256, pinSetFromJson, pinSetToJson, signPinSet, toHex,
   type PinSet, type ReceiptCode, type SignerKey,
 } from '../../shared/index';
 import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
-import type { AuditLog } from '../registry/audit-log';
-import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
 import { liveCheck, type FetchServerPins, type LiveCheckEntry } from './live-check';
 import type { PinSetDraft } from './pinset-draft';
 import type { TrustedKeysets } from '../keysets/trusted-keysets';
@@ -27,9 +27,9 @@ export interface PublishedPinSet {
 export class PinSetPublisher {
   constructor(
     private readonly deps: {
-      pinsets: PinSetStore;
+      pinsets: PinSetRepo;
       keysets: TrustedKeysets;
-      audit: AuditLog;
+      audit: AuditRepo;
       signer: SignerKey;
       clock: Clock;
       fetchPins: FetchServerPins;
@@ -40,7 +40,7 @@ export class PinSetPublisher {
 
   async createFromJson(draft: PinSetDraft, actor: string): Promise<PublishedPinSet> {
     const { pinsets, keysets, signer, clock, validityDays } = this.deps;
-    const current = keysets.current();
+    const current = await keysets.current();
     if (!keysets.includes(current, signer.publicKey)) {
       throw new DomainError('E_NO_SIGNER', `the gateway's signer key is not in keyset v${current.version}: upload envelopes signed offline`);
     }
@@ -49,7 +49,7 @@ export class PinSetPublisher {
     const json = {
       ...draft,
       format: draft.format ?? 1,
-      seq: draft.seq ?? pinsets.maxSeq(draft.target.fleet) + 1,
+      seq: draft.seq ?? await pinsets.maxSeq(draft.target.fleet) + 1,
       issuedAt,
       notAfter: draft.notAfter ?? issuedAt + validityDays * 86_400,
       keysetVersion: draft.keysetVersion ?? current.version,
@@ -57,30 +57,30 @@ export class PinSetPublisher {
     const parsed = pinSetFromJson(json);
     if (!parsed.ok) throw new DomainError('E_SCHEMA', parsed.error);
     const pinset = parsed.value;
-    this.checkAcceptable(pinset, current.version, now);
+    await this.checkAcceptable(pinset, current.version, now);
     const checks = await this.liveCheckOrRefuse(pinset);
     const envelope = signPinSet(pinset, signer);
     const receipt = checkReceipt(envelope, current); // our own output must pass what devices check (size included)
     if (!receipt.ok) throw new DomainError(receipt.code, receipt.detail);
-    return this.store(pinset, envelope, 'gateway', actor, checks);
+    return await this.store(pinset, envelope, 'gateway', actor, checks);
   }
 
   async createFromEnvelope(envelope: Uint8Array, actor: string): Promise<PublishedPinSet> {
     const { keysets, clock } = this.deps;
-    const current = keysets.current();
+    const current = await keysets.current();
     const receipt = checkReceipt(envelope, current); // context-free checks E_SIZE … E_SCHEMA
     if (!receipt.ok) throw new DomainError(receipt.code, receipt.detail);
     const now = Math.floor(clock.now() / 1000);
-    this.checkAcceptable(receipt.pinset, current.version, now);
+    await this.checkAcceptable(receipt.pinset, current.version, now);
     const checks = await this.liveCheckOrRefuse(receipt.pinset);
-    return this.store(receipt.pinset, envelope, 'offline', actor, checks);
+    return await this.store(receipt.pinset, envelope, 'offline', actor, checks);
   }
 
-  private checkAcceptable(pinset: PinSet, keysetVersion: number, now: number): void {
+  private async checkAcceptable(pinset: PinSet, keysetVersion: number, now: number): Promise<void> {
     if (pinset.keysetVersion !== keysetVersion) {
       throw new DomainError('E_KEYSET', `pin set names keyset v${pinset.keysetVersion}; the current keyset is v${keysetVersion}`);
     }
-    const maxSeq = this.deps.pinsets.maxSeq(pinset.target.fleet);
+    const maxSeq = await this.deps.pinsets.maxSeq(pinset.target.fleet);
     if (pinset.seq <= maxSeq) {
       throw new DomainError('E_SEQ', `seq ${pinset.seq} is not above fleet "${pinset.target.fleet}"'s latest seq ${maxSeq}`);
     }
@@ -103,12 +103,10 @@ export class PinSetPublisher {
     return checks;
   }
 
-  private store(pinset: PinSet, envelope: Uint8Array, source: 'gateway' | 'offline', actor: string, checks: LiveCheckEntry[]): PublishedPinSet {
+  private async store(pinset: PinSet, envelope: Uint8Array, source: 'gateway' | 'offline', actor: string, checks: LiveCheckEntry[]): Promise<PublishedPinSet> {
     const { pinsets, audit, clock } = this.deps;
     const sha256 = toHex(envelopeSha256(envelope));
-    let row: PinSetRow;
-    try {
-      row = pinsets.insert({
+    const row = await pinsets.insert({
         fleet: pinset.target.fleet,
         seq: pinset.seq,
         envelope: Buffer.from(envelope),
@@ -120,14 +118,10 @@ export class PinSetPublisher {
         createdAt: clock.now(),
         createdBy: actor,
       });
-    } catch (err) {
-      if (String(err).includes('UNIQUE')) {
-        throw new DomainError('E_SEQ', `seq ${pinset.seq} of fleet "${pinset.target.fleet}" (or these bytes) already exists`);
-      }
-      throw err;
-    }
+    // another publisher (or gateway replica) stored this seq or these bytes since the maxSeq check
+    if (row === undefined) throw new DomainError('E_SEQ', `seq ${pinset.seq} of fleet "${pinset.target.fleet}" (or these bytes) already exists`);
     const unreachable = checks.filter((c) => c.status === 'unreachable').map((c) => c.host);
-    audit.append(actor, 'pinset.create', `${row.fleet}#${row.seq}`, { id: row.id, sha256, source, unreachable });
+    await audit.append(actor, 'pinset.create', `${row.fleet}#${row.seq}`, { id: row.id, sha256, source, unreachable });
     return { id: row.id, fleet: row.fleet, seq: row.seq, sha256, keysetVersion: row.keysetVersion, liveCheck: checks };
   }
 }

@@ -1,13 +1,13 @@
+import type { PinSetRepo } from '../registry/repositories';
 import { decodeAck, toHex } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { IngestWriter } from '../registry/ingest-writer';
-import type { PinSetStore } from '../registry/pinset-store';
 import type { EventBus } from '../events/event-bus';
 import type { MalformedMessages } from './malformed-messages';
 
 export interface AckDeps {
-  pinsets: PinSetStore;
+  pinsets: PinSetRepo;
   ingest: IngestWriter;
   malformed: MalformedMessages;
   events: EventBus;
@@ -27,7 +27,7 @@ export async function handleAck(deps: AckDeps, deviceId: string, payload: Uint8A
   }
   const ack = decoded.value;
   const sha256 = toHex(ack.sha256);
-  const pinset = deps.pinsets.getBySha256(sha256);
+  const pinset = await deps.pinsets.getBySha256(sha256);
   const pinsetId = pinset && pinset.seq === ack.seq ? pinset.id : null;
   const isNew = await deps.ingest.addAck({ deviceId, seq: ack.seq, sha256, status: ack.status, code: ack.code ?? null, pinsetId });
   if (!isNew) {

@@ -1,9 +1,8 @@
+import type { DeviceRepo, KeysetRepo, PinSetRepo } from '../registry/repositories';
+import type { DeviceRow, PinSetRow } from '../registry/rows';
 import type { PinSetJson, TopicKind } from '../../shared/index';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { DeviceRow, DeviceStore } from '../registry/device-store';
-import type { KeysetStore } from '../registry/keyset-store';
-import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
 import type { EventBus } from '../events/event-bus';
 import type { DevicePublisher } from '../transport/device-transport';
 
@@ -27,9 +26,9 @@ export function pinsetTargets(pinset: PinSetRow, device: Pick<DeviceRow, 'id' | 
 export class Delivery {
   constructor(
     private readonly deps: {
-      devices: DeviceStore;
-      pinsets: PinSetStore;
-      keysets: KeysetStore;
+      devices: DeviceRepo;
+      pinsets: PinSetRepo;
+      keysets: KeysetRepo;
       publisher: DevicePublisher;
       events: EventBus;
       clock: Clock;
@@ -39,15 +38,15 @@ export class Delivery {
 
   async deliver(deviceId: string, pinsetId: number): Promise<DeliverResult> {
     const { devices, pinsets, clock } = this.deps;
-    const device = devices.get(deviceId);
+    const device = await devices.get(deviceId);
     if (!device) return { ok: false, deviceId, pinsetId, reason: 'unknown-device' };
-    const pinset = pinsets.get(pinsetId);
+    const pinset = await pinsets.get(pinsetId);
     if (!pinset) return { ok: false, deviceId, pinsetId, reason: 'unknown-pinset' };
     if (device.decommissioned) return { ok: false, deviceId, pinsetId, reason: 'decommissioned' };
     if (!pinsetTargets(pinset, device)) return { ok: false, deviceId, pinsetId, reason: 'not-targeted' };
     if (pinset.notAfter < Math.floor(clock.now() / 1000)) return { ok: false, deviceId, pinsetId, reason: 'expired' };
-    const assigned = device.assignedPinSetId === null ? undefined : pinsets.get(device.assignedPinSetId);
-    if (!assigned || assigned.seq <= pinset.seq) devices.assign(deviceId, pinsetId, clock.now());
+    const assigned = device.assignedPinSetId === null ? undefined : await pinsets.get(device.assignedPinSetId);
+    if (!assigned || assigned.seq <= pinset.seq) await devices.assign(deviceId, pinsetId, clock.now());
     if (device.installedSeq >= pinset.seq) {
       return { ok: true, deviceId, pinsetId, status: 'already-installed' };
     }
@@ -60,14 +59,17 @@ export class Delivery {
    * The pin set a device should hold: the newest of the set assigned to it and the set released to its fleet,
    * when it targets the device, has not expired and is not held back by a staged rollout.
    */
-  targetFor(device: DeviceRow, heldBack: (pinset: PinSetRow) => boolean = () => false): PinSetRow | undefined {
+  async targetFor(device: DeviceRow, heldBack: (pinset: PinSetRow) => Promise<boolean> = async () => false): Promise<PinSetRow | undefined> {
     const { pinsets, clock } = this.deps;
     const nowSeconds = Math.floor(clock.now() / 1000);
     // `heldBack`: sets a staged rollout owns are sent by the rollout, wave by wave, never by a hello
-    const candidates = [
-      device.assignedPinSetId === null ? undefined : pinsets.get(device.assignedPinSetId),
-      pinsets.latestReleasedFor(device.fleet),
-    ].filter((p): p is PinSetRow => p !== undefined && pinsetTargets(p, device) && p.notAfter >= nowSeconds && !heldBack(p));
+    const candidates: PinSetRow[] = [];
+    for (const p of [
+      device.assignedPinSetId === null ? undefined : await pinsets.get(device.assignedPinSetId),
+      await pinsets.latestReleasedFor(device.fleet),
+    ]) {
+      if (p !== undefined && pinsetTargets(p, device) && p.notAfter >= nowSeconds && !(await heldBack(p))) candidates.push(p);
+    }
     return candidates.sort((a, b) => b.seq - a.seq)[0];
   }
 
@@ -84,7 +86,7 @@ export class Delivery {
   async pushKeysets(deviceId: string, deviceVersion: number): Promise<number> {
     const { keysets, publisher } = this.deps;
     let sent = 0;
-    for (const row of keysets.newerThan(deviceVersion)) {
+    for (const row of await keysets.newerThan(deviceVersion)) {
       if (row.envelope === null) continue; // the first keyset is provisioned at manufacture
       await publisher.publish(deviceId, 'keyset', row.envelope);
       sent++;

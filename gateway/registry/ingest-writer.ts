@@ -1,33 +1,11 @@
-import { sql } from 'drizzle-orm';
-import type { RegistryDb } from '../db/open';
-import { acks, devices, malformedCounts, pinsetAckCounts, reports } from '../db/schema';
 import type { Clock } from '../clock';
-import type { CoverageStore } from './coverage-store';
-import type { TelemetryStore } from './telemetry-store';
+import type { IngestAck, IngestMalformed, IngestRepo, IngestReport } from './repositories';
 
-export interface AckRow {
-  deviceId: string;
-  seq: number;
-  sha256: string;
-  status: string;
-  code: string | null;
-  /** Known pin set with this sha256 and seq, else null (the ack is still kept as evidence). */
-  pinsetId: number | null;
-}
-
-export interface ReportRow {
-  deviceId: string;
-  host: string;
-  port: number;
-  result: string;
-  servedPins: string[];
-  installedSeq: number;
-  deviceTime: number;
-}
+export type AckRow = Omit<IngestAck, 'at'>;
+export type ReportRow = Omit<IngestReport, 'at'>;
 
 interface Pending<T> {
   row: T;
-  at: number;
   resolve: (isNew: boolean) => void;
   reject: (err: Error) => void;
 }
@@ -37,133 +15,37 @@ export interface IngestOptions {
   maxRows: number;
 }
 
-/** Counters kept in the ingest transaction itself (so they count exactly the committed rows). */
-export interface IngestCounters {
-  /** Coverage counters: reconciled for every device whose installed/verified set a new ack changed. */
-  coverage?: CoverageStore;
-  /** Telemetry buckets: one count per new report. */
-  telemetry?: TelemetryStore;
-}
-
 /**
- * Buffers acks, reports, malformed-message counts and last-seen times, and writes them in one transaction every
- * `flushMs` or `maxRows` rows (docs/library-notes.md: batched prepared statements are ~15× faster than autocommit).
- * Each add resolves after its row is committed, with whether the row was new: the unique indexes make QoS 1
- * redelivery idempotent, and ack counters are updated in the same transaction so they count each ack once.
+ * Group commit in front of the storage: buffers acks, reports, malformed-message counts and last-seen times, and
+ * hands them to `IngestRepo.writeBatch` (one transaction) every `flushMs` or `maxRows` rows. Each add resolves
+ * after its row is committed, with whether the row was new, so the broker sends the PUBACK only then. One batch is
+ * in flight at a time: rows that arrive meanwhile form the next one (the ordering of one device's acks is kept).
  * close() flushes what is buffered: nothing accepted is lost on stop.
  */
 export class IngestWriter {
-  private ackBuf: Pending<AckRow>[] = [];
-  private reportBuf: Pending<ReportRow>[] = [];
-  private malformed = new Map<string, { deviceId: string; kind: string; code: string; count: number; lastAt: number; lastDetail: string }>();
+  private ackBuf: Pending<IngestAck>[] = [];
+  private reportBuf: Pending<IngestReport>[] = [];
+  private malformed = new Map<string, IngestMalformed>();
   private seen = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly flushTx: () => { acks: boolean[]; reports: boolean[] };
+  /** The batch being written, if any. */
+  private writing: Promise<void> | null = null;
+  /** A flush is writing batch after batch until the buffer is empty. */
+  private draining = false;
 
   constructor(
-    db: RegistryDb,
+    private readonly repo: IngestRepo,
     private readonly clock: Clock,
     private readonly options: IngestOptions,
-    counters: IngestCounters = {},
-  ) {
-    const p = (name: string) => sql`${sql.placeholder(name)}`;
-    const insertAck = db
-      .insert(acks)
-      .values({
-        deviceId: sql.placeholder('deviceId'),
-        sha256: sql.placeholder('sha256'),
-        seq: sql.placeholder('seq'),
-        status: sql.placeholder('status'),
-        code: sql.placeholder('code'),
-        pinsetId: sql.placeholder('pinsetId'),
-        receivedAt: sql.placeholder('at'),
-      })
-      .onConflictDoNothing()
-      .prepare();
-    const countAck = db
-      .insert(pinsetAckCounts)
-      .values({ pinsetId: sql.placeholder('pinsetId'), status: sql.placeholder('status'), count: 1 })
-      .onConflictDoUpdate({ target: [pinsetAckCounts.pinsetId, pinsetAckCounts.status], set: { count: sql`${pinsetAckCounts.count} + 1` } })
-      .prepare();
-    const installed = db
-      .update(devices)
-      .set({ installedSeq: p('seq'), installedSha256: p('sha256') })
-      .where(sql`${devices.id} = ${sql.placeholder('deviceId')} and ${devices.installedSeq} <= ${sql.placeholder('seq')}`)
-      .prepare();
-    const verified = db
-      .update(devices)
-      .set({ verifiedSeq: p('seq'), verifiedSha256: p('sha256') })
-      .where(sql`${devices.id} = ${sql.placeholder('deviceId')} and ${devices.verifiedSeq} <= ${sql.placeholder('seq')}`)
-      .prepare();
-    const insertReport = db
-      .insert(reports)
-      .values({
-        deviceId: sql.placeholder('deviceId'),
-        host: sql.placeholder('host'),
-        port: sql.placeholder('port'),
-        result: sql.placeholder('result'),
-        servedPins: sql.placeholder('servedPins'),
-        installedSeq: sql.placeholder('installedSeq'),
-        deviceTime: sql.placeholder('deviceTime'),
-        receivedAt: sql.placeholder('at'),
-      })
-      .onConflictDoNothing()
-      .prepare();
-    const countMalformed = db
-      .insert(malformedCounts)
-      .values({
-        deviceId: sql.placeholder('deviceId'),
-        kind: sql.placeholder('kind'),
-        code: sql.placeholder('code'),
-        count: sql.placeholder('count'),
-        lastAt: sql.placeholder('lastAt'),
-        lastDetail: sql.placeholder('lastDetail'),
-      })
-      .onConflictDoUpdate({
-        target: [malformedCounts.deviceId, malformedCounts.kind, malformedCounts.code],
-        set: {
-          count: sql`${malformedCounts.count} + excluded.count`,
-          lastAt: sql`excluded.last_at`,
-          lastDetail: sql`excluded.last_detail`,
-        },
-      })
-      .prepare();
-    const touch = db
-      .update(devices)
-      .set({ lastSeen: p('at') })
-      .where(sql`${devices.id} = ${sql.placeholder('deviceId')}`)
-      .prepare();
-
-    this.flushTx = () =>
-      db.transaction(() => {
-        const ackResults = this.ackBuf.map(({ row, at }) => {
-          const isNew = insertAck.run({ ...row, at }).changes === 1;
-          if (isNew && row.pinsetId !== null) {
-            countAck.run({ pinsetId: row.pinsetId, status: row.status });
-            if (row.status === 'applied' || row.status === 'verified') installed.run({ ...row });
-            if (row.status === 'verified') verified.run({ ...row });
-            if (row.status !== 'rejected') counters.coverage?.reconcile(row.deviceId);
-          }
-          return isNew;
-        });
-        const reportResults = this.reportBuf.map(({ row, at }) => {
-          const isNew = insertReport.run({ ...row, at }).changes === 1;
-          if (isNew) counters.telemetry?.count(row.deviceId, row.host, row.result, at);
-          return isNew;
-        });
-        for (const m of this.malformed.values()) countMalformed.run(m);
-        for (const [deviceId, at] of this.seen) touch.run({ deviceId, at });
-        return { acks: ackResults, reports: reportResults };
-      });
-  }
+  ) {}
 
   addAck(row: AckRow): Promise<boolean> {
-    return this.enqueue(this.ackBuf, row);
+    return this.enqueue(this.ackBuf, { ...row, at: this.clock.now() });
   }
 
   addReport(row: ReportRow): Promise<boolean> {
-    return this.enqueue(this.reportBuf, row);
+    return this.enqueue(this.reportBuf, { ...row, at: this.clock.now() });
   }
 
   countMalformed(deviceId: string, kind: string, code: string, detail: string): void {
@@ -186,51 +68,69 @@ export class IngestWriter {
     this.schedule();
   }
 
-  private enqueue<T>(buf: Pending<T>[], row: T): Promise<boolean> {
+  private enqueue<T extends { deviceId: string; at: number }>(buf: Pending<T>[], row: T): Promise<boolean> {
     if (this.closed) return Promise.reject(new Error('ingest writer is closed'));
     return new Promise<boolean>((resolve, reject) => {
-      buf.push({ row, at: this.clock.now(), resolve, reject });
-      this.seen.set((row as { deviceId: string }).deviceId, this.clock.now());
-      if (this.ackBuf.length + this.reportBuf.length >= this.options.maxRows) this.flush();
-      else this.schedule();
+      buf.push({ row, resolve, reject });
+      this.seen.set(row.deviceId, row.at);
+      // a full batch goes at once; one drain at a time (it takes later full batches too, in order)
+      if (this.ackBuf.length + this.reportBuf.length >= this.options.maxRows) {
+        if (!this.draining) void this.flush();
+      } else this.schedule();
     });
   }
 
   private schedule(): void {
-    if (this.timer === null && !this.closed) this.timer = setTimeout(() => this.flush(), this.options.flushMs);
+    if (this.timer === null && !this.closed) this.timer = setTimeout(() => void this.flush(), this.options.flushMs);
   }
 
-  /** Writes everything buffered in one transaction, then settles the waiting promises. */
-  flush(): void {
+  /** Writes everything buffered (after the batch in flight), in transactions of at most maxRows rows. */
+  async flush(): Promise<void> {
+    this.draining = true;
+    try {
+      do await this.writeOne();
+      while (this.ackBuf.length + this.reportBuf.length > 0);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** One transaction of at most maxRows rows, then settles its waiting promises. */
+  private async writeOne(): Promise<void> {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const ackBuf = this.ackBuf;
-    const reportBuf = this.reportBuf;
-    if (ackBuf.length === 0 && reportBuf.length === 0 && this.malformed.size === 0 && this.seen.size === 0) return;
-    let result: { acks: boolean[]; reports: boolean[] };
+    while (this.writing !== null) await this.writing;
+    if (this.ackBuf.length === 0 && this.reportBuf.length === 0 && this.malformed.size === 0 && this.seen.size === 0) return;
+    // at most maxRows rows per transaction (rows that arrived while the last batch was written wait for the next)
+    const ackBuf = this.ackBuf.splice(0, this.options.maxRows);
+    const reportBuf = this.reportBuf.splice(0, this.options.maxRows - ackBuf.length);
+    const batch = { acks: ackBuf.map((p) => p.row), reports: reportBuf.map((p) => p.row), malformed: [...this.malformed.values()], seen: this.seen };
+    this.malformed = new Map();
+    this.seen = new Map();
+    const write = (async () => {
+      try {
+        const result = await this.repo.writeBatch(batch);
+        ackBuf.forEach((p, i) => p.resolve(result.acks[i] ?? false));
+        reportBuf.forEach((p, i) => p.resolve(result.reports[i] ?? false));
+      } catch (err) {
+        // nothing of this batch was committed: fail the waiters (their PUBACK is withheld, the device redelivers)
+        ackBuf.forEach((p) => p.reject(err as Error));
+        reportBuf.forEach((p) => p.reject(err as Error));
+      }
+    })();
+    this.writing = write;
     try {
-      result = this.flushTx();
-    } catch (err) {
-      // nothing of this batch was committed: fail the waiters (their PUBACK is withheld, the device redelivers)
-      this.ackBuf = [];
-      this.reportBuf = [];
-      ackBuf.forEach((p) => p.reject(err as Error));
-      reportBuf.forEach((p) => p.reject(err as Error));
-      return;
+      await write;
+    } finally {
+      this.writing = null;
     }
-    this.ackBuf = [];
-    this.reportBuf = [];
-    this.malformed.clear();
-    this.seen.clear();
-    ackBuf.forEach((p, i) => p.resolve(result.acks[i] ?? false));
-    reportBuf.forEach((p, i) => p.resolve(result.reports[i] ?? false));
   }
 
   /** Flushes and refuses further rows. */
-  close(): void {
-    this.flush();
+  async close(): Promise<void> {
     this.closed = true;
+    await this.flush();
   }
 }

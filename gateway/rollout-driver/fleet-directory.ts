@@ -1,50 +1,50 @@
-import type { RegistryDb } from '../db/open';
+import type { DeviceRepo } from '../registry/repositories';
 import type { DeviceInfo } from '../rollout-engine/index';
 
-interface Row {
-  id: string;
-  device_class: string;
-  labels: string;
-  online: number;
+interface Entry {
+  byId: Map<string, DeviceInfo>;
+  list: DeviceInfo[] | null;
 }
 
 /**
  * The devices of the fleets that have an active rollout, as the engine sees them (DeviceInfo: class, labels,
- * online), kept in memory so a tick does not read the fleet from SQLite. Loaded once per fleet, then kept up to
+ * online), kept in memory so a tick does not read the fleet from storage. Loaded once per fleet, then kept up to
  * date from gateway events (online / offline / enrolled). Decommissioned devices are not in it.
  */
 export class FleetDirectory {
-  private readonly fleets = new Map<string, { byId: Map<string, DeviceInfo>; list: DeviceInfo[] | null }>();
-  private readonly load;
+  private readonly fleets = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Entry>>();
   /** When each device's current connection started (the 'online' event). */
   private readonly connected = new Map<string, number>();
 
-  constructor(db: RegistryDb) {
-    this.load = db.$client.prepare<[string], Row>(`select id, device_class, labels, online from devices where fleet = ? and decommissioned = 0`);
-  }
+  constructor(private readonly store: Pick<DeviceRepo, 'directory'>) {}
 
-  private entry(fleet: string) {
-    let e = this.fleets.get(fleet);
-    if (e === undefined) {
-      const byId = new Map<string, DeviceInfo>();
-      for (const r of this.load.all(fleet)) {
-        byId.set(r.id, { deviceId: r.id, deviceClass: r.device_class, labels: JSON.parse(r.labels) as string[], online: r.online === 1 });
-      }
-      e = { byId, list: null };
-      this.fleets.set(fleet, e);
+  private async entry(fleet: string): Promise<Entry> {
+    const e = this.fleets.get(fleet);
+    if (e !== undefined) return e;
+    let load = this.loading.get(fleet);
+    if (load === undefined) {
+      load = (async () => {
+        const byId = new Map<string, DeviceInfo>();
+        for (const d of await this.store.directory(fleet)) byId.set(d.deviceId, d);
+        const entry: Entry = { byId, list: null };
+        this.fleets.set(fleet, entry);
+        return entry;
+      })().finally(() => this.loading.delete(fleet));
+      this.loading.set(fleet, load);
     }
-    return e;
+    return load;
   }
 
   /** The fleet's devices (cached array; rebuilt after a change). */
-  devices(fleet: string): readonly DeviceInfo[] {
-    const e = this.entry(fleet);
+  async devices(fleet: string): Promise<readonly DeviceInfo[]> {
+    const e = await this.entry(fleet);
     e.list ??= [...e.byId.values()];
     return e.list;
   }
 
-  get(fleet: string, deviceId: string): DeviceInfo | undefined {
-    return this.entry(fleet).byId.get(deviceId);
+  async get(fleet: string, deviceId: string): Promise<DeviceInfo | undefined> {
+    return (await this.entry(fleet)).byId.get(deviceId);
   }
 
   /** Fleet of a device among the loaded fleets (events carry only the device id). */
@@ -80,7 +80,7 @@ export class FleetDirectory {
 
   add(fleet: string, device: DeviceInfo): void {
     const e = this.fleets.get(fleet);
-    if (e === undefined) return; // not loaded: the first use reads it from SQLite
+    if (e === undefined) return; // not loaded: the first use reads it from storage
     e.byId.set(device.deviceId, device);
     e.list = null;
   }

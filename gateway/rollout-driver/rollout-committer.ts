@@ -1,18 +1,17 @@
+import type { PinSetRepo, RolloutRepo } from '../registry/repositories';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { Clock } from '../clock';
-import type { RegistryDb } from '../db/open';
+import type { Registry } from '../registry/registry';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
-import type { PinSetStore } from '../registry/pinset-store';
-import type { RolloutStore } from '../registry/rollout-store';
 import { isRest, onAck, summarizeExecutions, type ExecutionRecord, type RolloutCommand, type RolloutNote, type StepResult } from '../rollout-engine/index';
 import type { RolloutJournal } from './rollout-journal';
 import type { PendingAck, Slot } from './rollout-slot';
 
 export interface CommitterDeps {
-  db: RegistryDb;
-  rollouts: RolloutStore;
-  pinsets: PinSetStore;
+  registry: Pick<Registry, 'transaction'>;
+  rollouts: RolloutRepo;
+  pinsets: PinSetRepo;
   delivery: Delivery;
   hub: BrowserEventStream;
   clock: Clock;
@@ -31,19 +30,19 @@ export class RolloutCommitter {
   ) {}
 
   async commit(slot: Slot, r: StepResult, actor: string, lastGate?: Record<string, unknown>): Promise<void> {
-    const { db, rollouts, pinsets, clock, hub } = this.deps;
+    const { registry, clock, hub } = this.deps;
     const now = clock.now();
     const completedNow = r.rollout.state.kind === 'COMPLETED' && slot.snapshot.state.kind !== 'COMPLETED';
-    db.$client.transaction(() => {
-      rollouts.save(r.rollout, r.executions, now, lastGate);
+    await registry.transaction(async (tx) => {
+      await tx.rollouts.save(r.rollout, r.executions, now, lastGate);
       // from now on every device of the fleet that lacks the set gets it on hello (late devices, stragglers) —
       // only when the plan ends with a "rest" wave: a plan that selects devices keeps the others out (issue 17)
       const last = r.rollout.plan.waves[r.rollout.plan.waves.length - 1];
-      if (completedNow && last !== undefined && isRest(last)) pinsets.markReleased(slot.pinset.id, now);
-    })();
+      if (completedNow && last !== undefined && isRest(last)) await tx.pinsets.markReleased(slot.pinset.id, now);
+    });
     slot.snapshot = r.rollout;
     for (const e of r.executions) slot.execs.set(e.deviceId, e);
-    this.journal.record(actor, r.rollout, r.notes, () =>
+    await this.journal.record(actor, r.rollout, r.notes, () =>
       hub.coalesce(`executions:${slot.id}`, () => ({
         type: 'executions',
         id: slot.id,

@@ -1,16 +1,14 @@
+import type { AuditRepo, DeviceRepo, PinSetRepo, RolloutRepo, RolloutRow, TelemetryRepo } from '../registry/repositories';
+import type { PinSetRow } from '../registry/rows';
 import { toHex } from '../../shared/index';
 import { DomainError } from '../errors/domain-error';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { Clock } from '../clock';
-import type { RegistryDb } from '../db/open';
+import type { Registry } from '../registry/registry';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
 import type { AckEvent, EventBus } from '../events/event-bus';
-import type { AuditLog } from '../registry/audit-log';
-import type { PinSetRow, PinSetStore } from '../registry/pinset-store';
-import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
-import type { TelemetryStore } from '../registry/telemetry-store';
-import { applyOperatorCommand, newerSeqInTheWay, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
+import { applyOperatorCommand, isActiveExecution, newerSeqInTheWay, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
 import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
@@ -26,30 +24,32 @@ export interface RolloutDriverOptions {
 }
 
 export interface RolloutDriverDeps {
-  db: RegistryDb;
-  rollouts: RolloutStore;
-  pinsets: PinSetStore;
-  telemetry: TelemetryStore;
+  registry: Pick<Registry, 'transaction'>;
+  devices: Pick<DeviceRepo, 'directory'>;
+  rollouts: RolloutRepo;
+  pinsets: PinSetRepo;
+  telemetry: TelemetryRepo;
   delivery: Delivery;
   events: EventBus;
   hub: BrowserEventStream;
-  audit: AuditLog;
+  audit: AuditRepo;
   clock: Clock;
   logger: Logger;
 }
 
-const ACTIVE = new Set(['QUEUED', 'DELIVERED', 'APPLIED']);
 /** Acks committed in one transaction at most (bounds the time one job holds the event loop). */
 const MAX_ACK_BATCH = 500;
 
 /**
  * The I/O around the pure rollout engine (gateway/rollout): it runs `step` on a timer, feeds device events into
  * `onHello` / `onAck`, applies operator commands, and for every result commits the snapshot and the changed
- * executions in one SQLite transaction, then (only after the commit) publishes the deliveries and writes the
+ * executions in one transaction, then (only after the commit) publishes the deliveries and writes the
  * audit log and live events. Calls are serialised per rollout (rollout-slot.ts).
  */
 export class RolloutDriver {
   private readonly slots = new Map<string, Slot>();
+  /** Slots being loaded (two callers that open the same rollout share one load). */
+  private readonly opening = new Map<string, Promise<Slot>>();
   private readonly directory: FleetDirectory;
   private readonly committer: RolloutCommitter;
   private readonly unsubscribe: (() => void)[] = [];
@@ -59,16 +59,16 @@ export class RolloutDriver {
     private readonly deps: RolloutDriverDeps,
     private readonly options: RolloutDriverOptions,
   ) {
-    this.directory = new FleetDirectory(deps.db);
+    this.directory = new FleetDirectory(deps.devices);
     this.committer = new RolloutCommitter(deps, new RolloutJournal(deps));
   }
 
   /** Loads every rollout that still has work (a restart resumes each exactly where it was) and subscribes. */
-  start(): void {
+  async start(): Promise<void> {
     const { rollouts, events, clock } = this.deps;
-    for (const row of rollouts.active()) {
-      const slot = this.open(row);
-      this.catchUpAcks(slot);
+    for (const row of await rollouts.active()) {
+      const slot = await this.open(row);
+      await this.catchUpAcks(slot);
       this.schedule(slot, clock.now());
     }
     this.unsubscribe.push(
@@ -100,14 +100,14 @@ export class RolloutDriver {
   }
 
   /** Whether the rollouts own this pin set, so that a hello must not deliver it (hello-handler). */
-  heldBack = (pinset: PinSetRow): boolean => pinset.releasedAt === null && this.deps.rollouts.ownsPinSet(pinset.id);
+  heldBack = async (pinset: PinSetRow): Promise<boolean> => pinset.releasedAt === null && (await this.deps.rollouts.ownsPinSet(pinset.id));
 
   /** Applies an operator command (serialised with the rollout's other work); throws DomainError. */
   /** `reason`: the operator's words for any command (pause/abort carry theirs in the command); audited. */
   async command(id: string, command: OperatorCommand, actor: string, reason?: string): Promise<void> {
-    const row = this.deps.rollouts.get(id);
+    const row = await this.deps.rollouts.get(id);
     if (row === undefined) throw DomainError.notFound(`rollout "${id}"`);
-    const slot = this.slots.get(id) ?? this.open(row);
+    const slot = this.slots.get(id) ?? (await this.open(row));
     try {
       await this.runCommand(slot, command, actor, reason);
     } finally {
@@ -121,17 +121,14 @@ export class RolloutDriver {
       const { clock, audit } = this.deps;
       // a step queued before this job may have closed the slot (nothing left to do); the command may give it work again
       if (!this.slots.has(id)) this.slots.set(id, slot);
-      if (command.type === 'start') this.checkNoNewerStarted(slot);
+      if (command.type === 'start') await this.checkNoNewerStarted(slot);
       const now = clock.now();
-      const r = applyOperatorCommand(slot.snapshot, command, {
-        now,
-        executions: [...slot.execs.values()],
-        devices: this.directory.devices(slot.fleet),
-      });
+      const devices = await this.directory.devices(slot.fleet);
+      const r = applyOperatorCommand(slot.snapshot, command, { now, executions: [...slot.execs.values()], devices });
       if (!r.ok) throw new DomainError('E_TRANSITION', r.error.message);
       const text = 'reason' in command && command.reason !== undefined && command.reason !== '' ? command.reason : given;
       const reason = text !== undefined && text !== '' ? { reason: text } : {};
-      audit.append(actor, `rollout.${command.type}`, id, { from: slot.snapshot.state.kind, to: r.result.rollout.state.kind, ...reason });
+      await audit.append(actor, `rollout.${command.type}`, id, { from: slot.snapshot.state.kind, to: r.result.rollout.state.kind, ...reason });
       await this.committer.commit(slot, r.result, actor);
       this.deps.hub.publish({ type: 'rollout', id, fleet: slot.fleet, state: slot.snapshot.state.kind, action: command.type });
       if (command.type === 'start') await this.supersedeOlder(slot, actor);
@@ -144,11 +141,11 @@ export class RolloutDriver {
   private async stepNow(slot: Slot): Promise<void> {
     if (this.stopped) return;
     const now = this.deps.clock.now();
-    this.refreshTelemetry(slot);
+    await this.refreshTelemetry(slot);
     const r = step(slot.snapshot, {
       now,
       executions: [...slot.execs.values()],
-      devices: this.directory.devices(slot.fleet),
+      devices: await this.directory.devices(slot.fleet),
       telemetry: { reports: slot.tele.reporters.size, mismatches: slot.tele.mismatchers.size },
     });
     await this.committer.commit(slot, r, 'gateway', r.gate === null ? undefined : { at: now, decision: r.gate });
@@ -193,7 +190,7 @@ export class RolloutDriver {
     this.directory.setOnline(deviceId, true);
     for (const slot of this.slotsOf(fleet)) {
       void enqueue(slot, async () => {
-        const device = this.directory.get(fleet, deviceId);
+        const device = await this.directory.get(fleet, deviceId);
         if (device === undefined) return;
         const exec = slot.execs.get(deviceId);
         // delivered on this very connection (between CONNECT and the hello): not a lost attempt, nothing to redo
@@ -221,8 +218,8 @@ export class RolloutDriver {
 
   // ---- rollouts across a fleet ------------------------------------------------------------------------------------
 
-  private checkNoNewerStarted(slot: Slot): void {
-    const newer = newerSeqInTheWay(this.deps.rollouts.list({ fleet: slot.fleet }), slot.snapshot.seq);
+  private async checkNoNewerStarted(slot: Slot): Promise<void> {
+    const newer = newerSeqInTheWay(await this.deps.rollouts.list({ fleet: slot.fleet }), slot.snapshot.seq);
     if (newer !== undefined) {
       throw new DomainError('E_SEQ', `rollout ${newer.id} of the newer seq ${newer.seq} already runs for fleet "${slot.fleet}"`);
     }
@@ -230,15 +227,15 @@ export class RolloutDriver {
 
   /** SPEC §7: a newer pin set for the fleet supersedes the older rollouts (their pending devices never get it). */
   private async supersedeOlder(slot: Slot, actor: string): Promise<void> {
-    const older = this.deps.rollouts.list({ fleet: slot.fleet }).filter((r) => r.id !== slot.id && r.seq < slot.snapshot.seq);
+    const older = (await this.deps.rollouts.list({ fleet: slot.fleet })).filter((r) => r.id !== slot.id && r.seq < slot.snapshot.seq);
     for (const row of older) {
-      const other = this.slots.get(row.id) ?? (row.state === 'DRAFT' ? this.open(row) : undefined);
+      const other = this.slots.get(row.id) ?? (row.state === 'DRAFT' ? await this.open(row) : undefined);
       if (other === undefined) continue;
       await enqueue(other, async () => {
         const before = other.snapshot.state.kind;
         const r = supersede(other.snapshot, [...other.execs.values()], slot.id, this.deps.clock.now());
         if (r.executions.length === 0 && r.rollout.state.kind === before) return;
-        this.deps.audit.append(actor, 'rollout.superseded', other.id, { by: slot.id, from: before, executions: r.executions.length });
+        await this.deps.audit.append(actor, 'rollout.superseded', other.id, { by: slot.id, from: before, executions: r.executions.length });
         await this.committer.commit(other, r, actor);
       });
       if (!needsTicks(other)) this.close(other);
@@ -248,12 +245,19 @@ export class RolloutDriver {
   // ---- slots, timers ---------------------------------------------------------------------------------------------
 
   /** Loads a rollout into memory; close() removes it again once it has nothing left to do. */
-  private open(row: RolloutRow): Slot {
-    const pinset = this.deps.pinsets.get(row.pinsetId);
-    if (pinset === undefined) throw new Error(`rollout ${row.id}: pin set ${row.pinsetId} is missing`);
-    const slot = loadSlot(row, pinset, this.deps.rollouts);
-    this.slots.set(row.id, slot);
-    return slot;
+  private open(row: RolloutRow): Promise<Slot> {
+    let opening = this.opening.get(row.id);
+    if (opening === undefined) {
+      opening = (async () => {
+        const pinset = await this.deps.pinsets.get(row.pinsetId);
+        if (pinset === undefined) throw new Error(`rollout ${row.id}: pin set ${row.pinsetId} is missing`);
+        const slot = await loadSlot(row, pinset, this.deps.rollouts);
+        this.slots.set(row.id, slot);
+        return slot;
+      })().finally(() => this.opening.delete(row.id));
+      this.opening.set(row.id, opening);
+    }
+    return opening;
   }
 
   private close(slot: Slot): void {
@@ -289,19 +293,19 @@ export class RolloutDriver {
   }
 
   /** The telemetry window follows the snapshot's gate window; when it moves, count it again from the reports. */
-  private refreshTelemetry(slot: Slot): void {
+  private async refreshTelemetry(slot: Slot): Promise<void> {
     const since = slot.snapshot.gateWindowStart;
     if (slot.tele.since === since) return;
-    const reporters = this.deps.telemetry.rolloutReporters(slot.id, slot.snapshot.seq, since);
+    const reporters = await this.deps.telemetry.rolloutReporters(slot.id, slot.snapshot.seq, since);
     slot.tele = { since, reporters: new Set(reporters.map((r) => r.deviceId)), mismatchers: new Set(reporters.filter((r) => r.mismatch).map((r) => r.deviceId)) };
   }
 
   /** After a restart: acks committed before the stop whose effect the driver had not committed yet. */
-  private catchUpAcks(slot: Slot): void {
+  private async catchUpAcks(slot: Slot): Promise<void> {
     for (const e of [...slot.execs.values()]) {
-      if (!ACTIVE.has(e.state.kind) || e.state.kind === 'QUEUED') continue;
+      if (!isActiveExecution(e.state) || e.state.kind === 'QUEUED') continue;
       const since = e.state.kind === 'DELIVERED' ? e.state.deliveredAt : e.state.kind === 'APPLIED' ? e.state.appliedAt : 0;
-      for (const a of this.deps.rollouts.acksSince(e.deviceId, slot.pinset.sha256, since)) {
+      for (const a of await this.deps.rollouts.acksSince(e.deviceId, slot.pinset.sha256, since)) {
         const status = a.status as 'applied' | 'verified' | 'rejected';
         void enqueue(slot, () => this.applyAck(slot, e.deviceId, status, a.code ?? undefined)).catch((err) => this.fail(slot, err));
       }

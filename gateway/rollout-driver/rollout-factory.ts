@@ -1,10 +1,8 @@
+import type { AuditRepo, PinSetRepo, RolloutRepo, RolloutRow } from '../registry/repositories';
 import type { PinSetJson } from '../../shared/index';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
-import type { AuditLog } from '../registry/audit-log';
-import type { PinSetStore } from '../registry/pinset-store';
-import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
 import { createRollout, newerSeqInTheWay, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
 
 /** POST /api/rollouts body after zod (shapes only; the engine validates the values). */
@@ -28,14 +26,14 @@ export interface RolloutDefaults {
  * set (404), expired set (422 E_EXPIRED), a plan/config the engine rejects (400 E_BAD_BODY with issues), a newer
  * seq already rolled out to the fleet (409 E_SEQ), another unfinished rollout of the same set (409 E_CONFLICT).
  */
-export function createRolloutFor(
-  deps: { rollouts: RolloutStore; pinsets: PinSetStore; audit: AuditLog; hub: BrowserEventStream; clock: Clock },
+export async function createRolloutFor(
+  deps: { rollouts: RolloutRepo; pinsets: PinSetRepo; audit: AuditRepo; hub: BrowserEventStream; clock: Clock },
   body: CreateRolloutBody,
   defaults: RolloutDefaults,
   actor: string,
-): RolloutRow {
+): Promise<RolloutRow> {
   const { rollouts, pinsets, audit, hub, clock } = deps;
-  const pinset = pinsets.get(body.pinsetId);
+  const pinset = await pinsets.get(body.pinsetId);
   if (pinset === undefined) throw DomainError.notFound(`pin set ${body.pinsetId}`);
   const now = clock.now();
   if (pinset.notAfter < Math.floor(now / 1000)) {
@@ -51,21 +49,15 @@ export function createRolloutFor(
     delivery: { ...defaults.delivery, ...body.delivery },
     rate: { perSecond: defaults.rate.perSecond, burst: defaults.rate.burst, ...body.rate },
   };
-  const created = createRollout({
-    id: rollouts.nextId(),
-    fleet: pinset.fleet,
-    seq: pinset.seq,
-    target,
-    config,
-    now,
-    ...(body.plan === undefined ? {} : { plan: body.plan }),
-  });
-  if (!created.ok) {
-    const issues = created.errors.map((message) => ({ path: 'body', message }));
-    throw new DomainError('E_BAD_BODY', `invalid rollout: ${created.errors.join('; ')}`, { issues });
+  const input = { fleet: pinset.fleet, seq: pinset.seq, target, config, now, ...(body.plan === undefined ? {} : { plan: body.plan }) };
+  // validated first under a placeholder id: a refused body does not use up a rollout id (ids come from a counter)
+  const checked = createRollout({ id: 'r0', ...input });
+  if (!checked.ok) {
+    const issues = checked.errors.map((message) => ({ path: 'body', message }));
+    throw new DomainError('E_BAD_BODY', `invalid rollout: ${checked.errors.join('; ')}`, { issues });
   }
   // the body is valid: now the fleet's other rollouts
-  const others = rollouts.list({ fleet: pinset.fleet });
+  const others = await rollouts.list({ fleet: pinset.fleet });
   const newer = newerSeqInTheWay(others, pinset.seq);
   if (newer !== undefined) {
     throw new DomainError('E_SEQ', `rollout ${newer.id} already delivers the newer seq ${newer.seq} to fleet "${pinset.fleet}"`);
@@ -73,8 +65,10 @@ export function createRolloutFor(
   const same = others.find((r) => r.pinsetId === pinset.id && ['DRAFT', 'RUNNING', 'PAUSED'].includes(r.state));
   if (same !== undefined) throw new DomainError('E_CONFLICT', `rollout ${same.id} of pin set ${pinset.id} is ${same.state}`);
 
-  rollouts.insert({ snapshot: created.rollout, pinsetId: pinset.id, warnings: created.warnings, createdBy: actor });
-  audit.append(actor, 'rollout.create', created.rollout.id, {
+  const created = createRollout({ id: await rollouts.nextId(), ...input }); // pure: valid as it was under 'r0'
+  if (!created.ok) throw new Error(`rollout valid under a placeholder id is refused: ${created.errors.join('; ')}`);
+  await rollouts.insert({ snapshot: created.rollout, pinsetId: pinset.id, warnings: created.warnings, createdBy: actor });
+  await audit.append(actor, 'rollout.create', created.rollout.id, {
     pinsetId: pinset.id,
     fleet: pinset.fleet,
     seq: pinset.seq,
@@ -82,7 +76,7 @@ export function createRolloutFor(
     warnings: created.warnings,
   });
   hub.publish({ type: 'rollout', id: created.rollout.id, fleet: pinset.fleet, state: 'DRAFT', action: 'create' });
-  const row = rollouts.get(created.rollout.id);
+  const row = await rollouts.get(created.rollout.id);
   if (row === undefined) throw new Error('rollout vanished after insert');
   return row;
 }

@@ -1,6 +1,6 @@
+import type { AuditRepo } from '../registry/repositories';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { RolloutNote, RolloutSnapshot, RolloutState } from '../rollout-engine/index';
-import type { AuditLog } from '../registry/audit-log';
 import type { Logger } from '../logger';
 
 /** What a state carries besides its kind, for the audit entry (wave, pause or abort reason). */
@@ -24,10 +24,10 @@ function stateDetail(s: RolloutState): Record<string, unknown> {
  */
 export class RolloutJournal {
   constructor(
-    private readonly deps: { audit: AuditLog; hub: BrowserEventStream; logger: Logger },
+    private readonly deps: { audit: AuditRepo; hub: BrowserEventStream; logger: Logger },
   ) {}
 
-  record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void): void {
+  async record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void): Promise<void> {
     const { audit, hub, logger } = this.deps;
     const joined: string[] = [];
     let executions = false;
@@ -35,17 +35,17 @@ export class RolloutJournal {
       switch (n.type) {
         case 'state': {
           const detail = { from: n.from, to: n.to, event: n.event, ...stateDetail(rollout.state) };
-          audit.append(actor, 'rollout.state', rollout.id, detail);
+          await audit.append(actor, 'rollout.state', rollout.id, detail);
           logger.info('rollout state', { rollout: rollout.id, fleet: rollout.fleet, ...detail });
           hub.publish({ type: 'rollout', id: rollout.id, fleet: rollout.fleet, state: n.to, from: n.from, event: n.event });
           break;
         }
         case 'wave-started':
-          audit.append(actor, 'rollout.wave', rollout.id, { wave: n.wave, enrolled: n.enrolled });
+          await audit.append(actor, 'rollout.wave', rollout.id, { wave: n.wave, enrolled: n.enrolled });
           hub.publish({ type: 'rollout', id: rollout.id, fleet: rollout.fleet, state: rollout.state.kind, wave: n.wave });
           break;
         case 'wave-skipped':
-          audit.append(actor, 'rollout.wave', rollout.id, { wave: n.wave, enrolled: 0, skipped: true });
+          await audit.append(actor, 'rollout.wave', rollout.id, { wave: n.wave, enrolled: 0, skipped: true });
           break;
         case 'enrolled':
           joined.push(n.deviceId);
@@ -57,7 +57,7 @@ export class RolloutJournal {
       }
     }
     if (joined.length > 0) {
-      audit.append('gateway', 'rollout.enrolled', rollout.id, { devices: joined.length, deviceIds: joined.slice(0, 100) });
+      await audit.append('gateway', 'rollout.enrolled', rollout.id, { devices: joined.length, deviceIds: joined.slice(0, 100) });
     }
     if (executions) onExecutionsChanged();
   }

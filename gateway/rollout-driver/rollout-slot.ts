@@ -1,6 +1,6 @@
-import type { ExecutionRecord, RolloutSnapshot } from '../rollout-engine/index';
-import type { PinSetRow } from '../registry/pinset-store';
-import type { RolloutRow, RolloutStore } from '../registry/rollout-store';
+import type { RolloutRepo, RolloutRow } from '../registry/repositories';
+import type { PinSetRow } from '../registry/rows';
+import { isActiveExecution, type ExecutionRecord, type RolloutSnapshot } from '../rollout-engine/index';
 
 /**
  * One rollout the driver runs, in memory: the snapshot and execution rows exactly as last committed, the pin set
@@ -34,8 +34,8 @@ export interface PendingAck {
   readonly code?: string;
 }
 
-export function loadSlot(row: RolloutRow, pinset: PinSetRow, store: RolloutStore): Slot {
-  const execs = new Map(store.executions(row.id).map((e) => [e.deviceId, e] as const));
+export async function loadSlot(row: RolloutRow, pinset: PinSetRow, store: RolloutRepo): Promise<Slot> {
+  const execs = new Map((await store.executions(row.id)).map((e) => [e.deviceId, e] as const));
   return {
     id: row.id,
     fleet: row.fleet,
@@ -69,6 +69,6 @@ export function needsTicks(slot: Slot): boolean {
   const k = slot.snapshot.state.kind;
   if (k === 'RUNNING' || k === 'PAUSED') return true;
   if (k !== 'COMPLETED') return false;
-  for (const e of slot.execs.values()) if (e.state.kind === 'QUEUED' || e.state.kind === 'DELIVERED' || e.state.kind === 'APPLIED') return true;
+  for (const e of slot.execs.values()) if (isActiveExecution(e.state)) return true;
   return false;
 }

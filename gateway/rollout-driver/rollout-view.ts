@@ -1,4 +1,4 @@
-import type { RolloutRow } from '../registry/rollout-store';
+import type { RolloutRow } from '../registry/repositories';
 import { EXECUTION_KINDS, type ExecutionKind, type ExecutionSummary } from '../rollout-engine/index';
 
 const zero = (): Record<ExecutionKind, number> => Object.fromEntries(EXECUTION_KINDS.map((k) => [k, 0])) as Record<ExecutionKind, number>;

@@ -89,9 +89,15 @@ export function isFailedExecution(s: ExecutionState): boolean {
   return s.kind === 'REJECTED' || s.kind === 'TIMED_OUT';
 }
 
+/**
+ * The kinds still in flight: the rollout may act on them. The one definition of "active" (the driver, the slot
+ * and the storage's "rollouts with stragglers" query all derive from it).
+ */
+export const ACTIVE_EXECUTION_KINDS: readonly ExecutionKind[] = ['QUEUED', 'DELIVERED', 'APPLIED'];
+
 /** Still in flight: the rollout may act on it. */
-export function isActiveExecution(s: ExecutionState): boolean {
-  return s.kind === 'QUEUED' || s.kind === 'DELIVERED' || s.kind === 'APPLIED';
+export function isActiveExecution(s: Pick<ExecutionState, 'kind'>): boolean {
+  return ACTIVE_EXECUTION_KINDS.includes(s.kind);
 }
 
 /** When a finished execution finished; null for non-finished. */

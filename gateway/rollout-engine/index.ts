@@ -16,6 +16,7 @@ export {
   nextDeadline,
   queued,
   isActiveExecution,
+  ACTIVE_EXECUTION_KINDS,
   isFinishedExecution,
   isFailedExecution,
   finishedAt,

@@ -1,5 +1,5 @@
-import type { RegistryDb } from '../db/open';
-import { INSTALLED_NONE, INSTALLED_UNKNOWN, type CoverageStore } from '../registry/coverage-store';
+import { INSTALLED_NONE, INSTALLED_UNKNOWN } from '../registry/installed-keys';
+import type { CoverageRepo, DeviceRepo } from '../registry/repositories';
 import type { PinSetViews } from '../registry/pinset-views';
 import { pinsForHost, readiness, wouldLoseConnectivity } from '../coverage/index';
 
@@ -40,26 +40,27 @@ export interface RotationReadiness {
  * set the gateway never issued. A device that said hello with nothing installed is safe (it validates with the
  * ordinary CAs, SPEC §8 needs a pinned key to break).
  */
-export function rotationReadiness(
-  deps: { db: RegistryDb; coverage: CoverageStore; views: PinSetViews },
+export async function rotationReadiness(
+  deps: { devices: DeviceRepo; coverage: CoverageRepo; views: PinSetViews },
   q: { fleet: string; host: string; pin: string; target: number; limit: number; cursor?: string | undefined; now: number },
-): RotationReadiness {
+): Promise<RotationReadiness> {
+  // every read here is on the primary (never PINGW_DATABASE_READ_URL): a lagging replica could say "ready" too early
   const { coverage, views } = deps;
   const host = q.host.toLowerCase();
   let verified = 0;
-  for (const s of coverage.verifiedSets(q.fleet)) {
-    const v = views.bySha256(s.key);
+  for (const s of await coverage.verifiedSets(q.fleet)) {
+    const v = await views.bySha256(s.key);
     if (v !== null && pinsForHost(v.view, host)?.pins.includes(q.pin) === true) verified += s.count;
   }
   let total = 0;
   const atRiskBy: Record<AtRiskWhy, number> = { 'pin-absent': 0, 'never-said-hello': 0, 'unrecognised-set': 0 };
   const risky = new Map<string, AtRiskWhy>();
-  for (const s of coverage.installedSets(q.fleet)) {
+  for (const s of await coverage.installedSets(q.fleet)) {
     total += s.count;
     let why: AtRiskWhy | null = null;
     if (s.key === INSTALLED_UNKNOWN) why = 'never-said-hello';
     else if (s.key !== INSTALLED_NONE) {
-      const v = views.bySha256(s.key);
+      const v = await views.bySha256(s.key);
       if (v === null) why = 'unrecognised-set';
       else if (wouldLoseConnectivity(v.view, host, q.pin, q.now)) why = 'pin-absent';
     }
@@ -74,17 +75,12 @@ export function rotationReadiness(
   let nextCursor: string | null = null;
   if (risky.size > 0) {
     const keys = [...risky.keys()];
-    const rows = deps.db.$client
-      .prepare<(string | number)[], { id: string; online: number; installed_seq: number; counted_installed: string }>(
-        `select id, online, installed_seq, counted_installed from devices
-         where fleet = ? and counted_installed in (${keys.map(() => '?').join(', ')}) and id > ? order by id limit ?`,
-      )
-      .all(q.fleet, ...keys, q.cursor ?? '', q.limit + 1);
+    const rows = await deps.devices.withInstalledKeys(q.fleet, keys, q.cursor ?? '', q.limit + 1);
     devices = rows.slice(0, q.limit).map((d) => ({
       deviceId: d.id,
-      online: d.online === 1,
-      installedSeq: d.installed_seq,
-      why: risky.get(d.counted_installed) ?? 'pin-absent',
+      online: d.online,
+      installedSeq: d.installedSeq,
+      why: risky.get(d.countedInstalled) ?? 'pin-absent',
     }));
     if (rows.length > q.limit) nextCursor = devices[devices.length - 1]?.deviceId ?? null;
   }

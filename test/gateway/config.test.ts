@@ -66,6 +66,21 @@ describe('configuration', () => {
     expect(problems.some((p) => p.startsWith(`${name}:`)), problems.join('\n')).toBe(true);
   });
 
+  it('PINGW_DATABASE_URL selects PostgreSQL (unset = the SQLite file); a bad URL is named, never echoed', () => {
+    expect(configFromEnv({}).database).toEqual({ url: null, readUrl: null, poolSize: 10 });
+    const config = configFromEnv({
+      PINGW_DATABASE_URL: 'postgres://gw:s3cret@db.example:5432/pingw',
+      PINGW_DATABASE_READ_URL: 'postgresql://gw:s3cret@replica.example/pingw',
+      PINGW_DATABASE_POOL_SIZE: '20',
+    });
+    expect(config.database).toEqual({ url: 'postgres://gw:s3cret@db.example:5432/pingw', readUrl: 'postgresql://gw:s3cret@replica.example/pingw', poolSize: 20 });
+    const bad = problemsOf(() => configFromEnv({ PINGW_DATABASE_URL: 'mysql://gw:s3cret@db/x' }));
+    expect(bad.some((p) => p.startsWith('PINGW_DATABASE_URL:')), bad.join('\n')).toBe(true);
+    expect(bad.join('\n')).not.toContain('s3cret');
+    const replicaOnly = problemsOf(() => configFromEnv({ PINGW_DATABASE_READ_URL: 'postgres://r/x' }));
+    expect(replicaOnly.some((p) => p.startsWith('PINGW_DATABASE_READ_URL:')), replicaOnly.join('\n')).toBe(true);
+  });
+
   it('reports every bad variable at once', () => {
     const problems = problemsOf(() => configFromEnv({ PINGW_HTTP_PORT: 'x', PINGW_MQTTS_PORT: 'y' }));
     expect(problems).toHaveLength(2);

@@ -16,12 +16,12 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
       role: 'viewer',
       summary: 'Coverage per host entry and pin (SPEC §8): verified devices / fleet size incl. offline, from counters',
     },
-    (c) => {
+    async (c) => {
       const fleet = c.req.param('fleet') ?? '';
-      const total = coverage.fleetSize(fleet);
-      const counts = new Map<string, { host: string; pin: string; count: number }>(coverage.pinCounts(fleet).map((r) => [`${r.host}\u0000${r.pin}`, r]));
+      const total = await coverage.fleetSize(fleet);
+      const counts = new Map<string, { host: string; pin: string; count: number }>(await (await coverage.pinCounts(fleet)).map((r) => [`${r.host}\u0000${r.pin}`, r]));
       // the pins of the fleet's newest set appear even before any device verified them (0 %)
-      const newest = pinsets.list(fleet)[0];
+      const newest = (await pinsets.list(fleet))[0];
       for (const h of newest === undefined ? [] : (newest.json as PinSetJson).hosts) {
         for (const pin of h.pins) {
           const key = `${h.name.toLowerCase()}\u0000${pin}`;
@@ -43,8 +43,8 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
       summary: 'Can host H switch to the key of pin K now? ready/coverage/target and the devices at risk (paged)',
       query: readinessQuery,
     },
-    (c, { query }) => {
-      return c.json(rotationReadiness(deps, { fleet: c.req.param('fleet') ?? '', ...query, now: clock.now() }));
+    async (c, { query }) => {
+      return c.json(await rotationReadiness(deps, { fleet: c.req.param('fleet') ?? '', ...query, now: clock.now() }));
     },
   );
 
@@ -57,13 +57,13 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
       body: rotationBody,
       status: 201,
     },
-    (c, { body, actor }) => {
+    async (c, { body, actor }) => {
       const target = body.target ?? DEFAULT_COVERAGE_TARGET;
-      const r = rotationReadiness(deps, { fleet: body.fleet, host: body.host, pin: body.pin, target, limit: 0, now: clock.now() });
+      const r = await rotationReadiness(deps, { fleet: body.fleet, host: body.host, pin: body.pin, target, limit: 0, now: clock.now() });
       const summary = { ready: r.ready, coverage: r.coverage, verified: r.verified, total: r.total, target, atRisk: r.atRisk, atRiskBy: r.atRiskBy };
       const subject = `${body.fleet}/${r.host}`;
       if (!r.ready && body.force !== true) {
-        audit.append(actor, 'rotation.refused', subject, { pin: body.pin, ...summary });
+        await audit.append(actor, 'rotation.refused', subject, { pin: body.pin, ...summary });
         throw new GatewayError(
           'E_GATE_NOT_MET',
           `coverage of ${body.pin} for ${r.host} is ${r.coverage} %, below the target ${target} % (${r.atRisk} devices at risk); force with a reason to record it anyway`,
@@ -72,7 +72,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
       }
       const forced = !r.ready;
       const reason = body.reason?.trim() ?? null;
-      const row = rotations.insert({
+      const row = await rotations.insert({
         fleet: body.fleet,
         host: r.host,
         pin: body.pin,
@@ -84,16 +84,16 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
         recordedAt: clock.now(),
         recordedBy: actor,
       });
-      audit.append(actor, forced ? 'rotation.forced' : 'rotation.recorded', subject, { id: row.id, pin: body.pin, reason: row.reason, ...summary });
+      await audit.append(actor, forced ? 'rotation.forced' : 'rotation.recorded', subject, { id: row.id, pin: body.pin, reason: row.reason, ...summary });
       hub.publish({ type: 'rotation', fleet: body.fleet, host: r.host, pin: body.pin, forced });
       return c.json({ id: row.id, recorded: true, forced, fleet: row.fleet, host: row.host, pin: row.pin, reason: row.reason, recordedAt: row.recordedAt, readiness: summary }, 201);
     },
   );
 
-  routes.add({ method: 'get', path: '/api/rotations', role: 'viewer', summary: 'Recorded rotations, newest first', query: rotationsQuery }, (c, { query }) => {
+  routes.add({ method: 'get', path: '/api/rotations', role: 'viewer', summary: 'Recorded rotations, newest first', query: rotationsQuery }, async (c, { query }) => {
     const filter = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) };
     return c.json(
-      rotations.list(filter, query.limit).map((r) => ({ ...r, coverage: r.coverage / 100, target: r.target / 100 })),
+      (await deps.registry.reads.rotations.list(filter, query.limit)).map((r) => ({ ...r, coverage: r.coverage / 100, target: r.target / 100 })),
     );
   });
 }

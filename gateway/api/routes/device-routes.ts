@@ -1,5 +1,5 @@
+import type { DeviceFilter } from '../../registry/rows';
 import { hashDeviceCredential, newDeviceCredential } from '../../auth/device-credentials';
-import type { DeviceFilter } from '../../registry/device-store';
 import type { ApiDeps } from '../api-deps';
 import { deviceView } from '../device-view';
 import { GatewayError } from '../gateway-error';
@@ -16,11 +16,13 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
       const at = clock.now();
       // the coverage counters count the new device (fleet size, 'never said hello') in the same transaction
-      const inserted = deps.coverage.withReconcile(body.deviceId, () =>
-        devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at }),
-      );
+      const inserted = await deps.registry.transaction(async (tx) => {
+        const isNew = await tx.devices.insert({ id: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, credentialHash, createdAt: at });
+        if (isNew) await tx.coverage.reconcile(body.deviceId);
+        return isNew;
+      });
       if (!inserted) throw new GatewayError('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
-      audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
+      await audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
       deps.events.emit('enrolled', { deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, at });
       return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);
     },
@@ -28,10 +30,10 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
 
   routes.add(
     { method: 'get', path: '/api/devices', role: 'viewer', summary: 'List devices with filters and cursor paging', query: listDevicesQuery },
-    (c, { query }) => {
+    async (c, { query }) => {
       const { limit, cursor, ...rest } = query;
       const filter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as DeviceFilter;
-      const page = devices.list(filter, limit, cursor);
+      const page = await deps.registry.reads.devices.list(filter, limit, cursor); // a list may lag: the replica when configured
       return c.json({ items: page.items.map(deviceView), nextCursor: page.nextCursor });
     },
   );
@@ -41,11 +43,11 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     (c) => c.json({ broker: deps.admission?.stats() ?? null, telemetry: deps.telemetryLimits?.() ?? null }),
   );
 
-  routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports' }, (c) => {
+  routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports' }, async (c) => {
     const id = c.req.param('id');
-    const device = id === undefined ? undefined : devices.get(id);
+    const device = id === undefined ? undefined : await devices.get(id);
     if (!device) throw GatewayError.notFound(`device "${id}"`);
-    const { acks, reports } = devices.history(device.id, 100);
+    const { acks, reports } = await devices.history(device.id, 100);
     const history = [
       ...acks.map((a) => ({ type: 'ack' as const, at: a.receivedAt, seq: a.seq, sha256: a.sha256, status: a.status, code: a.code, pinsetId: a.pinsetId })),
       ...reports.map((r) => ({
@@ -61,6 +63,6 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     ].sort((a, b) => b.at - a.at);
     // security: failed and throttled log-ins, session takeovers, since the gateway started (issue 17)
     const security = deps.admission?.deviceState(device.id) ?? null;
-    return c.json({ ...deviceView(device), malformed: devices.malformedCounts(device.id), security, history });
+    return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), security, history });
   });
 }

@@ -3,8 +3,8 @@ import type { RouteTable } from '../route-table';
 import { fromBase64, rotateKeysetBody } from '../schemas';
 
 export function keysetRoutes(routes: RouteTable, deps: ApiDeps): void {
-  routes.add({ method: 'get', path: '/api/keysets', role: 'viewer', summary: 'Signer keysets, oldest first' }, (c) =>
-    c.json(deps.keysets.list().map((k) => ({ version: k.version, publicKeys: k.publicKeys, signed: k.envelope !== null, createdAt: k.createdAt, createdBy: k.createdBy }))),
+  routes.add({ method: 'get', path: '/api/keysets', role: 'viewer', summary: 'Signer keysets, oldest first' }, async (c) =>
+    c.json((await deps.keysets.list()).map((k) => ({ version: k.version, publicKeys: k.publicKeys, signed: k.envelope !== null, createdAt: k.createdAt, createdBy: k.createdBy }))),
   );
 
   routes.add(

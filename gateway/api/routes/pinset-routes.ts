@@ -1,5 +1,5 @@
+import type { PinSetRow } from '../../registry/rows';
 import { pinsetDraftSchema } from '../../pinsets/pinset-draft';
-import type { PinSetRow } from '../../registry/pinset-store';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
@@ -26,9 +26,9 @@ function pinsetView(p: PinSetRow, ackCounts: Record<string, number>) {
 
 export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { pinsets, publisher, delivery, devices, audit, clock } = deps;
-  const pinsetOr404 = (raw: string | undefined): PinSetRow => {
+  const pinsetOr404 = async (raw: string | undefined): Promise<PinSetRow> => {
     const id = idParam.safeParse(raw);
-    const row = id.success ? pinsets.get(id.data) : undefined;
+    const row = id.success ? await pinsets.get(id.data) : undefined;
     if (!row) throw GatewayError.notFound(`pin set ${raw ?? ''}`);
     return row;
   };
@@ -57,13 +57,13 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
     async (c, { body, actor }) => c.json(await publisher.createFromEnvelope(fromBase64(body.envelope), actor), 201),
   );
 
-  routes.add({ method: 'get', path: '/api/pinsets', role: 'viewer', summary: 'Pin sets, newest seq first per fleet', query: fleetQuery }, (c, { query }) =>
-    c.json(pinsets.list(query.fleet).map((p) => pinsetView(p, pinsets.ackCounts(p.id)))),
+  routes.add({ method: 'get', path: '/api/pinsets', role: 'viewer', summary: 'Pin sets, newest seq first per fleet', query: fleetQuery }, async (c, { query }) =>
+    c.json(await Promise.all((await pinsets.list(query.fleet)).map(async (p) => pinsetView(p, await pinsets.ackCounts(p.id))))),
   );
 
-  routes.add({ method: 'get', path: '/api/pinsets/:id', role: 'viewer', summary: 'One pin set with its envelope (base64) and ack counts' }, (c) => {
-    const p = pinsetOr404(c.req.param('id'));
-    return c.json({ ...pinsetView(p, pinsets.ackCounts(p.id)), envelope: Buffer.from(p.envelope).toString('base64') });
+  routes.add({ method: 'get', path: '/api/pinsets/:id', role: 'viewer', summary: 'One pin set with its envelope (base64) and ack counts' }, async (c) => {
+    const p = await pinsetOr404(c.req.param('id'));
+    return c.json({ ...pinsetView(p, await pinsets.ackCounts(p.id)), envelope: Buffer.from(p.envelope).toString('base64') });
   });
 
   routes.add(
@@ -76,10 +76,10 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
       maxBodyBytes: BULK_BODY_BYTES,
     },
     async (c, { body, actor }) => {
-      const p = pinsetOr404(c.req.param('id'));
+      const p = await pinsetOr404(c.req.param('id'));
       const release = body.deviceIds === undefined;
-      if (release) pinsets.markReleased(p.id, clock.now());
-      const ids = body.deviceIds ?? devices.idsOfFleet(p.fleet);
+      if (release) await pinsets.markReleased(p.id, clock.now());
+      const ids = body.deviceIds ?? await devices.idsOfFleet(p.fleet);
       const counts = { published: 0, queued: 0, alreadyInstalled: 0, refused: 0 };
       const refused: { deviceId: string; reason: string }[] = [];
       for (const id of ids) {
@@ -91,7 +91,7 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
         else if (r.status === 'queued') counts.queued++;
         else counts.alreadyInstalled++;
       }
-      audit.append(actor, release ? 'pinset.release' : 'pinset.deliver', `${p.fleet}#${p.seq}`, { id: p.id, devices: ids.length, ...counts });
+      await audit.append(actor, release ? 'pinset.release' : 'pinset.deliver', `${p.fleet}#${p.seq}`, { id: p.id, devices: ids.length, ...counts });
       return c.json({ pinsetId: p.id, released: release, devices: ids.length, ...counts, refusedDevices: refused });
     },
   );

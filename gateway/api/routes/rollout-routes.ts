@@ -19,10 +19,10 @@ const SUMMARIES: Record<(typeof ACTIONS)[number], string> = {
 
 export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { rollouts, driver } = deps;
-  const view = (id: string) => {
-    const row = rollouts.get(id);
+  const view = async (id: string) => {
+    const row = await rollouts.get(id);
     if (row === undefined) throw GatewayError.notFound(`rollout "${id}"`);
-    return rolloutView(row, rollouts.summary(id));
+    return rolloutView(row, await rollouts.summary(id));
   };
 
   routes.add(
@@ -35,20 +35,20 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
       maxBodyBytes: BULK_BODY_BYTES,
       status: 201,
     },
-    (c, { body, actor }) => {
-      const row = createRolloutFor(deps, body, deps.rolloutDefaults, actor);
-      return c.json(view(row.id), 201);
+    async (c, { body, actor }) => {
+      const row = await createRolloutFor(deps, body, deps.rolloutDefaults, actor);
+      return c.json(await view(row.id), 201);
     },
   );
 
-  routes.add({ method: 'get', path: '/api/rollouts', role: 'viewer', summary: 'Rollouts, newest first', query: listRolloutsQuery }, (c, { query }) => {
+  routes.add({ method: 'get', path: '/api/rollouts', role: 'viewer', summary: 'Rollouts, newest first', query: listRolloutsQuery }, async (c, { query }) => {
     const filter = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.state === undefined ? {} : { state: query.state }) };
-    return c.json(rollouts.list(filter).map((r) => rolloutView(r, rollouts.summary(r.id))));
+    return c.json(await Promise.all((await rollouts.list(filter)).map(async (r) => rolloutView(r, await rollouts.summary(r.id)))));
   });
 
   routes.add(
     { method: 'get', path: '/api/rollouts/:id', role: 'viewer', summary: 'One rollout: state, waves with execution counts, last gate decision' },
-    (c) => c.json(view(c.req.param('id') ?? '')),
+    async (c) => c.json(await view(c.req.param('id') ?? '')),
   );
 
   for (const action of ACTIONS) {
@@ -68,7 +68,7 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
           action === 'pause' ? { type: 'pause', reason } : action === 'abort' ? { type: 'abort', reason } : { type: action };
         // every action's reason is audited (advance/resume/start/retry carry none in the engine's command)
         await driver.command(id, command, actor, reason.trim() === '' ? undefined : reason.trim());
-        return c.json(view(id));
+        return c.json(await view(id));
       },
     );
   }

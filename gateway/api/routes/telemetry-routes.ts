@@ -5,7 +5,9 @@ import { reportsQuery, telemetryQuery } from '../schemas';
 const DAY_MS = 86_400_000;
 
 export function telemetryRoutes(routes: RouteTable, deps: ApiDeps): void {
-  const { telemetry, clock } = deps;
+  // series and report lists tolerate a little lag: they read from the replica when PINGW_DATABASE_READ_URL is set
+  const { clock } = deps;
+  const telemetry = deps.registry.reads.telemetry;
 
   routes.add(
     {
@@ -15,10 +17,10 @@ export function telemetryRoutes(routes: RouteTable, deps: ApiDeps): void {
       summary: 'Pin validation reports per time bucket: [{t (ms), ok, mismatch, failOpen}] (gateway receive time)',
       query: telemetryQuery,
     },
-    (c, { query }) => {
+    async (c, { query }) => {
       const since = query.since === undefined ? clock.now() - DAY_MS : query.since >= 1e12 ? query.since : query.since * 1000;
       return c.json(
-        telemetry.series({
+        await telemetry.series({
           ...(query.fleet === undefined ? {} : { fleet: query.fleet }),
           ...(query.host === undefined ? {} : { host: query.host }),
           bucketMs: query.bucketSeconds * 1000,
@@ -30,9 +32,9 @@ export function telemetryRoutes(routes: RouteTable, deps: ApiDeps): void {
 
   routes.add(
     { method: 'get', path: '/api/reports', role: 'viewer', summary: 'The last pin validation reports, with the pins each host served', query: reportsQuery },
-    (c, { query }) =>
+    async (c, { query }) =>
       c.json(
-        telemetry.lastReports({
+        await telemetry.lastReports({
           ...(query.fleet === undefined ? {} : { fleet: query.fleet }),
           ...(query.host === undefined ? {} : { host: query.host }),
           limit: query.limit,

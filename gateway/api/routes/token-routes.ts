@@ -7,12 +7,12 @@ import { createTokenBody } from '../schemas';
 export function tokenRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     { method: 'post', path: '/api/tokens', role: 'admin', summary: 'Create an API token (shown once)', body: createTokenBody, status: 201 },
-    (c, { body, actor }) => {
+    async (c, { body, actor }) => {
       const token = newApiToken();
-      if (!deps.tokens.insert(body.name, body.role, hashApiToken(token), actor, deps.clock.now())) {
+      if (!await deps.tokens.insert(body.name, body.role, hashApiToken(token), actor, deps.clock.now())) {
         throw new GatewayError('E_CONFLICT', `a token named "${body.name}" exists`);
       }
-      deps.audit.append(actor, 'token.create', body.name, { role: body.role });
+      await deps.audit.append(actor, 'token.create', body.name, { role: body.role });
       return c.json({ token, name: body.name, role: body.role }, 201);
     },
   );

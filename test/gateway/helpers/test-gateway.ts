@@ -19,6 +19,17 @@ export const unreachableHosts: FetchServerPins = async (host, port) => {
   throw new Error(`${host}:${port} is not reachable from the test`);
 };
 
+/**
+ * Where test gateways keep their registry: null = the SQLite file in their data dir (the default); a function =
+ * a database per data dir (test/support/use-postgres.ts runs whole suites a second time on PostgreSQL). A restart
+ * on the same data dir gets the same database.
+ */
+let databaseFor: ((dataDir: string) => Promise<{ url: string; readUrl?: string | null }>) | null = null;
+
+export function useDatabaseFor(fn: typeof databaseFor): void {
+  databaseFor = fn;
+}
+
 export interface TestGateway extends RunningGateway {
   adminToken: string;
   logs: ReturnType<typeof memoryLogger>['lines'];
@@ -31,6 +42,7 @@ export async function startTestGateway(
   deps: GatewayDeps = {},
 ): Promise<TestGateway> {
   const logger = memoryLogger();
+  const database = databaseFor === null || overrides.database !== undefined ? {} : { database: await databaseFor(dataDir) };
   const gw = await startGateway(
     {
       dataDir,
@@ -38,6 +50,7 @@ export async function startTestGateway(
       mqtt: { host: '127.0.0.1', port: 0 },
       mqtts: { host: '127.0.0.1', port: 0 },
       credentialScryptN: 1024,
+      ...database,
       ...overrides,
     },
     { logger, fetchServerPins: unreachableHosts, ...deps },

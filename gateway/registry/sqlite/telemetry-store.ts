@@ -1,28 +1,6 @@
-import type { RegistryDb } from '../db/open';
-
-/** Telemetry buckets are one minute of gateway receive time; queries aggregate them to any multiple. */
-export const TELEMETRY_BUCKET_MS = 60_000;
-
-export interface TelemetryPoint {
-  /** Bucket start, unix ms. */
-  t: number;
-  ok: number;
-  mismatch: number;
-  failOpen: number;
-}
-
-export interface ReportView {
-  id: number;
-  deviceId: string;
-  fleet: string;
-  host: string;
-  port: number;
-  result: string;
-  servedPins: string[];
-  installedSeq: number;
-  deviceTime: number;
-  receivedAt: number;
-}
+import type { RegistryDb } from './open';
+import { TELEMETRY_BUCKET_MS } from '../telemetry-buckets';
+import type { ReportView, TelemetryPoint } from '../repositories';
 
 interface ReportRowRaw {
   id: number;
@@ -73,7 +51,7 @@ export class TelemetryStore {
       where.push('host = ?');
       args.push(q.host);
     }
-    const sql = `select (bucket / ${q.bucketMs}) * ${q.bucketMs} as t, sum(ok) as ok, sum(mismatch) as mismatch, sum(fail_open) as failOpen
+    const sql = `select (bucket / ${q.bucketMs}) * ${q.bucketMs} as t, sum(ok) as ok, sum(mismatch) as mismatch, sum(fail_open) as "failOpen"
       from telemetry_buckets where ${where.join(' and ')} group by 1 order by 1`;
     return this.db.$client.prepare<(string | number)[], TelemetryPoint>(sql).all(...args);
   }

@@ -1,12 +1,8 @@
 import { eq } from 'drizzle-orm';
-import type { RegistryDb } from '../db/open';
-import { apiTokens } from '../db/schema';
-import { ROLES, type Role } from '../auth/api-tokens';
-
-export interface TokenIdentity {
-  name: string;
-  role: Role;
-}
+import type { RegistryDb } from './open';
+import { apiTokens } from './schema';
+import { ROLES, type Role } from '../../auth/api-tokens';
+import type { TokenIdentity } from '../repositories';
 
 /** API bearer tokens, stored as SHA-256 hashes; lookups are cached in memory (tokens are few). */
 export class TokenStore {

@@ -1,10 +1,7 @@
-import type { RegistryDb } from '../db/open';
-import { coverageDelta } from '../coverage/index';
-import type { PinSetViews } from './pinset-views';
-
-/** Installed-set keys besides an envelope SHA-256 (devices.counted_installed). */
-export const INSTALLED_NONE = 'none';
-export const INSTALLED_UNKNOWN = 'unknown';
+import type { RegistryDb } from './open';
+import { coverageDelta, type PinSetView } from '../../coverage/index';
+import { INSTALLED_NONE, INSTALLED_UNKNOWN } from '../installed-keys';
+import type { SetCount } from '../repositories';
 
 interface CountedRow {
   id: string;
@@ -17,10 +14,6 @@ interface CountedRow {
   counted_verified: string | null;
 }
 
-export interface SetCount {
-  key: string;
-  count: number;
-}
 
 /**
  * Coverage counters (SPEC §8), kept incrementally so that reading them never scans the fleet.
@@ -49,7 +42,8 @@ export class CoverageStore {
 
   constructor(
     private readonly db: RegistryDb,
-    private readonly views: PinSetViews,
+    /** The coverage view of an issued pin set by envelope SHA-256 (cached: pin sets are immutable). */
+    private readonly viewOf: (sha256: string) => PinSetView | null,
   ) {
     const c = db.$client;
     this.getRow = c.prepare<[string], CountedRow>(
@@ -86,21 +80,12 @@ export class CoverageStore {
     if (verified !== d.counted_verified) {
       if (d.counted_verified !== null) this.bumpSet.run(d.fleet, 'verified', d.counted_verified, -1);
       if (verified !== null) this.bumpSet.run(d.fleet, 'verified', verified, 1);
-      const before = d.counted_verified === null ? null : (this.views.bySha256(d.counted_verified)?.view ?? null);
-      const after = verified === null ? null : (this.views.bySha256(verified)?.view ?? null);
+      const before = d.counted_verified === null ? null : this.viewOf(d.counted_verified);
+      const after = verified === null ? null : this.viewOf(verified);
       for (const delta of coverageDelta(before, after)) this.bumpPin.run(d.fleet, delta.host, delta.pin, delta.delta);
     }
     this.setCounted.run(installed, verified, deviceId);
     this.noteChange(d.fleet);
-  }
-
-  /** Runs `fn` (which changes a device row) and the reconcile in one transaction. */
-  withReconcile<T>(deviceId: string, fn: () => T): T {
-    return this.db.$client.transaction(() => {
-      const r = fn();
-      this.reconcile(deviceId);
-      return r;
-    })();
   }
 
   /**

@@ -1,5 +1,7 @@
-import type { RegistryDb } from '../db/open';
+import type { RegistryDb } from './open';
+import type { RolloutRow } from '../repositories';
 import {
+  ACTIVE_EXECUTION_KINDS,
   EXECUTION_KINDS,
   parseSnapshot,
   serializeSnapshot,
@@ -8,21 +10,10 @@ import {
   type ExecutionState,
   type ExecutionSummary,
   type RolloutSnapshot,
-} from '../rollout-engine/index';
+} from '../../rollout-engine/index';
 
-export interface RolloutRow {
-  id: string;
-  fleet: string;
-  pinsetId: number;
-  seq: number;
-  state: string;
-  snapshot: RolloutSnapshot;
-  warnings: string[];
-  lastGate: Record<string, unknown> | null;
-  createdAt: number;
-  createdBy: string;
-  updatedAt: number;
-}
+/** The active kinds as an SQL list (literals from the engine's closed union, never user input). */
+const ACTIVE_SQL = ACTIVE_EXECUTION_KINDS.map((k) => `'${k}'`).join(', ');
 
 interface RawRollout {
   id: string;
@@ -80,9 +71,13 @@ export class RolloutStore {
   private readonly saveTx;
   private readonly owns;
   private readonly acksOf;
+  private readonly nextIdStmt;
 
   constructor(private readonly db: RegistryDb) {
     const c = db.$client;
+    this.nextIdStmt = c.prepare<[], { n: number }>(
+      `insert into id_counters (name, n) values ('rollout', 1) on conflict (name) do update set n = id_counters.n + 1 returning n`,
+    );
     this.byId = c.prepare<[string], RawRollout>(`select ${COLUMNS} from rollouts where id = ?`);
     this.insertStmt = c.prepare(
       `insert into rollouts (${COLUMNS}) values (@id, @fleet, @pinsetId, @seq, @state, @snapshot, @warnings, null, @createdAt, @createdBy, @createdAt)`,
@@ -125,10 +120,13 @@ export class RolloutStore {
     });
   }
 
-  /** The next rollout id: `r1`, `r2`, … (deterministic, so a wave's ranking is reproducible in tests). */
+  /**
+   * The next rollout id: `r1`, `r2`, … (deterministic, so a wave's ranking is reproducible in tests), from a
+   * counter row incremented in one statement (never count(*)+1, which two writers would both read).
+   */
   nextId(): string {
-    const row = this.db.$client.prepare<[], { n: number }>(`select count(*) as n from rollouts`).get();
-    return `r${(row?.n ?? 0) + 1}`;
+    const row = this.nextIdStmt.get();
+    return `r${row?.n ?? 1}`;
   }
 
   get(id: string): RolloutRow | undefined {
@@ -156,7 +154,7 @@ export class RolloutStore {
     const rows = this.db.$client
       .prepare<[], RawRollout>(
         `select ${COLUMNS} from rollouts where state in ('RUNNING', 'PAUSED')
-         or (state = 'COMPLETED' and exists (select 1 from rollout_executions e where e.rollout_id = rollouts.id and e.kind in ('QUEUED', 'DELIVERED', 'APPLIED')))
+         or (state = 'COMPLETED' and exists (select 1 from rollout_executions e where e.rollout_id = rollouts.id and e.kind in (${ACTIVE_SQL})))
          order by created_at, rowid`,
       )
       .all();

@@ -1,9 +1,7 @@
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
-import type { RegistryDb } from '../db/open';
-import { pinsetAckCounts, pinsets } from '../db/schema';
-
-export type PinSetRow = typeof pinsets.$inferSelect;
-export type NewPinSet = typeof pinsets.$inferInsert;
+import type { RegistryDb } from './open';
+import { pinsetAckCounts, pinsets } from './schema';
+import type { NewPinSet, PinSetRow } from '../rows';
 
 /** Signed pin sets, one row per (fleet, seq); the envelope bytes are what devices receive. */
 export class PinSetStore {
@@ -29,8 +27,8 @@ export class PinSetStore {
       .prepare();
   }
 
-  insert(p: NewPinSet): PinSetRow {
-    return this.db.insert(pinsets).values(p).returning().get();
+  insert(p: NewPinSet): PinSetRow | undefined {
+    return this.db.insert(pinsets).values(p).onConflictDoNothing().returning().get();
   }
 
   get(id: number): PinSetRow | undefined {

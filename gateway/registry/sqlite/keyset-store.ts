@@ -1,8 +1,7 @@
 import { asc, desc, gt } from 'drizzle-orm';
-import type { RegistryDb } from '../db/open';
-import { keysets } from '../db/schema';
-
-export type KeysetRow = typeof keysets.$inferSelect;
+import type { RegistryDb } from './open';
+import { keysets } from './schema';
+import type { KeysetRow } from '../rows';
 
 /** Signer keysets (SPEC §5); the highest version is the one the gateway trusts now. */
 export class KeysetStore {
@@ -12,7 +11,7 @@ export class KeysetStore {
     return this.db.select().from(keysets).orderBy(desc(keysets.version)).limit(1).get();
   }
 
-  insert(row: typeof keysets.$inferInsert): void {
+  insert(row: KeysetRow): void {
     this.db.insert(keysets).values(row).run();
   }
 

@@ -1,36 +1,7 @@
 import { and, asc, eq, gt, or, sql, type SQL } from 'drizzle-orm';
-import type { RegistryDb } from '../db/open';
-import { acks, devices, malformedCounts, reports } from '../db/schema';
-
-export type DeviceRow = typeof devices.$inferSelect;
-
-export interface DeviceFilter {
-  fleet?: string;
-  deviceClass?: string;
-  online?: boolean;
-  seq?: number;
-  /** flagged | decommissioned | active */
-  state?: 'flagged' | 'decommissioned' | 'active';
-  /** Substring of the device id or of a label. */
-  q?: string;
-}
-
-export interface NewDevice {
-  id: string;
-  fleet: string;
-  deviceClass: string;
-  labels: string[];
-  credentialHash: string;
-  createdAt: number;
-}
-
-export interface HelloState {
-  firmware: string;
-  installedSeq: number;
-  installedSha256: string | null;
-  keysetVersion: number;
-  at: number;
-}
+import type { RegistryDb } from './open';
+import { acks, devices, malformedCounts, reports } from './schema';
+import type { AckHistoryRow, DeviceFilter, DeviceRow, DirectoryDevice, HelloState, MalformedCountRow, NewDevice, ReportHistoryRow } from '../rows';
 
 /** Devices of the registry; prepared statements on the paths every connection takes. */
 export class DeviceStore {
@@ -39,8 +10,17 @@ export class DeviceStore {
   private readonly helloStmt;
   private readonly flagStmt;
   private readonly assignStmt;
+  private readonly directoryStmt;
+  private readonly insertStmt;
 
   constructor(private readonly db: RegistryDb) {
+    this.insertStmt = db.$client.prepare(
+      `insert into devices (id, fleet, device_class, labels, credential_hash, created_at) values (@id, @fleet, @deviceClass, @labels, @credentialHash, @createdAt)
+       on conflict (id) do nothing`,
+    );
+    this.directoryStmt = db.$client.prepare<[string], { id: string; device_class: string; labels: string; online: number }>(
+      `select id, device_class, labels, online from devices where fleet = ? and decommissioned = 0`,
+    );
     const p = (name: string) => sql`${sql.placeholder(name)}`;
     this.byId = db.select().from(devices).where(eq(devices.id, sql.placeholder('id'))).prepare();
     this.setOnlineStmt = db
@@ -85,6 +65,24 @@ export class DeviceStore {
     return r.changes === 1;
   }
 
+  /** Prepared insert + the coverage reconcile of each new device, in one transaction (SqliteRegistry wires `reconcile`). */
+  insertMany(list: readonly NewDevice[]): number {
+    return this.db.$client.transaction(() => {
+      let n = 0;
+      for (const d of list) {
+        const r = this.insertStmt.run({ ...d, labels: JSON.stringify(d.labels) });
+        if (r.changes === 1) {
+          n++;
+          this.reconcile?.(d.id);
+        }
+      }
+      return n;
+    })();
+  }
+
+  /** Set by the registry: the coverage reconcile of a changed device row (same connection, same transaction). */
+  reconcile: ((id: string) => void) | null = null;
+
   setOnline(id: string, online: boolean, at: number): void {
     this.setOnlineStmt.run({ id, online: online ? 1 : 0, at });
   }
@@ -123,7 +121,7 @@ export class DeviceStore {
     if (filter.state === 'active') where.push(eq(devices.decommissioned, false));
     if (filter.q !== undefined) {
       const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      // literal text in the id or in one label: labels are matched element by element, never as their JSON text
+      // literal text in the id or in one label (case-insensitive for ASCII, as PostgreSQL's lower()): labels are matched element by element, never as their JSON text
       // (whose brackets, quotes and backslashes would otherwise match `[`, `"`, `\`; issue 17)
       where.push(
         or(
@@ -174,7 +172,7 @@ export class DeviceStore {
       .all();
   }
 
-  history(id: string, limit: number) {
+  history(id: string, limit: number): { acks: AckHistoryRow[]; reports: ReportHistoryRow[] } {
     const ackRows = this.db.select().from(acks).where(eq(acks.deviceId, id)).orderBy(sql`${acks.id} desc`).limit(limit).all();
     const reportRows = this.db
       .select()
@@ -186,7 +184,7 @@ export class DeviceStore {
     return { acks: ackRows, reports: reportRows };
   }
 
-  malformedCounts(id: string): { kind: string; code: string; count: number; lastAt: number; lastDetail: string | null }[] {
+  malformedCounts(id: string): MalformedCountRow[] {
     return this.db
       .select({
         kind: malformedCounts.kind,
@@ -198,5 +196,22 @@ export class DeviceStore {
       .from(malformedCounts)
       .where(eq(malformedCounts.deviceId, id))
       .all();
+  }
+
+  directory(fleet: string): DirectoryDevice[] {
+    return this.directoryStmt
+      .all(fleet)
+      .map((r) => ({ deviceId: r.id, deviceClass: r.device_class, labels: JSON.parse(r.labels) as string[], online: r.online === 1 }));
+  }
+
+  withInstalledKeys(fleet: string, installedKeys: readonly string[], afterId: string, limit: number) {
+    if (installedKeys.length === 0) return [];
+    const rows = this.db.$client
+      .prepare<(string | number)[], { id: string; online: number; installed_seq: number; counted_installed: string }>(
+        `select id, online, installed_seq, counted_installed from devices
+         where fleet = ? and counted_installed in (${installedKeys.map(() => '?').join(', ')}) and id > ? order by id limit ?`,
+      )
+      .all(fleet, ...installedKeys, afterId, limit);
+    return rows.map((d) => ({ id: d.id, online: d.online === 1, installedSeq: d.installed_seq, countedInstalled: d.counted_installed }));
   }
 }

@@ -1,9 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
-import type { RegistryDb } from '../db/open';
-import { rotations } from '../db/schema';
-
-export type RotationRow = typeof rotations.$inferSelect;
-export type NewRotation = typeof rotations.$inferInsert;
+import type { RegistryDb } from './open';
+import { rotations } from './schema';
+import type { NewRotation, RotationRow } from '../rows';
 
 /** Recorded server key rotations (SPEC §8): what was switched, whether the gate was met or forced, and why. */
 export class RotationStore {

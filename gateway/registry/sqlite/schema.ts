@@ -1,6 +1,7 @@
 /**
  * The registry's SQLite schema (drizzle-orm). Migrations are generated from this file with
- * `npx drizzle-kit generate` into gateway/db/migrations and run at start-up.
+ * `npm run db:generate` into gateway/registry/sqlite/migrations and run at start-up. The PostgreSQL schema
+ * (../postgres/schema.ts) has the same tables and column names.
  * Byte strings that people compare (SHA-256 of envelopes, public keys) are stored as lower-case hex;
  * envelopes themselves are blobs. Times are unix milliseconds from the injected clock.
  */
@@ -277,7 +278,14 @@ export const rotations = sqliteTable(
   (t) => [index('rotations_fleet_host_idx').on(t.fleet, t.host, t.id)],
 );
 
+/** Named counters for ids that must stay unique with several writers (rollout ids `r1`, `r2`, …). */
+export const idCounters = sqliteTable('id_counters', {
+  name: text('name').primaryKey(),
+  n: integer('n').notNull(),
+});
+
 export const schema = {
+  idCounters,
   devices,
   pinsets,
   keysets,

@@ -1,16 +1,8 @@
 import { desc, lt, sql } from 'drizzle-orm';
-import type { RegistryDb } from '../db/open';
-import { auditLog } from '../db/schema';
-import type { Clock } from '../clock';
-
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  detail: Record<string, unknown> | null;
-}
+import type { RegistryDb } from './open';
+import { auditLog } from './schema';
+import type { Clock } from '../../clock';
+import type { AuditEntry, Page } from '../rows';
 
 /** Append-only record of every operator and publisher action (and the gateway's own flags). */
 export class AuditLog {
@@ -37,7 +29,7 @@ export class AuditLog {
   }
 
   /** Newest first; `cursor` is the id of the last entry of the previous page. */
-  list(limit: number, cursor?: number): { items: AuditEntry[]; nextCursor: string | null } {
+  list(limit: number, cursor?: number): Page<AuditEntry> {
     const rows = this.db
       .select()
       .from(auditLog)

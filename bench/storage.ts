@@ -1,0 +1,135 @@
+/**
+ * `npm run bench -- storage` (issue 12): the storage contract measured on both implementations in one run —
+ * SQLite (a temp file) and PostgreSQL 15 (a throw-away cluster started as in the tests, test/support/postgres.ts):
+ * - ack ingest with coverage counters through the gateway's own IngestWriter (group commit, 5 ms / 1,000 rows),
+ *   acks/s: every ack is new and moves its device's installed/verified set and the counters;
+ * - coverage and rotation readiness latency at 1,000,000 devices (median of many reads, ms).
+ * Only the contract is used (registry/), so both dialects answer the same calls.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres } from '../test/support/postgres';
+import type { Registry } from '../gateway/registry/registry';
+import { IngestWriter } from '../gateway/registry/ingest-writer';
+import { openRegistry } from '../gateway/registry/open-registry';
+import { PinSetViews } from '../gateway/registry/pinset-views';
+import type { PinSetRow } from '../gateway/registry/rows';
+import { rotationReadiness } from '../gateway/rotation-gate/rotation-readiness';
+
+const N = Number(process.env['STORAGE_BENCH_DEVICES'] ?? 1_000_000);
+const ACK_DEVICES = Math.min(50_000, Math.floor(N / 4));
+const FLEET = 'bench';
+const HOST = 'api.example.com';
+const pin = (n: number) => 'sha256/' + Buffer.alloc(32, n).toString('base64');
+const clock = { now: () => Date.now() };
+
+async function median(name: string, runs: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 5; i++) await fn(); // warm-up (caches, plans)
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  const m = +([...ms].sort((a, b) => a - b)[Math.floor(runs / 2)] as number).toFixed(3);
+  console.log(`  ${name.padEnd(52)} ${m.toFixed(3).padStart(10)} ms`);
+  return m;
+}
+
+async function storeSets(r: Registry): Promise<PinSetRow[]> {
+  const sets: PinSetRow[] = [];
+  for (const seq of [1, 2]) {
+    const json = {
+      format: 1, seq, issuedAt: 1, notAfter: 4_000_000_000, target: { fleet: FLEET }, keysetVersion: 1,
+      hosts: [{ name: HOST, includeSubdomains: false, pins: [pin(seq), pin(seq + 1)], enforce: true }],
+    };
+    const row = await r.pinsets.insert({
+      fleet: FLEET, seq, envelope: Buffer.alloc(300, seq), sha256: seq.toString(16).padStart(64, '0'), json, keysetVersion: 1,
+      notAfter: 4_000_000_000, source: 'gateway', createdAt: 0, createdBy: 'bench',
+    });
+    if (row === undefined) throw new Error('bench pin set already stored');
+    sets.push(row);
+  }
+  return sets;
+}
+
+async function benchOne(name: string, r: Registry): Promise<Record<string, unknown>> {
+  console.log(`\n${name}: ${N.toLocaleString('en-US')} devices`);
+  const [s1, s2] = (await storeSets(r)) as [PinSetRow, PinSetRow];
+  let t = performance.now();
+  for (let i = 0; i < N; i += 10_000) {
+    const chunk = Array.from({ length: Math.min(10_000, N - i) }, (_, k) => ({
+      id: `d${String(i + k).padStart(7, '0')}`, fleet: FLEET, deviceClass: 'class-a', labels: [], credentialHash: 'x', createdAt: 0,
+    }));
+    await r.devices.insertMany(chunk);
+  }
+  const enrolMs = performance.now() - t;
+  console.log(`  enrolled with counters in ${(enrolMs / 1000).toFixed(1)} s (${Math.round((N * 1000) / enrolMs).toLocaleString('en-US')}/s)`);
+
+  // every device of the first quarter verifies s1 (applied + verified = 2 acks), all through the ingest writer
+  const ingestRate = async (set: PinSetRow, from: number) => {
+    const writer = new IngestWriter(r.ingest, clock, { flushMs: 5, maxRows: 1000 });
+    const start = performance.now();
+    const pending: Promise<boolean>[] = [];
+    for (let i = from; i < from + ACK_DEVICES; i++) {
+      const deviceId = `d${String(i).padStart(7, '0')}`;
+      pending.push(writer.addAck({ deviceId, seq: set.seq, sha256: set.sha256, status: 'applied', code: null, pinsetId: set.id }));
+      pending.push(writer.addAck({ deviceId, seq: set.seq, sha256: set.sha256, status: 'verified', code: null, pinsetId: set.id }));
+    }
+    const news = await Promise.all(pending);
+    const ms = performance.now() - start;
+    await writer.close();
+    if (news.some((x) => !x)) throw new Error('an ack of the bench was not new');
+    return Math.round((2 * ACK_DEVICES * 1000) / ms);
+  };
+  const ackRate1 = await ingestRate(s1, 0);
+  const ackRate2 = await ingestRate(s2, ACK_DEVICES);
+  const acksPerSec = Math.max(ackRate1, ackRate2);
+  console.log(`  ack ingest with coverage counters: ${ackRate1.toLocaleString('en-US')} / ${ackRate2.toLocaleString('en-US')} acks/s (2 runs of ${(2 * ACK_DEVICES).toLocaleString('en-US')})`);
+
+  const views = new PinSetViews((sha) => r.pinsets.getBySha256(sha));
+  const now = Date.now();
+  const coverageMs = await median('coverage from counters', 200, async () => (await r.coverage.pinCounts(FLEET)).length + (await r.coverage.fleetSize(FLEET)));
+  const readinessMs = await median('rotation readiness (100 at-risk devices listed)', 200, () =>
+    rotationReadiness({ devices: r.devices, coverage: r.coverage, views }, { fleet: FLEET, host: HOST, pin: pin(3), target: 95, limit: 100, now }),
+  );
+  const check = await rotationReadiness({ devices: r.devices, coverage: r.coverage, views }, { fleet: FLEET, host: HOST, pin: pin(2), target: 95, limit: 1, now });
+  console.log(`  check: pin 2 verified by ${check.verified.toLocaleString('en-US')} of ${check.total.toLocaleString('en-US')} (${check.coverage} %)`);
+  t = performance.now();
+  return {
+    devices: N,
+    enrolPerSec: Math.round((N * 1000) / enrolMs),
+    ingest: { acks: 2 * ACK_DEVICES, acksPerSecWithCounters: acksPerSec, runs: [ackRate1, ackRate2] },
+    reads: { coverageMs, readinessMs },
+    check: { verified: check.verified, total: check.total, coverage: check.coverage },
+  };
+}
+
+export async function runStorageBench(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'pingw-bench-storage-'));
+  const results: Record<string, unknown> = {};
+  try {
+    const sqlite = await openRegistry({ file: join(dir, 'registry.sqlite'), url: null, readUrl: null, poolSize: 1 }, clock);
+    try {
+      results['sqlite'] = await benchOne('SQLite (file, WAL)', sqlite);
+    } finally {
+      await sqlite.close();
+    }
+    const server = await startPostgres();
+    try {
+      const url = server.url(await server.createDatabase());
+      const pg = await openRegistry({ file: '', url, readUrl: null, poolSize: 10 }, clock);
+      try {
+        results['postgres'] = await benchOne('PostgreSQL 15 (loopback, fsync off as in the tests)', pg);
+      } finally {
+        await pg.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}

@@ -1,0 +1,8 @@
+import { defineConfig } from 'drizzle-kit';
+
+// `npm run db:generate` also writes the PostgreSQL migrations (PINGW_DATABASE_URL); the gateway runs them at start-up.
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './gateway/registry/postgres/schema.ts',
+  out: './gateway/registry/postgres/migrations',
+});

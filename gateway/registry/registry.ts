@@ -1,0 +1,49 @@
+import type {
+  AuditRepo,
+  CoverageRepo,
+  DeviceRepo,
+  IngestRepo,
+  KeysetRepo,
+  PinSetRepo,
+  RolloutRepo,
+  RotationRepo,
+  TelemetryRepo,
+  TokenRepo,
+} from './repositories';
+
+/** The repositories a unit of work sees (all bound to one transaction). */
+export interface RegistryTx {
+  devices: DeviceRepo;
+  pinsets: PinSetRepo;
+  keysets: KeysetRepo;
+  tokens: TokenRepo;
+  audit: AuditRepo;
+  coverage: CoverageRepo;
+  telemetry: TelemetryRepo;
+  rollouts: RolloutRepo;
+  rotations: RotationRepo;
+}
+
+/**
+ * The registry: repositories on the primary, `reads` for the lists and series that tolerate a little lag (a
+ * streaming replica when PINGW_DATABASE_READ_URL is set, else the primary; docs/postgres.md lists which reads go
+ * there — never the rotation gate), and one unit of work.
+ */
+export interface Registry extends RegistryTx {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Where the data is, for people (a file path, or the URL without its password). */
+  readonly location: string;
+  ingest: IngestRepo;
+  /** Reads that may come from a replica (lists, history, telemetry, audit pages). */
+  reads: Pick<RegistryTx, 'devices' | 'pinsets' | 'audit' | 'telemetry' | 'rollouts' | 'rotations'>;
+  /**
+   * Runs `fn` in one transaction: everything it writes through `tx` commits together or not at all (it rethrows
+   * fn's error after the rollback). Writes through the registry's own repositories while `fn` runs are not part
+   * of it. On SQLite transactions (and the other statements) are serialised; on PostgreSQL each runs on its own
+   * pooled connection at READ COMMITTED, and the rows it reconciles are locked (SELECT … FOR UPDATE).
+   */
+  transaction<T>(fn: (tx: RegistryTx) => Promise<T>): Promise<T>;
+  /** Called (on a later microtask) with each fleet whose coverage counters this process changed. */
+  onCoverageChange: ((fleet: string) => void) | null;
+  close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+
+/** A repository whose methods return promises (the contract) made from one whose methods are synchronous. */
+export type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+/**
+ * One better-sqlite3 connection is shared by every repository, and a transaction of the contract spans awaits
+ * (`transaction(async (tx) => …)`). So while one is open, every other statement waits for it to end: otherwise
+ * it would run inside the open transaction (and be rolled back with it). Outside a transaction a statement runs
+ * at once (synchronously, no queue), which keeps the per-ack cost of the embedded default low.
+ */
+export class SqliteGate {
+  private open: Promise<void> | null = null;
+
+  constructor(private readonly client: Database.Database) {}
+
+  /** Runs a synchronous statement (or several) once no transaction is open. */
+  async run<T>(fn: () => T): Promise<T> {
+    while (this.open !== null) await this.open;
+    return fn();
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.open !== null) await this.open;
+    let done = (): void => {};
+    this.open = new Promise<void>((resolve) => (done = resolve));
+    try {
+      this.client.exec('BEGIN IMMEDIATE');
+      const result = await fn();
+      this.client.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.client.inTransaction) this.client.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.open = null;
+      done();
+    }
+  }
+}
+
+/** The async face of a synchronous repository: every method call goes through `run`. */
+export function asyncFacade<T extends object>(target: T, run: <R>(fn: () => R) => Promise<R>): Async<T> {
+  return new Proxy(target, {
+    get(t, key) {
+      const v = Reflect.get(t, key, t) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => run(() => (v as (...a: unknown[]) => unknown).apply(t, args));
+    },
+  }) as unknown as Async<T>;
+}
+
+/** Inside a transaction: statements run at once (the gate is held by the transaction itself). */
+export const direct = <R>(fn: () => R): Promise<R> => {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+};

@@ -1,0 +1,93 @@
+import type { Clock } from '../../clock';
+import type { Registry, RegistryTx } from '../registry';
+import type {
+  AuditRepo,
+  CoverageRepo,
+  DeviceRepo,
+  IngestRepo,
+  KeysetRepo,
+  PinSetRepo,
+  RolloutRepo,
+  RotationRepo,
+  TelemetryRepo,
+  TokenRepo,
+} from '../repositories';
+import { SyncPinSetViews } from '../pinset-views';
+import { AuditLog } from './audit-log';
+import { CoverageStore } from './coverage-store';
+import { DeviceStore } from './device-store';
+import { SqliteIngest } from './ingest-batch';
+import { KeysetStore } from './keyset-store';
+import { openRegistryDb } from './open';
+import { PinSetStore } from './pinset-store';
+import { RolloutStore } from './rollout-store';
+import { RotationStore } from './rotation-store';
+import { asyncFacade, direct, SqliteGate } from './sqlite-gate';
+import { TelemetryStore } from './telemetry-store';
+import { TokenStore } from './token-store';
+
+/**
+ * The embedded default: one SQLite file (WAL) through better-sqlite3, whose statements are synchronous and
+ * prepared once. The contract's promises wrap them; SqliteGate keeps a transaction of the contract (which spans
+ * awaits) apart from every other statement on the one connection.
+ */
+export function openSqliteRegistry(file: string, clock: Clock): Registry {
+  const db = openRegistryDb(file);
+  const gate = new SqliteGate(db.$client);
+  const pinsetStore = new PinSetStore(db);
+  const views = new SyncPinSetViews((sha) => pinsetStore.getBySha256(sha));
+  const coverage = new CoverageStore(db, (sha) => views.bySha256(sha)?.view ?? null);
+  const telemetry = new TelemetryStore(db);
+  const stores = {
+    devices: new DeviceStore(db),
+    pinsets: pinsetStore,
+    keysets: new KeysetStore(db),
+    tokens: new TokenStore(db),
+    audit: new AuditLog(db, clock),
+    coverage,
+    telemetry,
+    rollouts: new RolloutStore(db),
+    rotations: new RotationStore(db),
+  };
+  const ingest = new SqliteIngest(db, {
+    counters: true,
+    viewOf: (sha) => views.bySha256(sha)?.view ?? null,
+    changed: (fleet) => registry.onCoverageChange?.(fleet),
+  });
+  stores.devices.reconcile = (id) => coverage.reconcile(id);
+
+  // the typed faces: a mismatch between a store and the contract fails the type check here
+  const face = (run: <R>(fn: () => R) => Promise<R>): RegistryTx => ({
+    devices: asyncFacade(stores.devices, run) satisfies DeviceRepo,
+    pinsets: asyncFacade(stores.pinsets, run) satisfies PinSetRepo,
+    keysets: asyncFacade(stores.keysets, run) satisfies KeysetRepo,
+    tokens: asyncFacade(stores.tokens, run) satisfies TokenRepo,
+    audit: asyncFacade(stores.audit, run) satisfies AuditRepo,
+    coverage: asyncFacade(stores.coverage, run) satisfies CoverageRepo,
+    telemetry: asyncFacade(stores.telemetry, run) satisfies TelemetryRepo,
+    rollouts: asyncFacade(stores.rollouts, run) satisfies RolloutRepo,
+    rotations: asyncFacade(stores.rotations, run) satisfies RotationRepo,
+  });
+  const run = <R>(fn: () => R): Promise<R> => gate.run(fn);
+  const root = face(run);
+  const inTx = face(direct);
+  let closed = false;
+
+  const registry: Registry = {
+    dialect: 'sqlite',
+    location: file,
+    ...root,
+    ingest: { writeBatch: (batch) => gate.run(() => ingest.writeBatch(batch)) } satisfies IngestRepo,
+    // one file: there is no replica, lists read the same connection
+    reads: root,
+    transaction: (fn) => gate.transaction(() => fn(inTx)),
+    onCoverageChange: null,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await gate.run(() => db.$client.close());
+    },
+  };
+  coverage.onChange = (fleet) => registry.onCoverageChange?.(fleet);
+  return registry;
+}

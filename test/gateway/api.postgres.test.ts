@@ -1,0 +1,3 @@
+/** api.test.ts run a second time with every gateway's registry on a real PostgreSQL 15 (PINGW_DATABASE_URL). */
+import '../support/use-postgres';
+import './api.test';

@@ -1,0 +1,32 @@
+/** The storage contract on the embedded default: a real SQLite file per test (better-sqlite3, WAL). */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { openSqliteRegistry } from '../../gateway/registry/sqlite/sqlite-registry';
+import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
+import { registryContract } from './registry-contract';
+
+registryContract('SQLite', async () => {
+  const dir = tempDir('pingw-contract-');
+  const file = join(dir, 'registry.sqlite');
+  const raw = () => new Database(file);
+  return {
+    open: async () => openSqliteRegistry(file, { now: () => 1 }),
+    exec: async (sql) => {
+      const c = raw();
+      try {
+        c.exec(sql);
+      } finally {
+        c.close();
+      }
+    },
+    tables: async () => {
+      const c = raw();
+      try {
+        return c.prepare<[], { name: string }>(`select name from sqlite_master where type = 'table'`).all().map((t) => t.name);
+      } finally {
+        c.close();
+      }
+    },
+    drop: async () => removeDir(dir),
+  };
+});
