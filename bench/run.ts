@@ -1,23 +1,28 @@
 /**
  * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
- * gateway with 10,000 simulated devices, minutes of wall time) runs only when named: `npm run bench -- fleet`.
+ * gateway with 10,000 simulated devices, minutes of wall time) and `transport` (Mosquitto vs embedded, 10,000
+ * enrolments) run only when named: `npm run bench -- fleet`.
  */
 import { runCodecBench } from './codec';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
+import { runTransportBench } from './transport';
 import { writeResults } from './harness';
 
 const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  ops: runOpsBench,
   storage: runStorageBench,
   storm: runStormBench,
+  transport: runTransportBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'storm']);
+const onlyWhenNamed = new Set(['fleet', 'storm', 'transport']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NO_FAULTS, parseRejectCode, type FaultConfig } from './faults';
 
@@ -28,12 +29,14 @@ export interface CliArgs {
 
 export const USAGE = `usage: tsx device-sim/main.ts --devices N --fleet F --class C --mqtt mqtts://127.0.0.1:8883
     --keyset keyset.json [--factory factory.cose] [--broker-host mqtt.example.com] [--ca ca.pem]
-    (--identities file.json | --api URL --token T [--prefix sim-]) [--workers 2] [--data ./data/sim]
+    (--identities file.json | --api URL --token-file FILE [--prefix sim-]) [--workers 2] [--data ./data/sim]
     [--connect-rate 500] [--duration SECONDS] [--progress 5] [--host name=address:port ...] [--no-fsync]
     [--fault-offline RATE [--fault-offline-ms 30000]] [--fault-flapping RATE [--fault-flap-ms 10000]]
     [--fault-slow-apply RATE [--fault-slow-apply-ms 5000]] [--fault-reject RATE [--fault-reject-code E_WOULD_BRICK]]
     [--fault-crash RATE [--fault-crash-restart-ms 1000]] [--fault-clock-skew RATE [--fault-clock-skew-seconds 3600]]
-    [--fault-corrupt-storage RATE] [--seed S]`;
+    [--fault-corrupt-storage RATE] [--seed S]
+  With --api, the API token comes from --token-file FILE or the SIM_API_TOKEN environment variable (never the
+  command line, which every user of the machine can read in ps).`;
 
 const num = (v: string | undefined, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
   if (v === undefined) return def;
@@ -43,12 +46,31 @@ const num = (v: string | undefined, name: string, def: number, min = 0, max = Nu
 };
 const rate = (v: string | undefined, name: string): number => num(v, name, 0, 0, 1);
 
-export function parseCli(argv: readonly string[]): CliArgs {
+/** The API token: from a file or the environment, never argv (visible to every user in ps / /proc). */
+function apiToken(file: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new TypeError(`--token-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (text === '') throw new TypeError(`--token-file ${file} is empty`);
+    return text;
+  }
+  const t = env['SIM_API_TOKEN']?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}
+
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): CliArgs {
+  if (argv.some((a) => a === '--token' || a.startsWith('--token='))) {
+    throw new TypeError('--token on the command line is visible to every user in ps: use --token-file FILE or SIM_API_TOKEN');
+  }
   const s = { type: 'string' } as const;
   const { values: v } = parseArgs({
     args: [...argv],
     options: {
-      devices: s, fleet: s, class: s, mqtt: s, 'broker-host': s, ca: s, identities: s, api: s, token: s, prefix: s,
+      devices: s, fleet: s, class: s, mqtt: s, 'broker-host': s, ca: s, identities: s, api: s, 'token-file': s, prefix: s,
       keyset: s, factory: s, host: { type: 'string', multiple: true }, workers: s, data: s, 'connect-rate': s,
       duration: s, progress: s, 'no-fsync': { type: 'boolean' }, keepalive: s, seed: s,
       'fault-offline': s, 'fault-offline-ms': s, 'fault-flapping': s, 'fault-flap-ms': s, 'fault-slow-apply': s,
@@ -64,8 +86,9 @@ export function parseCli(argv: readonly string[]): CliArgs {
   };
   const mqtt = new URL(need('mqtt'));
   if (mqtt.protocol !== 'mqtts:') throw new TypeError('--mqtt must be an mqtts:// URL (devices pin the broker key over TLS)');
-  if (v.identities === undefined && (v.api === undefined || v.token === undefined)) {
-    throw new TypeError(`give --identities file.json, or --api URL with --token T\n${USAGE}`);
+  const token = v.identities === undefined ? apiToken(v['token-file'], env) : undefined;
+  if (v.identities === undefined && (v.api === undefined || token === undefined)) {
+    throw new TypeError(`give --identities file.json, or --api URL with --token-file FILE (or SIM_API_TOKEN)\n${USAGE}`);
   }
   const hosts = (v.host ?? []).map((h) => {
     const m = /^([a-z0-9.-]+)=([^:]+):(\d+)$/i.exec(h);
@@ -80,7 +103,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     ...(v.ca !== undefined ? { ca: v.ca } : {}),
     ...(v.identities !== undefined ? { identities: v.identities } : {}),
     ...(v.api !== undefined ? { api: v.api } : {}),
-    ...(v.token !== undefined ? { token: v.token } : {}),
+    ...(token !== undefined ? { token } : {}),
     prefix: v.prefix ?? 'sim-', keyset: need('keyset'),
     ...(v.factory !== undefined ? { factory: v.factory } : {}),
     hosts, workers: num(v.workers, 'workers', 2, 1, 64), data: v.data ?? 'data/device-sim',

@@ -42,6 +42,13 @@ export interface LinkOptions {
   readonly onOffline: (error?: Error) => void;
   /** Resolve to PUBACK; throw `LinkAbort` (e.g. a simulated crash) to leave the message un-acked. */
   readonly onMessage: (topic: string, payload: Uint8Array) => Promise<void>;
+  /**
+   * The optional presence extension of SPEC §6 (docs/scale.md "Presence"): a will on `pins/v1/{id}/status` with the
+   * payload "offline", and the same message published before a clean disconnect (an MQTT 3.1.1 DISCONNECT
+   * discards the will, [MQTT-3.14.4-3]). Brokers without connect events (Mosquitto) learn "offline" from it.
+   * Default true; devices without it keep working (online again at their next hello).
+   */
+  readonly presence?: boolean;
 }
 
 /** Thrown from onMessage when the device is gone: the PUBACK is never sent. */
@@ -81,6 +88,11 @@ export class DeviceLink {
     return this.online ? this.client : undefined;
   }
 
+  /** The presence extension's topic (not in shared/: it is no part of the SPEC topics, docs/scale.md). */
+  private statusTopic(): string {
+    return `pins/v1/${this.o.username}/status`;
+  }
+
   private schedule(delayMs: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -104,7 +116,8 @@ export class DeviceLink {
     if (c !== undefined) {
       c.removeAllListeners();
       c.on('error', () => {});
-      c.end(!graceful);
+      if (graceful && wasOnline && this.o.presence !== false) c.publish(this.statusTopic(), 'offline', { qos: 1 });
+      c.end(!graceful); // a graceful end waits for that PUBACK
     }
     if (wasOnline) this.o.onOffline();
   }
@@ -122,6 +135,7 @@ export class DeviceLink {
       reconnectPeriod: 0,
       connectTimeout: this.o.connectTimeoutMs ?? 30_000,
       resubscribe: false,
+      ...(this.o.presence !== false ? { will: { topic: this.statusTopic(), payload: Buffer.from('offline'), qos: 1 as const, retain: false } } : {}),
     };
     const client = new MqttClient(
       () => pinnedTlsStream({

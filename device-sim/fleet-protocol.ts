@@ -31,6 +31,8 @@ export interface WorkerCounters {
   rejected: number;
   rejectedCodes: Record<string, number>;
   refusedConnections: number;
+  /** Why devices refused the broker (the pin check's reason, first 60 characters) → count. */
+  refusedReasons: Record<string, number>;
   crashes: number;
   corruptedBoots: number;
   reports: Record<string, number>;

@@ -51,6 +51,7 @@ function addCounters(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
   return {
     applied: a.applied + b.applied, verified: a.verified + b.verified, rejected: a.rejected + b.rejected,
     rejectedCodes: merge(a.rejectedCodes, b.rejectedCodes), refusedConnections: a.refusedConnections + b.refusedConnections,
+    refusedReasons: merge(a.refusedReasons, b.refusedReasons),
     crashes: a.crashes + b.crashes, corruptedBoots: a.corruptedBoots + b.corruptedBoots, reports: merge(a.reports, b.reports),
     keysetsAccepted: a.keysetsAccepted + b.keysetsAccepted, everOnline: a.everOnline + b.everOnline,
     disconnects: merge(a.disconnects, b.disconnects),
@@ -92,7 +93,7 @@ export function startFleet(cfg: FleetConfig): FleetHandle {
     const conn = Object.fromEntries(CONN_STATES.map((s) => [s, 0])) as Record<ConnState, number>;
     const update = Object.fromEntries(UPDATE_STATE_KINDS.map((s) => [s, 0])) as Record<UpdateStateKind, number>;
     let counters: WorkerCounters = {
-      applied: 0, verified: 0, rejected: 0, rejectedCodes: {}, refusedConnections: 0, crashes: 0,
+      applied: 0, verified: 0, rejected: 0, rejectedCodes: {}, refusedConnections: 0, refusedReasons: {}, crashes: 0,
       corruptedBoots: 0, reports: {}, keysetsAccepted: 0, everOnline: 0, disconnects: {},
     };
     let devices = 0, rss = 0, base = 0;
@@ -139,4 +140,21 @@ export function summaryLine(t: FleetTotals): string {
   return `t=${Math.round(t.elapsedMs / 1000)}s devices=${t.devices} | ${nz(t.conn)} | ${nz(t.update)} | acks applied=${t.counters.applied} `
     + `verified=${t.counters.verified} rejected=${t.counters.rejected} | rss=${Math.round(t.rssBytes / 1048576)}MB `
     + `(${(t.rssPerDeviceBytes / 1024).toFixed(1)} KB/device)${t.connectsPerSecond !== undefined ? ` | ${t.connectsPerSecond} connects/s` : ''}`;
+}
+
+/**
+ * Why devices are not online, while the fleet runs: the broker refusing a device (its CONNACK reason, e.g. a bad or
+ * revoked credential), a device refusing the broker (pin mismatch), and rejected pin sets by SPEC §4 code. Empty
+ * when there is nothing to explain. Counts are cumulative.
+ */
+export function reasonsLine(t: FleetTotals): string {
+  const top = (r: Record<string, number>, label: string) =>
+    Object.entries(r).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${label}${k} ×${v}`);
+  const disconnects = Object.fromEntries(Object.entries(t.counters.disconnects).filter(([k]) => k !== 'closed'));
+  const parts = [
+    ...top(disconnects, 'broker/network: '),
+    ...top(t.counters.refusedReasons, 'device refused broker: '),
+    ...top(t.counters.rejectedCodes, 'pin set rejected: '),
+  ];
+  return parts.length === 0 ? '' : `why: ${parts.join('; ')}`;
 }

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { keysetFromJson, toHex } from '../shared/index';
 import { parseCli, USAGE } from './cli-args';
-import { startFleet, summaryLine } from './fleet-runner';
+import { reasonsLine, startFleet, summaryLine } from './fleet-runner';
 import { enrolDevices, loadIdentities } from './identities';
 
 /**
@@ -44,7 +44,18 @@ async function main(): Promise<number> {
     hostMap: a.hosts, dataDir: join(dataDir, 'devices'), faults: a.faults, progressEveryMs: a.progressSec * 1000,
     fsync: a.fsync, keepaliveSec: a.keepaliveSec, reconnectMinMs: 1_000, reconnectMaxMs: 60_000,
   });
-  const tick = setInterval(() => process.stdout.write(`${summaryLine(fleet.totals())}\n`), a.progressSec * 1000);
+  let lastWhy = '';
+  let reportedErrors = 0;
+  const tick = setInterval(() => {
+    const t = fleet.totals();
+    process.stdout.write(`${summaryLine(t)}\n`);
+    // Say why devices were refused while it runs, not only in the final JSON (only when it changed).
+    const why = reasonsLine(t);
+    if (why !== '' && why !== lastWhy) process.stdout.write(`${why}\n`);
+    lastWhy = why;
+    for (const e of fleet.errors.slice(reportedErrors)) process.stderr.write(`device-sim: ${e}\n`);
+    reportedErrors = fleet.errors.length;
+  }, a.progressSec * 1000);
   await new Promise<void>((done) => {
     const finish = () => done();
     process.once('SIGINT', finish);

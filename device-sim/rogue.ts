@@ -23,6 +23,13 @@ export interface RogueTarget {
   readonly credential: string;
   readonly victimId: string;
   readonly timeoutMs?: number;
+  /**
+   * The broker grants what it will not deliver and PUBACKs what it drops, instead of refusing (Mosquitto with
+   * `pattern` ACLs: SUBACK granted, filtered at delivery; an MQTT 3.1.1 publish PUBACKed and not forwarded; the
+   * client id replaced by the user name). Such outcomes are then the expected ones, and whoever runs the rogue checks
+   * their effect (nothing reaches the victim or the gateway), as test/device-sim/rogue.test.ts does.
+   */
+  readonly brokerFilters?: boolean;
 }
 
 export interface AttemptRow {
@@ -80,20 +87,30 @@ async function tryPublish(t: RogueTarget, topic: string, payload: Uint8Array): P
 /** The broker-side attempts. Each runs on a fresh connection since a refused publish ends the session. */
 export async function brokerAttempts(t: RogueTarget, sample: Uint8Array): Promise<AttemptRow[]> {
   const rows: AttemptRow[] = [];
-  const row = (attempt: string, expected: string, outcome: string) =>
-    rows.push({ attempt, expected, outcome, refused: outcome.startsWith('refused') || outcome.startsWith('no PUBACK') });
+  const refused = (outcome: string) => outcome.startsWith('refused') || outcome.startsWith('no PUBACK');
+  // what a filtering broker answers instead of a refusal (RogueTarget.brokerFilters), and how the table says it
+  const filtered = {
+    connect: ['ACCEPTED', 'accepted as its own id'],
+    subscribe: ['GRANTED', 'granted, filtered at delivery'],
+    publish: ['ACCEPTED (PUBACK)', 'PUBACKed, dropped'],
+  } as const;
+  const row = (attempt: string, outcome: string, kind: 'auth' | keyof typeof filtered) => {
+    const alt = t.brokerFilters === true && kind !== 'auth' ? filtered[kind] : null;
+    const expected = alt === null ? 'refused' : `refused, or ${alt[1]}`;
+    rows.push({ attempt, expected, outcome, refused: refused(outcome) || (alt !== null && outcome.startsWith(alt[0])) });
+  };
   const v = t.victimId;
-  row('connect with a wrong password', 'refused', await tryConnect(t, { password: `${t.credential}x` }));
-  row(`connect as client id ${v} with own credential`, 'refused', await tryConnect(t, { clientId: v }));
-  row("subscribe '#'", 'refused', await trySubscribe(t, '#'));
-  row("subscribe 'pins/v1/+/update'", 'refused', await trySubscribe(t, 'pins/v1/+/update'));
-  row(`subscribe ${topicFor(v, 'update')}`, 'refused', await trySubscribe(t, topicFor(v, 'update')));
-  row(`subscribe ${topicFor(v, 'ack')}`, 'refused', await trySubscribe(t, topicFor(v, 'ack')));
-  row(`publish envelope on ${topicFor(v, 'update')}`, 'refused', await tryPublish(t, topicFor(v, 'update'), sample));
-  row(`publish envelope on own ${topicFor(t.deviceId, 'update')}`, 'refused', await tryPublish(t, topicFor(t.deviceId, 'update'), sample));
-  row(`publish keyset on ${topicFor(v, 'keyset')}`, 'refused', await tryPublish(t, topicFor(v, 'keyset'), sample));
-  row(`spoof ${topicFor(v, 'ack')}`, 'refused', await tryPublish(t, topicFor(v, 'ack'), new Uint8Array([0xa0])));
-  row(`spoof ${topicFor(v, 'hello')}`, 'refused', await tryPublish(t, topicFor(v, 'hello'), new Uint8Array([0xa0])));
+  row('connect with a wrong password', await tryConnect(t, { password: `${t.credential}x` }), 'auth');
+  row(`connect as client id ${v} with own credential`, await tryConnect(t, { clientId: v }), 'connect');
+  row("subscribe '#'", await trySubscribe(t, '#'), 'subscribe');
+  row("subscribe 'pins/v1/+/update'", await trySubscribe(t, 'pins/v1/+/update'), 'subscribe');
+  row(`subscribe ${topicFor(v, 'update')}`, await trySubscribe(t, topicFor(v, 'update')), 'subscribe');
+  row(`subscribe ${topicFor(v, 'ack')}`, await trySubscribe(t, topicFor(v, 'ack')), 'subscribe');
+  row(`publish envelope on ${topicFor(v, 'update')}`, await tryPublish(t, topicFor(v, 'update'), sample), 'publish');
+  row(`publish envelope on own ${topicFor(t.deviceId, 'update')}`, await tryPublish(t, topicFor(t.deviceId, 'update'), sample), 'publish');
+  row(`publish keyset on ${topicFor(v, 'keyset')}`, await tryPublish(t, topicFor(v, 'keyset'), sample), 'publish');
+  row(`spoof ${topicFor(v, 'ack')}`, await tryPublish(t, topicFor(v, 'ack'), new Uint8Array([0xa0])), 'publish');
+  row(`spoof ${topicFor(v, 'hello')}`, await tryPublish(t, topicFor(v, 'hello'), new Uint8Array([0xa0])), 'publish');
   return rows;
 }
 
@@ -115,14 +132,29 @@ export function formatTable(rows: readonly AttemptRow[]): string {
 }
 
 /** CLI: tsx device-sim/rogue.ts --mqtt mqtts://127.0.0.1:8883 --identities ids.json --as ID --victim ID --sample x.cose ... */
+const ROGUE_USAGE = 'usage: tsx device-sim/rogue.ts --mqtt URL --identities ids.json --as DEVICE --victim DEVICE --sample genuine.cose\n'
+  + '    [--older old.cose] [--expired expired.cose] [--keyset keyset.json --data SIM_DATA_DIR/devices] [--broker-host NAME]\n'
+  + '    [--broker-filters]   (Mosquitto: grants/PUBACKs what it then filters; check the effect on the victim yourself)\n'
+  + '  Connects as DEVICE (a real credential) and tries what a compromised device would: wrong passwords, another\n'
+  + "  device's client id and topics, wildcard subscriptions, tampered/replayed/expired/wrongly-signed envelopes.\n"
+  + '  Prints one row per attempt; exit 0 when every attempt was refused, 2 when one got through, 1 on misuse.\n';
+
 async function cli(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(ROGUE_USAGE);
+    return 0;
+  }
   const s = { type: 'string' } as const;
   const { values: v } = parseArgs({
-    options: { mqtt: s, 'broker-host': s, identities: s, as: s, victim: s, sample: s, older: s, expired: s, keyset: s, data: s },
+    args: argv,
+    options: {
+      mqtt: s, 'broker-host': s, identities: s, as: s, victim: s, sample: s, older: s, expired: s, keyset: s, data: s,
+      'broker-filters': { type: 'boolean' },
+    },
   });
   if (v.mqtt === undefined || v.identities === undefined || v.as === undefined || v.victim === undefined || v.sample === undefined) {
-    process.stderr.write('usage: tsx device-sim/rogue.ts --mqtt URL --identities ids.json --as DEVICE --victim DEVICE --sample genuine.cose\n'
-      + '    [--older old.cose] [--expired expired.cose] [--keyset keyset.json --data SIM_DATA_DIR/devices] [--broker-host NAME]\n');
+    process.stderr.write(ROGUE_USAGE);
     return 1;
   }
   const ids = await loadIdentities(v.identities);
@@ -132,6 +164,7 @@ async function cli(): Promise<number> {
   const sample = new Uint8Array(await readFile(v.sample));
   const rows = await brokerAttempts({
     url: v.mqtt, servername: v['broker-host'] ?? url.hostname, deviceId: me.deviceId, credential: me.credential, victimId: v.victim,
+    ...(v['broker-filters'] === true ? { brokerFilters: true } : {}),
   }, sample);
   if (v.keyset !== undefined && v.data !== undefined) {
     const ks = keysetFromJson(JSON.parse(await readFile(v.keyset, 'utf8')) as unknown);

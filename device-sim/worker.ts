@@ -18,7 +18,7 @@ const send = (m: WorkerMessage): void => {
 class Worker {
   private readonly devices = new Map<string, SimulatedDevice>();
   private readonly counters: WorkerCounters = {
-    applied: 0, verified: 0, rejected: 0, rejectedCodes: {}, refusedConnections: 0, crashes: 0,
+    applied: 0, verified: 0, rejected: 0, rejectedCodes: {}, refusedConnections: 0, refusedReasons: {}, crashes: 0,
     corruptedBoots: 0, reports: {}, keysetsAccepted: 0, everOnline: 0, disconnects: {},
   };
   private readonly seen = { applied: new Set<string>(), verified: new Set<string>(), rejected: new Set<string>(), online: new Set<string>() };
@@ -85,7 +85,11 @@ class Worker {
     } else if (e.type === 'offline') {
       const why = (e.error ?? 'closed').slice(0, 60);
       k.disconnects[why] = (k.disconnects[why] ?? 0) + 1;
-    } else if (e.type === 'refused') k.refusedConnections++;
+    } else if (e.type === 'refused') {
+      k.refusedConnections++;
+      const why = e.reason.slice(0, 60);
+      k.refusedReasons[why] = (k.refusedReasons[why] ?? 0) + 1;
+    }
     else if (e.type === 'booted' && e.corrupted !== undefined) k.corruptedBoots++;
     else if (e.type === 'report') k.reports[e.report.result] = (k.reports[e.report.result] ?? 0) + 1;
     else if (e.type === 'keyset' && e.ok) k.keysetsAccepted++;

@@ -21,13 +21,18 @@ async function main(): Promise<void> {
     `pin-update gateway is running`,
     `  Dashboard:  ${gateway.http.url}/  (log in with an API token)`,
     `  API:        ${gateway.http.url}/api  (OpenAPI: ${gateway.http.url}/api/openapi.json)`,
-    `  MQTT/TLS:   port ${gateway.mqtts.port} on ${gateway.mqtts.host}  (certificate ${gateway.files.tlsCert}${gateway.created.tls ? ', generated now' : ''})`,
+    gateway.broker === 'embedded'
+      ? `  MQTT/TLS:   port ${gateway.mqtts.port} on ${gateway.mqtts.host}  (certificate ${gateway.files.tlsCert}${gateway.created.tls ? ', generated now' : ''})`
+      : `  MQTT/TLS:   devices use the external broker; the gateway is its backend client at ${gateway.broker} (docs/scale.md)`,
     gateway.mqtt ? `  MQTT (TCP): port ${gateway.mqtt.port} on ${gateway.mqtt.host}  (local tests only)` : '  MQTT (TCP): off',
+    `  Metrics:    ${gateway.metrics === null ? 'off' : `${gateway.metrics.url}  (Prometheus text format, no token)`}`,
     `  data dir:   ${gateway.dataDir}`,
     `  registry:   ${gateway.files.database}`,
     `  pid:        ${process.pid}  (SIGHUP: reload the TLS certificate/key files; SIGTERM: drain and stop)`,
     `  admin token file: ${gateway.files.adminToken}${gateway.created.adminToken ? ' (created now, 0600)' : ''}`,
-    `  signer public key: ${gateway.signerPublicKey}`,
+    gateway.signerPublicKey === null
+      ? '  signer: none (PINGW_SIGNER=offline): only envelopes signed offline are accepted (pinctl sign, POST /api/pinsets/envelope)'
+      : `  signer public key: ${gateway.signerPublicKey}`,
   ];
   if (gateway.files.backupSigner) {
     lines.push(`  WARNING: a backup signer key is in ${gateway.files.backupSigner}: move it offline (set PINGW_BACKUP_PUBLIC_KEYS instead)`);

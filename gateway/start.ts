@@ -11,7 +11,6 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
-import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { DeviceAdmission } from './broker/device-admission';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
@@ -32,8 +31,16 @@ import { BrowserEventStream } from './events/browser-event-stream';
 import { PinSetViews } from './registry/pinset-views';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
 import { ensureAdminToken } from './secrets/admin-token';
-import { backupSignerFile, ensureSignerKey } from './secrets/signer-keys';
+import { backupSignerFile, loadGatewaySigner } from './secrets/signer-keys';
 import { ensureTlsMaterial } from './secrets/tls-material';
+import { startDeviceTransport } from './start-transport';
+import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
+import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics';
+import { registerFleetGauges } from './metrics/fleet-gauges';
+import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
+import { DeviceDecommission } from './decommission/device-decommission';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -45,16 +52,24 @@ export interface GatewayDeps {
 }
 
 export interface RunningGateway {
-  /** Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off. */
+  /**
+   * Bound addresses (port 0 in the config gets an ephemeral port). mqtt is null when plain MQTT is off or devices
+   * use an external broker; mqtts is then the external broker's host and port.
+   */
   mqtt: { host: string; port: number } | null;
   mqtts: { host: string; port: number };
+  /** 'embedded', or the external broker's URL. */
+  broker: string;
   http: { host: string; port: number; url: string };
+  /** Where Prometheus scrapes (null: PINGW_METRICS_PORT=off). */
+  metrics: { url: string } | null;
   dataDir: string;
   /** database: the SQLite file, or the PostgreSQL URL without its password. */
   files: { database: string; adminToken: string; signerKey: string; backupSigner: string | null; tlsCert: string; tlsKey: string };
   /** Whether this start created the admin token / TLS pair / backup signer. */
   created: { adminToken: boolean; tls: boolean; signerKey: boolean; backupSigner: boolean };
-  signerPublicKey: string;
+  /** null when the gateway runs with no private key (PINGW_SIGNER=offline). */
+  signerPublicKey: string | null;
   /** hello / ack / report / delivered / flagged / malformed / online / offline, for the rollout engine. */
   events: EventBus;
   /** Delivers one pin set to one device (published now if connected, else on its next hello). */
@@ -76,11 +91,11 @@ export interface RunningGateway {
 }
 
 /** SIGHUP / RunningGateway.reloadTls: the same two files, read again (a missing file is an error, never regenerated). */
-async function reloadTls(broker: EmbeddedBroker, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
+async function reloadTls(transport: DeviceTransport, files: { certFile: string; keyFile: string }, logger: Logger): Promise<{ pin: string }> {
   try {
     const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
     const pin = formatPin(pinFromCertificate(cert));
-    broker.setTlsContext({ cert, key });
+    if (!transport.reloadTls({ cert, key })) throw new Error('devices use an external broker, which reloads its own TLS key');
     logger.info('broker TLS key reloaded', { pin, certFile: files.certFile });
     return { pin };
   } catch (err) {
@@ -115,20 +130,28 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const rolloutStore = registry.rollouts;
     const views = new PinSetViews((sha) => pinsets.getBySha256(sha));
     const hub = new BrowserEventStream();
-    // no connection survives a restart (one gateway per registry until the external broker: docs/postgres.md)
-    await devices.setAllOffline();
     const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    registry.onCoverageChange = (fleet) => hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+    const dispatcher = new WebhookDispatcher({ store: registry.webhooks, clock, logger }, config.webhooks);
+    cleanup.unshift(() => dispatcher.stop());
+    await dispatcher.reload();
+    const rotationWatch = new RotationWatcher({ devices, coverage, views, dispatcher, clock, logger });
+    await rotationWatch.baseline();
+    cleanup.unshift(() => rotationWatch.stop());
+    registry.onCoverageChange = (fleet) => {
+      hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
+      rotationWatch.changed(fleet);
+    };
 
-    const signer = ensureSignerKey(files.signerKey);
+    const signer = loadGatewaySigner({ mode: config.signer, file: files.signerKey, currentKeysetVersion: (await keysets.current())?.version ?? null });
     const backupFile = backupSignerFile(dataDir);
-    const keyset = await bootstrapKeyset({ keysets, audit, signer: signer.key, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
+    const keyset = await bootstrapKeyset({ keysets, audit, signer: signer.key, keysetFile: config.keysetFile, backupPublicKeys: config.backupPublicKeys, backupFile, clock, logger });
     const admin = ensureAdminToken(files.adminToken);
     await tokens.upsert('admin', 'admin', hashApiToken(admin.token), clock.now());
     const tls = ensureTlsMaterial(config.tls, dataDir, config.tlsHostnames);
 
     const events = new EventBus(logger);
+    rolloutWebhooks(events, dispatcher);
     const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
@@ -155,15 +178,14 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         record().catch((err: unknown) => logger.error('session takeover not recorded', { deviceId: t.deviceId, error: String(err) }));
       },
     });
+
+    const metrics = new GatewayMetrics();
+    metrics.observe(events);
+    registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
+
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
-    const broker = await createEmbeddedBroker({
-      devices,
-      events,
-      clock,
-      logger,
-      admission,
-      credentialScryptN: config.credentialScryptN,
+    const handlers: TransportHandlers = {
       onMessage: (deviceId, kind, payload) => {
         if (handle === null) return Promise.reject(new Error('gateway is starting'));
         const p = handle(deviceId, kind, payload);
@@ -173,10 +195,17 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       },
       // a refused publish is counted (kind 'publish') and logged once per window, like a malformed message
       onPublishRefused: (deviceId, topic, code, detail) => malformed.record(deviceId, 'publish', code, `${detail} (${topic})`),
-    });
-    cleanup.unshift(() => broker.close());
+      onPresence: async (deviceId, online) => {
+        await devices.setOnline(deviceId, online, clock.now());
+        events.emit(online ? 'online' : 'offline', { deviceId, at: clock.now() });
+      },
+      // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
+      onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
+    };
+    const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir, admission });
+    cleanup.unshift(() => transport.close());
 
-    const delivery = new Delivery({ devices, pinsets, keysets, publisher: broker.publisher, events, clock, logger });
+    const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
     const rc = config.rollouts;
     const driver = new RolloutDriver(
       { registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
@@ -205,16 +234,22 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       validityDays: config.pinsetValidityDays,
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
+    const decommission = new DeviceDecommission({ registry, events, hub, clock, logger, credentials: transport.credentials, publisher: transport.publisher });
     const api = createApi({
-      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentialScryptN: config.credentialScryptN,
-      registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, admission,
+      devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
+      registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics, decommission,
+      webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
+      admission,
       telemetryLimits: () => ({ ...reportLimiter.counts }),
       rolloutDefaults: {
         rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
+        soakMs: rc.soakMs,
+        windows: config.maintenanceWindows,
         delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
       },
     });
 
+    if (config.metrics.port === 'http') api.get('/metrics', metricsRoute(metrics));
     // The operator dashboard talks to the gateway only through its JSON API, here in-process (no socket).
     // Mounted before the first request: hono builds its router on first use.
     api.route('/', createDashboard({
@@ -224,14 +259,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       logger,
     }));
 
-    const mqtt = config.mqtt === null ? null : await broker.listenTcp(config.mqtt);
-    const mqtts = await broker.listenTls(config.mqtts, tls);
+    const endpoints = await transport.start();
     const server = createAdaptorServer({ fetch: api.fetch }) as Server;
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
       server.listen(config.http.port, config.http.host, () => ok());
     });
     const http = server.address() as AddressInfo;
+    const metricsPort = config.metrics.port;
+    const metricsListener = typeof metricsPort === 'number' ? await listenMetrics(metrics, { host: config.metrics.host, port: metricsPort }) : null;
+    if (metricsListener !== null) cleanup.unshift(() => new Promise<void>((ok) => metricsListener.server.close(() => ok())));
     const stopHttp = () =>
       new Promise<void>((ok) => {
         server.close(() => ok());
@@ -243,10 +280,13 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       (stopping ??= (async () => {
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
-        await broker.close(); // no new device messages after this
+        if (metricsListener !== null) await new Promise<void>((ok) => metricsListener.server.close(() => ok()));
+        await transport.close(); // no new device messages after this
         await ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
+        rotationWatch.stop();
+        await dispatcher.stop(); // deliveries still waiting become dead letters
         await ingest.close();
         await registry.close();
         logger.info('gateway stopped', { dataDir });
@@ -254,15 +294,23 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
 
     logger.info('gateway started', {
       http: `http://${displayHost(config.http.host)}:${http.port}`,
-      mqtt: mqtt?.port ?? null,
-      mqtts: mqtts.port,
+      broker: endpoints.broker,
+      mqtt: endpoints.mqtt?.port ?? null,
+      mqtts: endpoints.mqtts.port,
       dataDir,
       keysetVersion: keyset.version,
     });
     return {
-      mqtt: mqtt === null ? null : { host: config.mqtt?.host ?? '', port: mqtt.port },
-      mqtts: { host: config.mqtts.host, port: mqtts.port },
+      mqtt: endpoints.mqtt,
+      mqtts: endpoints.mqtts,
+      broker: endpoints.broker,
       http: { host: config.http.host, port: http.port, url: `http://${displayHost(config.http.host)}:${http.port}` },
+      metrics:
+        config.metrics.port === 'off'
+          ? null
+          : metricsListener === null
+            ? { url: `http://${displayHost(config.http.host)}:${http.port}/metrics` }
+            : { url: `http://${displayHost(config.metrics.host)}:${metricsListener.address.port}/metrics` },
       dataDir,
       files: {
         ...files,
@@ -272,10 +320,10 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         tlsKey: tls.keyFile,
       },
       created: { adminToken: admin.generated, tls: tls.generated, signerKey: signer.generated, backupSigner: keyset.backupGenerated },
-      signerPublicKey: toHex(signer.key.publicKey),
+      signerPublicKey: signer.key === null ? null : toHex(signer.key.publicKey),
       events,
       deliver: (deviceId, pinsetId) => delivery.deliver(deviceId, pinsetId),
-      reloadTls: () => reloadTls(broker, tls, logger),
+      reloadTls: () => reloadTls(transport, tls, logger),
       rollouts: driver,
       hub,
       api,

@@ -168,6 +168,11 @@ export class ApiClient {
     return toRollout(await this.#json(`/api/rollouts/${seg(id)}/${action}`, 'POST', body));
   }
 
+  /** Decommission (reason required) or recommission a device. */
+  async deviceDecommission(id: string, retire: boolean, reason: string): Promise<void> {
+    await this.#json(`/api/devices/${seg(id)}/${retire ? 'decommission' : 'recommission'}`, 'POST', retire || reason !== '' ? { reason } : {});
+  }
+
   async telemetry(q: { fleet?: string; host?: string; bucketSeconds?: number; since?: number }) {
     return list(await this.#json(`/api/telemetry${qs(q)}`)).map(toTelemetry) as TelemetryPoint[];
   }

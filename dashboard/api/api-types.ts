@@ -103,6 +103,7 @@ export const EXECUTION_KINDS = [
   'REJECTED',
   'TIMED_OUT',
   'SUPERSEDED',
+  'DECOMMISSIONED',
 ] as const;
 export type ExecutionKind = (typeof EXECUTION_KINDS)[number];
 export type ExecutionCounts = Record<ExecutionKind, number>;

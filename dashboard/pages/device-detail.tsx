@@ -1,19 +1,37 @@
 /** One device: what it told the gateway (hello), what it installed and verified, and its history of acks and reports. */
 import type { DeviceDetail } from '../api/api-types';
 import { Badge, Table } from '../components/table';
+import { ErrorAlert, PostButton } from '../components/forms';
 import { ago, fmtTime, shortPin } from '../components/format';
 import { OnlineBadge } from './devices';
 import { Layout, PageHeader, type View } from './layout';
 
 const RESULT_BADGE: Record<string, string> = { ok: 'ok', mismatch: 'bad', 'fail-open': 'warn', verified: 'ok', applied: 'info', rejected: 'bad' };
 
-export function DeviceDetailPage(props: { view: View; d: DeviceDetail }) {
+/** Operators retire a device (reason required, audited) or bring it back; the gateway does the rest. */
+function DecommissionAction(props: { view: View; d: DeviceDetail }) {
+  const { d, view } = props;
+  if (!view.canOperate) return null;
+  const action = `/devices/${encodeURIComponent(d.deviceId)}/${d.decommissioned ? 'recommission' : 'decommission'}`;
+  return d.decommissioned ? (
+    <PostButton action={action} csrf={view.csrf} label="Recommission" kind="primary" />
+  ) : (
+    <PostButton action={action} csrf={view.csrf} label="Decommission" kind="danger"
+      confirm={`Decommission ${d.deviceId}? Its credential stops working and it leaves coverage (reversible).`}>
+      <input name="reason" required maxlength={500} placeholder="reason (audited)" aria-label="Reason" />
+    </PostButton>
+  );
+}
+
+export function DeviceDetailPage(props: { view: View; d: DeviceDetail; error?: string }) {
   const { d, view } = props;
   return (
     <Layout title={`Device ${d.deviceId}`} section="devices" view={view}>
       <PageHeader title={`Device ${d.deviceId}`} subtitle={<>fleet <b>{d.fleet}</b> · class <b>{d.deviceClass}</b></>} />
+      <ErrorAlert error={props.error} />
       <div id="device" data-live>
         <section class="panel">
+          <DecommissionAction view={view} d={d} />
           <dl class="facts">
             <div>
               <dt>Status</dt>

@@ -74,6 +74,21 @@ export function pageRoutes(deps: RouteDeps): Hono<DashboardEnv> {
     return c.html(<DeviceDetailPage view={viewFor(c, clock)} d={d} />);
   });
 
+  app.post('/devices/:id/:action{decommission|recommission}', deps.origin, guard, async (c) => {
+    const id = c.req.param('id');
+    const view = viewFor(c, clock);
+    if (!view.canOperate) return c.text('operators only', 403);
+    const reason = String((await c.req.parseBody())['reason'] ?? '').trim().slice(0, 500);
+    const api = c.get('api');
+    try {
+      await api.deviceDecommission(id, c.req.param('action') === 'decommission', reason);
+    } catch (e) {
+      if (e instanceof ApiError && e.status < 500) return c.html(<DeviceDetailPage view={view} d={await api.device(id)} error={e.message} />, 409);
+      throw e;
+    }
+    return c.redirect(`/devices/${encodeURIComponent(id)}`, 303);
+  });
+
   app.get('/telemetry', guard, async (c) => {
     const api = c.get('api');
     const fleet = c.req.query('fleet') ?? '';

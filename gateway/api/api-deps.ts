@@ -11,6 +11,12 @@ import type { Logger } from '../logger';
 import type { KeysetRotation } from '../keysets/keyset-rotation';
 import type { PinSetPublisher } from '../pinsets/pinset-publisher';
 import type { Delivery } from '../protocol/delivery';
+import type { DeviceCredentials } from '../transport/device-transport';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { DeviceDecommission } from '../decommission/device-decommission';
+import type { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
+import type { WebhookRepo } from '../registry/webhook-repo';
+import type { RotationWatcher } from '../webhooks/webhook-events';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -24,7 +30,8 @@ export interface ApiDeps {
   delivery: Delivery;
   clock: Clock;
   logger: Logger;
-  credentialScryptN: number;
+  /** Device credentials as the device transport's broker checks them (hash at enrolment, provision, revoke). */
+  credentials: DeviceCredentials;
   /** The unit of work (enrolment + its coverage counters) and the reads that may go to a replica. */
   registry: Registry;
   events: EventBus;
@@ -36,6 +43,10 @@ export interface ApiDeps {
   rollouts: RolloutRepo;
   driver: RolloutDriver;
   rolloutDefaults: RolloutDefaults;
+  decommission: DeviceDecommission;
+  webhooks: { store: WebhookRepo; dispatcher: WebhookDispatcher; rotations: RotationWatcher };
+  /** When given, every API request is timed into its latency histogram. */
+  metrics?: GatewayMetrics;
   /** Log-in failures, throttling and takeovers per device and in total (issue 17); absent in API-only tests. */
   admission?: Pick<DeviceAdmission, 'deviceState' | 'stats'>;
   /** Telemetry reports accepted, deduplicated and over the per-device cap, since start (issue 17). */

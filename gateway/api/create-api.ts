@@ -9,10 +9,13 @@ import { eventRoutes } from './routes/event-routes';
 import { rolloutRoutes } from './routes/rollout-routes';
 import { telemetryRoutes } from './routes/telemetry-routes';
 import { deviceRoutes } from './routes/device-routes';
+import { decommissionRoutes } from './routes/decommission-routes';
+import { webhookRoutes } from './routes/webhook-routes';
 import { fleetRoutes } from './routes/fleet-routes';
 import { keysetRoutes } from './routes/keyset-routes';
 import { pinsetRoutes } from './routes/pinset-routes';
 import { tokenRoutes } from './routes/token-routes';
+import { apiLatency } from '../metrics/metrics-endpoint';
 
 const API_VERSION = '1.0.0';
 
@@ -20,9 +23,12 @@ const API_VERSION = '1.0.0';
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const routes = new RouteTable(app, deps.tokens, deps.audit);
+  if (deps.metrics !== undefined) app.use('/api/*', apiLatency(deps.metrics));
 
   tokenRoutes(routes, deps);
   deviceRoutes(routes, deps);
+  decommissionRoutes(routes, deps);
+  webhookRoutes(routes, deps);
   fleetRoutes(routes, deps);
   pinsetRoutes(routes, deps);
   keysetRoutes(routes, deps);

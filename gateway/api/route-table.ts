@@ -11,7 +11,7 @@ export type ApiContext = Context<ApiEnv>;
 type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface RouteSpec {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** Hono path, e.g. /api/devices/:id */
   path: string;
   /** Lowest role allowed (admin > operator > publisher > viewer); null = no token needed. */

@@ -38,6 +38,9 @@ export const envelopeBody = z.object({ envelope: base64 }).strict();
 
 /** Bodies that may list many device ids (deliver, a rollout plan's selectors): 100,000 ids of up to 40 bytes. */
 export const BULK_BODY_BYTES = 4 * 1024 * 1024;
+/** Decommission needs a reason (it is audited and shown to the next operator). */
+export const decommissionBody = z.object({ reason: z.string().trim().min(1, 'say why the device is retired').max(500) }).strict();
+export const recommissionBody = z.object({ reason: z.string().trim().max(500).optional() }).strict();
 
 export const deliverBody = z.object({ deviceIds: z.array(deviceId).min(1).max(100_000).optional() }).strict();
 
@@ -126,6 +129,19 @@ export const createRolloutBody = z
       .strict()
       .optional(),
     rate: z.object({ perSecond: z.number().positive().optional(), burst: z.number().int().positive().optional() }).strict().optional(),
+    /**
+     * startAt: ISO 8601 with an offset, or ms since the epoch. windows: {timeZone, weekly} (the engine checks
+     * the ranges), null = none even if the fleet has windows; absent = the fleet's (PINGW_MAINTENANCE_WINDOWS).
+     */
+    schedule: z
+      .object({
+        startAt: z
+          .union([z.number().int().nonnegative(), z.string().datetime({ offset: true }).transform((t) => Date.parse(t))])
+          .optional(),
+        windows: z.union([z.null(), z.object({ timeZone: z.string(), weekly: z.array(z.string()) }).strict()]).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 /**
  * Device credentials: 256 random bits shown once at enrolment, stored as
@@ -25,8 +25,51 @@ export async function hashDeviceCredential(credential: string, n: number): Promi
   return ['scrypt', n, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
-/** Constant-time comparison of a presented credential with a stored hash; false for any malformed hash. */
+/**
+ * Mosquitto's password-file hash (`mosquitto_passwd`, src/password_mosq.c): `$7$iterations$salt$hash`, PBKDF2-HMAC-
+ * SHA512 with a 12-byte salt and a 64-byte key, both standard base64. An external broker verifies it itself, so a
+ * device enrolled for it needs no round trip to the gateway at CONNECT (docs/scale.md "Credentials"). Device
+ * secrets are 256 random bits (newDeviceCredential), not human passwords: a guess costs 2^255 tries whatever the
+ * hash cost, so a fast salted hash is sound and mosquitto_passwd's default of 101 iterations is kept.
+ */
+export const PBKDF2_ITERATIONS = 101;
+const PBKDF2_SALT_BYTES = 12;
+const PBKDF2_KEY_BYTES = 64;
+
+function pbkdf2Async(secret: string, salt: Buffer, iterations: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    pbkdf2(secret, salt, iterations, PBKDF2_KEY_BYTES, 'sha512', (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+export async function hashDeviceCredentialPbkdf2(credential: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
+  // 12 printable salt bytes (72 random bits, base64url characters): the same salt works for brokers that take the
+  // salt as text, e.g. EMQX's pbkdf2 authenticator (docs/scale.md "EMQX")
+  const salt = Buffer.from(randomBytes((PBKDF2_SALT_BYTES * 3) / 4).toString('base64url'), 'latin1');
+  const key = await pbkdf2Async(credential, salt, iterations);
+  return `$7$${iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Whether a stored hash is in the `$7$` form a Mosquitto password file holds. */
+export function isPbkdf2Hash(stored: string): boolean {
+  return /^\$7\$[1-9][0-9]{0,6}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/.test(stored);
+}
+
+async function verifyPbkdf2(credential: string, stored: string): Promise<boolean> {
+  if (!isPbkdf2Hash(stored) || credential.length > 1024) return false;
+  const [, , iterations, salt, hash] = stored.split('$');
+  const expected = Buffer.from(hash ?? '', 'base64');
+  if (expected.length !== PBKDF2_KEY_BYTES) return false;
+  const actual = await pbkdf2Async(credential, Buffer.from(salt ?? '', 'base64'), Number(iterations));
+  return timingSafeEqual(actual, expected);
+}
+
+/**
+ * Constant-time comparison of a presented credential with a stored hash (scrypt, or the `$7$` PBKDF2 form of
+ * devices enrolled for an external broker); false for any malformed hash.
+ */
 export async function verifyDeviceCredential(credential: string, stored: string): Promise<boolean> {
+  if (stored.startsWith('$7$')) return verifyPbkdf2(credential, stored);
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [n, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];

@@ -70,6 +70,12 @@ export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, credenti
 export function deviceAuthorizePublish(onMessage: DeviceMessageHandler, onRefused: PublishRefusedHandler, logger: Logger): AuthorizePublishHandler {
   return (client, packet, callback) => {
     if (client === null) return callback(new Error('publishing without a client (stale will message) is not allowed'));
+    if (packet.topic === `pins/v1/${client.id}/status`) {
+      // the optional presence extension (docs/scale.md): this broker knows presence from the connection itself,
+      // so a device's will / offline notice is accepted and not forwarded to anyone
+      packet.retain = false;
+      return callback(null);
+    }
     const topic = parseTopic(packet.topic);
     if (topic === null || topic.deviceId !== client.id || !DEVICE_PUBLISHES.includes(topic.kind)) {
       onRefused(client.id, packet.topic, 'E_TOPIC', `publishing on ${packet.topic} is not allowed`);

@@ -3,10 +3,9 @@ import { Aedes, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
-import type { Clock } from '../clock';
+import { hashDeviceCredential } from '../auth/device-credentials';
 import type { Logger } from '../logger';
-import type { DeviceMessageHandler, DevicePublisher, PublishRefusedHandler } from '../transport/device-transport';
-import type { EventBus } from '../events/event-bus';
+import type { DeviceCredentials, DevicePublisher, DeviceTransport, TransportHandlers } from '../transport/device-transport';
 import {
   deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, 
 } from './device-acl';
@@ -29,13 +28,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface BrokerDeps {
   devices: DeviceRepo;
-  events: EventBus;
-  clock: Clock;
   logger: Logger;
   /** scrypt cost of new device credentials (PINGW_CREDENTIAL_SCRYPT_N): unknown ids are checked at the same cost. */
   credentialScryptN: number;
-  onMessage: DeviceMessageHandler;
-  onPublishRefused: PublishRefusedHandler;
+  handlers: TransportHandlers;
   /** Login throttle, bounded credential checks, takeover detection (./device-admission.ts). */
   admission?: DeviceAdmission;
 }
@@ -47,6 +43,8 @@ export interface ListenSpec {
 
 export interface EmbeddedBroker {
   readonly publisher: DevicePublisher;
+  /** Closes a device's connection (revocation): its next CONNECT is checked against the registry again. */
+  disconnect(deviceId: string): void;
   listenTcp(spec: ListenSpec): Promise<AddressInfo>;
   listenTls(spec: ListenSpec, tls: { cert: Buffer; key: Buffer }): Promise<AddressInfo>;
   /**
@@ -63,13 +61,13 @@ export interface EmbeddedBroker {
  * `aedes.publish`, which is not a network client and bypasses the device ACL.
  */
 export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
-  const { devices, events, clock, logger } = deps;
+  const { devices, logger, handlers } = deps;
   const aedes = await Aedes.createBroker({
     authenticate: deps.admission
       ? deps.admission.wrap(deviceAuthenticate(devices, logger, deps.credentialScryptN), (id) => connectedClient(id))
       : deviceAuthenticate(devices, logger, deps.credentialScryptN),
     connectTimeout: CONNECT_TIMEOUT_MS,
-    authorizePublish: deviceAuthorizePublish(deps.onMessage, deps.onPublishRefused, logger),
+    authorizePublish: deviceAuthorizePublish(handlers.onMessage, handlers.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
     // defence in depth: a client only ever receives messages on its own topics
     authorizeForward: (client, packet) => (packet.topic.startsWith(`pins/v1/${client.id}/`) ? packet : null),
@@ -78,20 +76,29 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     queueLimit: 64,
   });
 
-  aedes.on('clientReady', (client: Client) => {
-    devices.setOnline(client.id, true, clock.now());
-    events.emit('online', { deviceId: client.id, at: clock.now() });
-  });
+  const presence = (deviceId: string, online: boolean) => {
+    Promise.resolve(handlers.onPresence(deviceId, online)).catch((err: unknown) =>
+      logger.error('presence not recorded', { deviceId, online, error: String(err) }),
+    );
+  };
+  aedes.on('clientReady', (client: Client) => presence(client.id, true));
   aedes.on('clientDisconnect', (client: Client) => {
     if (aedes.closed) return; // shutdown: start-up marks everyone offline anyway
-    devices.setOnline(client.id, false, clock.now());
-    events.emit('offline', { deviceId: client.id, at: clock.now() });
+    presence(client.id, false);
   });
+  // aedes reports a refused CONNECT with its CONNACK code as err.errorCode (clientError once the id is known)
+  const refusal = (err: Error) => {
+    const code = (err as Error & { errorCode?: unknown }).errorCode;
+    return { returnCode: typeof code === 'number' ? code : null, message: err.message };
+  };
   aedes.on('clientError', (client: Client, err: Error) => {
     logger.info('device connection closed on error', { deviceId: client.id, error: err.message });
+    const r = refusal(err);
+    if (r.returnCode !== null) handlers.onConnectRefused?.(r);
   });
   aedes.on('connectionError', (_client: Client, err: Error) => {
     logger.info('connection refused', { error: err.message });
+    handlers.onConnectRefused?.(refusal(err));
   });
 
   const servers: Server[] = [];
@@ -163,6 +170,7 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
 
   return {
     publisher,
+    disconnect: (deviceId) => connectedClient(deviceId)?.close(),
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {
       // bounded, queued handshakes, each with its own 10 s timeout (./tls-admission.ts, issue 17); a throttled
@@ -187,5 +195,43 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
       for (const t of tlsServers) t.destroyPending();
       await Promise.all(closed);
     },
+  };
+}
+
+export interface EmbeddedTransportOptions {
+  /** Plain MQTT listener (local tests and simulators), null = off. */
+  mqtt: ListenSpec | null;
+  mqtts: ListenSpec;
+  tls: { cert: Buffer; key: Buffer };
+}
+
+/**
+ * The embedded broker as the gateway's device transport (the default): devices connect to this process, which
+ * checks each CONNECT against the registry, so provisioning needs nothing and revocation closes the connection.
+ */
+export async function createEmbeddedTransport(deps: BrokerDeps, options: EmbeddedTransportOptions): Promise<DeviceTransport> {
+  const broker = await createEmbeddedBroker(deps);
+  const credentials: DeviceCredentials = {
+    hash: (secret) => hashDeviceCredential(secret, deps.credentialScryptN),
+    provisioned: () => {}, // the registry is the broker's credential store: a new row is accepted at once
+    revoked: async (deviceId) => broker.disconnect(deviceId), // the reconnect is refused (decommissioned)
+  };
+  return {
+    publisher: broker.publisher,
+    credentials,
+    async start() {
+      const mqtt = options.mqtt === null ? null : await broker.listenTcp(options.mqtt);
+      const mqtts = await broker.listenTls(options.mqtts, options.tls);
+      return {
+        mqtt: mqtt === null || options.mqtt === null ? null : { host: options.mqtt.host, port: mqtt.port },
+        mqtts: { host: options.mqtts.host, port: mqtts.port },
+        broker: 'embedded',
+      };
+    },
+    reloadTls(tls) {
+      broker.setTlsContext(tls);
+      return true;
+    },
+    close: () => broker.close(),
   };
 }

@@ -17,6 +17,11 @@ export const ENV_VARS = {
   PINGW_TLS_KEY_FILE: 'tls.keyFile',
   PINGW_TLS_HOSTNAMES: 'tlsHostnames',
   PINGW_SIGNER_KEY_FILE: 'signerKeyFile',
+  PINGW_SIGNER: 'signer',
+  PINGW_MAINTENANCE_WINDOWS: 'maintenanceWindows',
+  PINGW_METRICS_HOST: 'metrics.host',
+  PINGW_METRICS_PORT: 'metrics.port',
+  PINGW_KEYSET_FILE: 'keysetFile',
   PINGW_BACKUP_PUBLIC_KEYS: 'backupPublicKeys',
   PINGW_ADMIN_TOKEN_FILE: 'adminTokenFile',
   PINGW_DASHBOARD_SECURE_COOKIES: 'dashboardSecureCookies',
@@ -32,10 +37,29 @@ export const ENV_VARS = {
   PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS: 'rollouts.deliveryTimeoutMs',
   PINGW_ROLLOUT_VERIFY_TIMEOUT_MS: 'rollouts.verifyTimeoutMs',
   PINGW_ROLLOUT_MAX_ATTEMPTS: 'rollouts.maxAttempts',
+  PINGW_ROLLOUT_SOAK_MS: 'rollouts.soakMs',
+  PINGW_WEBHOOK_MAX_ATTEMPTS: 'webhooks.maxAttempts',
+  PINGW_WEBHOOK_BACKOFF_MS: 'webhooks.backoffMs',
+  PINGW_WEBHOOK_BACKOFF_MAX_MS: 'webhooks.backoffMaxMs',
+  PINGW_WEBHOOK_TIMEOUT_MS: 'webhooks.timeoutMs',
   PINGW_DATABASE_URL: 'database.url',
   PINGW_DATABASE_READ_URL: 'database.readUrl',
   PINGW_DATABASE_POOL_SIZE: 'database.poolSize',
+  PINGW_BROKER_URL: 'broker.url',
+  PINGW_BROKER_CA_FILE: 'broker.caFile',
+  PINGW_BROKER_USERNAME: 'broker.username',
+  PINGW_BROKER_SECRET_FILE: 'broker.secretFile',
+  PINGW_BROKER_PASSWORD_FILE: 'broker.passwordFile',
+  PINGW_BROKER_PID_FILE: 'broker.pidFile',
+  PINGW_BROKER_RELOAD_MS: 'broker.reloadMs',
+  PINGW_BROKER_CLIENTS: 'broker.clients',
+  PINGW_BROKER_SHARE_GROUP: 'broker.shareGroup',
+  PINGW_BROKER_CLIENT_ID_PREFIX: 'broker.clientIdPrefix',
+  PINGW_BROKER_RECEIVE_MAXIMUM: 'broker.receiveMaximum',
+  PINGW_BROKER_CONNECT_TIMEOUT_MS: 'broker.connectTimeoutMs',
 } as const;
+
+const BROKER_VARS = Object.keys(ENV_VARS).filter((n) => n.startsWith('PINGW_BROKER_') && n !== 'PINGW_BROKER_URL') as (keyof typeof ENV_VARS)[];
 
 function envNameOf(path: string): string {
   for (const [name, p] of Object.entries(ENV_VARS)) {
@@ -87,6 +111,18 @@ export function configFromEnv(env: Env): GatewayConfig {
   const hostnames = get('PINGW_TLS_HOSTNAMES');
   if (hostnames !== undefined) set('PINGW_TLS_HOSTNAMES', list(hostnames));
   set('PINGW_SIGNER_KEY_FILE', get('PINGW_SIGNER_KEY_FILE'));
+  set('PINGW_SIGNER', get('PINGW_SIGNER'));
+  const windows = get('PINGW_MAINTENANCE_WINDOWS');
+  if (windows !== undefined) {
+    try {
+      set('PINGW_MAINTENANCE_WINDOWS', JSON.parse(windows) as unknown);
+    } catch {
+      problems.push('PINGW_MAINTENANCE_WINDOWS: not JSON (e.g. {"fleet-a":{"timeZone":"Europe/Berlin","weekly":["Tue 02:00-05:00"]}})');
+    }
+  }
+  set('PINGW_METRICS_HOST', get('PINGW_METRICS_HOST'));
+  set('PINGW_METRICS_PORT', get('PINGW_METRICS_PORT'));
+  set('PINGW_KEYSET_FILE', get('PINGW_KEYSET_FILE'));
   const backups = get('PINGW_BACKUP_PUBLIC_KEYS');
   if (backups !== undefined) set('PINGW_BACKUP_PUBLIC_KEYS', list(backups));
   set('PINGW_ADMIN_TOKEN_FILE', get('PINGW_ADMIN_TOKEN_FILE'));
@@ -100,6 +136,11 @@ export function configFromEnv(env: Env): GatewayConfig {
   set('PINGW_DATABASE_URL', get('PINGW_DATABASE_URL'));
   set('PINGW_DATABASE_READ_URL', get('PINGW_DATABASE_READ_URL'));
   set('PINGW_DATABASE_POOL_SIZE', get('PINGW_DATABASE_POOL_SIZE'));
+  if (get('PINGW_BROKER_URL') !== undefined) {
+    for (const name of ['PINGW_BROKER_URL', ...BROKER_VARS] as const) set(name, get(name));
+  } else {
+    for (const name of BROKER_VARS) if (get(name) !== undefined) problems.push(`${name}: only with PINGW_BROKER_URL`);
+  }
   for (const name of [
     'PINGW_ROLLOUT_TICK_MS',
     'PINGW_ROLLOUT_RATE',
@@ -107,6 +148,11 @@ export function configFromEnv(env: Env): GatewayConfig {
     'PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS',
     'PINGW_ROLLOUT_VERIFY_TIMEOUT_MS',
     'PINGW_ROLLOUT_MAX_ATTEMPTS',
+    'PINGW_ROLLOUT_SOAK_MS',
+    'PINGW_WEBHOOK_MAX_ATTEMPTS',
+    'PINGW_WEBHOOK_BACKOFF_MS',
+    'PINGW_WEBHOOK_BACKOFF_MAX_MS',
+    'PINGW_WEBHOOK_TIMEOUT_MS',
   ] as const) {
     set(name, get(name));
   }

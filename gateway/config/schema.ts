@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateWindows } from '../rollout-engine/maintenance-window';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -6,6 +7,45 @@ const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 32-byte Ed25519
 
 const listener = (defaultHost: string, defaultPort: number) =>
   z.object({ host: host.default(defaultHost), port: port.default(defaultPort) }).prefault({});
+
+const externalBroker = z
+  .object({
+    /** mqtts://host:port of the broker; TLS only: device and gateway traffic crosses the network. */
+    url: z
+      .string()
+      .regex(/^mqtts:\/\/[^/?#@]+$/, 'expected mqtts://host[:port]')
+      .refine((u) => URL.canParse(u) && new URL(u).hostname !== '', 'expected mqtts://host[:port]'),
+    /** CA certificate(s) (PEM) that issued the broker's certificate; absent = the system CAs. */
+    caFile: z.string().min(1).nullable().default(null),
+    /** The gateway's own user name at the broker; the '@' keeps it apart from every device id (SPEC §6 ids have none). */
+    username: z.string().regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+$/, 'expected name@realm (an "@" keeps it apart from device ids)').default('pingw@gateway'),
+    /** File holding the gateway's broker secret; created (0600, 256 random bits) when missing. Default dataDir/broker/gateway.secret. */
+    secretFile: z.string().min(1).nullable().default(null),
+    /**
+     * Mosquitto password file the gateway writes (devices + its own user), atomically, then SIGHUPs the broker.
+     * null = the broker's credentials are managed elsewhere (e.g. EMQX reading the registry, docs/scale.md).
+     */
+    passwordFile: z.string().min(1).nullable().default(null),
+    /** Mosquitto's pid_file: the process that gets SIGHUP after the password file changed. */
+    pidFile: z.string().min(1).nullable().default(null),
+    /** At most one password-file rewrite + reload per this many ms (a reload of 100k users stalls Mosquitto ~0.8 s). */
+    reloadMs: z.coerce.number().int().min(100).max(60_000).default(2000),
+    /** Backend connections per gateway process (each a fixed, reclaimable client id with a persistent session). */
+    clients: z.coerce.number().int().min(1).max(64).default(4),
+    /** Shared-subscription group: every replica joins the same group, so each device message goes to one of them. */
+    shareGroup: z.string().regex(/^[A-Za-z0-9_-]+$/).default('pingw'),
+    /** Backend client ids are `${clientIdPrefix}-${i}`. */
+    clientIdPrefix: z.string().regex(/^[A-Za-z0-9_@.-]+$/).default('pingw@backend'),
+    /** Unacknowledged device messages one backend connection accepts at once (MQTT 5 Receive Maximum). */
+    receiveMaximum: z.coerce.number().int().min(1).max(65535).default(1000),
+    /** Start-up fails, naming the broker, when the backend connections are not up within this time. */
+    connectTimeoutMs: z.coerce.number().int().min(500).max(300_000).default(15_000),
+  })
+  .strict()
+  .refine((b) => (b.passwordFile === null) === (b.pidFile === null), {
+    message: 'give the broker password file and pid file together (PINGW_BROKER_PASSWORD_FILE + PINGW_BROKER_PID_FILE)',
+    path: ['pidFile'],
+  });
 
 /**
  * The gateway's typed configuration. Every field has a default except the ones that only make sense when given:
@@ -26,6 +66,32 @@ export const gatewayConfigSchema = z
     tlsHostnames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']),
     /** Gateway signer key file (PKCS#8 PEM as `pinctl keygen` writes; bare hex accepted); created 0600 when missing. Default dataDir/signer.key. */
     signerKeyFile: z.string().min(1).nullable().default(null),
+    /**
+     * `gateway`: the gateway holds a private signer key (signerKeyFile) and signs JSON pin sets itself.
+     * `offline`: no private key at all; only envelopes signed offline (`pinctl sign`) are accepted.
+     */
+    signer: z.enum(['gateway', 'offline']).default('gateway'),
+    /** The first keyset (the JSON `pinctl keyset` writes), used when the registry holds none; required with signer `offline`. */
+    keysetFile: z.string().min(1).nullable().default(null),
+    /**
+     * Prometheus /metrics (text format, no token). port `http`: on the API's listener; `off`: not served; a number:
+     * a listener of its own on `host` (e.g. an interface only the monitoring network reaches).
+     */
+    metrics: z
+      .object({ host: host.default('127.0.0.1'), port: z.union([z.enum(['http', 'off']), port]).default('http') })
+      .prefault({}),
+    /**
+     * Maintenance windows per fleet: {"fleet": {"timeZone": "Europe/Berlin", "weekly": ["Tue,Thu 02:00-05:00"]}}.
+     * Waves of that fleet's new rollouts start only inside them (the engine validates the ranges at start-up).
+     */
+    maintenanceWindows: z
+      .record(z.string().min(1), z.object({ timeZone: z.string(), weekly: z.array(z.string()).min(1) }).strict())
+      .superRefine((v, ctx) => {
+        for (const [fleet, w] of Object.entries(v)) {
+          for (const message of validateWindows(w)) ctx.addIssue({ code: 'custom', path: [fleet], message });
+        }
+      })
+      .default({}),
     /** Offline backup signer public keys for the first keyset (SPEC §5: at least two keys). */
     backupPublicKeys: z.array(hexKey).default([]),
     /** Admin API token file (0600). Default dataDir/admin.token. */
@@ -63,8 +129,19 @@ export const gatewayConfigSchema = z
         deliveryTimeoutMs: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
         /** APPLIED without "verified" for this long = TIMED_OUT. */
         verifyTimeoutMs: z.coerce.number().int().min(1000).max(604_800_000).default(600_000),
+        /** Soak: how long a wave's success gate must hold before the next wave starts (SPEC §7), unless a rollout sets gates.soakMs. */
+        soakMs: z.coerce.number().int().min(0).max(7 * 24 * 3_600_000).default(600_000),
         /** Deliveries per device before TIMED_OUT. */
         maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
+      })
+      .prefault({}),
+    /** Webhooks out: attempts per delivery, exponential backoff (base, cap) and the per-request timeout. */
+    webhooks: z
+      .object({
+        maxAttempts: z.coerce.number().int().min(1).max(50).default(8),
+        backoffMs: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+        backoffMaxMs: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+        timeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
       })
       .prefault({}),
     /**
@@ -80,6 +157,11 @@ export const gatewayConfigSchema = z
       })
       .refine((d) => d.readUrl === null || d.url !== null, { message: 'a read replica needs the primary (PINGW_DATABASE_URL) too', path: ['readUrl'] })
       .prefault({}),
+    /**
+     * An external MQTT broker carries device traffic instead of the embedded one (docs/scale.md); null = embedded.
+     * The gateway connects to it as an MQTT 5 backend client.
+     */
+    broker: externalBroker.nullable().default(null),
     /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
     credentialScryptN: z.coerce
       .number()

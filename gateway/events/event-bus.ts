@@ -69,6 +69,32 @@ export interface TakeoverEvent {
   at: number;
 }
 
+/** A device left the fleet (decommissioned) or came back (recommissioned); committed, audited. */
+export interface DecommissionEvent {
+  deviceId: string;
+  fleet: string;
+  deviceClass: string;
+  labels: string[];
+  reason: string;
+  actor: string;
+  at: number;
+}
+
+/** A rollout changed state (committed; also audit-logged as rollout.state). */
+export interface RolloutStateEvent {
+  rolloutId: string;
+  fleet: string;
+  seq: number;
+  from: string;
+  to: string;
+  /** The engine event that caused it (start, pause, errorGateTripped, telemetryGateTripped, allWavesDone…). */
+  event: string;
+  /** Wave, pause or abort reason. */
+  detail: Record<string, unknown>;
+  actor: string;
+  at: number;
+}
+
 export interface EventBusMap {
   hello: HelloEvent;
   ack: AckEvent;
@@ -87,6 +113,9 @@ export interface EventBusMap {
   enrolled: EnrolledEvent;
   authFailed: AuthFailedEvent;
   takeover: TakeoverEvent;
+  decommissioned: DecommissionEvent;
+  rolloutState: RolloutStateEvent;
+  recommissioned: DecommissionEvent;
 }
 
 /**

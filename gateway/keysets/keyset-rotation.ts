@@ -28,7 +28,8 @@ export class KeysetRotation {
       devices: DeviceRepo;
       delivery: Delivery;
       audit: AuditRepo;
-      signer: SignerKey;
+      /** null: PINGW_SIGNER=offline, rotations arrive signed offline only. */
+      signer: SignerKey | null;
       clock: Clock;
       logger: Logger;
     },
@@ -53,6 +54,9 @@ export class KeysetRotation {
       if (!same) throw new DomainError('E_KEYSET_MISMATCH', 'publicKeys differ from the keys in the signed keyset document');
       signed = envelope;
     } else {
+      if (signer === null) {
+        throw new DomainError('E_NO_SIGNER', 'the gateway runs without a signer key: upload a keyset signed offline (pinctl keyset --sign-with)');
+      }
       if (!trusted.includes(current, signer.publicKey)) {
         throw new DomainError('E_NO_SIGNER', `the gateway's signer is not in keyset v${current.version}: upload a keyset signed offline`);
       }
@@ -66,22 +70,24 @@ export class KeysetRotation {
     // reason. Checked after the envelope, so a forged one is refused for what it is.
     const removed = current.publicKeys.filter((k) => !publicKeys.some((p) => bytesEqual(k, p)));
     const removedHex = removed.map((k) => toHex(k));
-    if (removed.length > 0 && removal.removeSigners !== true) {
-      const which = removed.map((k) => (bytesEqual(k, signer.publicKey) ? 'the gateway signer' : `backup signer ${toHex(k).slice(0, 16)}…`));
+    // An envelope signed offline by a key of the current keyset is that key holder's own explicit act (SPEC §5):
+    // it needs no flag; the removal is audited all the same.
+    if (removed.length > 0 && envelope === undefined && removal.removeSigners !== true) {
+      const which = removed.map((k) => (signer !== null && bytesEqual(k, signer.publicKey) ? 'the gateway signer' : `signer ${toHex(k).slice(0, 16)}…`));
       throw new DomainError('E_REMOVES_SIGNER', `this rotation removes ${which.join(' and ')} from keyset v${current.version}: confirm with removeSigners: true and a reason`, {
         removed: removedHex,
       });
     }
     const version = current.version + 1;
     await keysets.insert({ version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), envelope: Buffer.from(signed), createdAt: clock.now(), createdBy: actor });
-    const gatewayCanSign = publicKeys.some((k) => bytesEqual(k, signer.publicKey));
+    const gatewayCanSign = signer !== null && publicKeys.some((k) => bytesEqual(k, signer.publicKey));
     await audit.append(actor, 'keyset.rotate', `v${version}`, {
       publicKeys: publicKeysHex,
       offline: envelope !== undefined,
       gatewayCanSign,
       ...(removed.length > 0 ? { removedSigners: removedHex, reason: removal.reason?.trim() ?? null } : {}),
     });
-    if (!gatewayCanSign) this.deps.logger.warn('the gateway signer is not in the new keyset: configure its new key to sign JSON pin sets', { version });
+    if (!gatewayCanSign && signer !== null) this.deps.logger.warn('the gateway signer is not in the new keyset: configure its new key to sign JSON pin sets', { version });
     const pushed = await this.pushToConnected();
     return { version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), gatewayCanSign, pushed };
   }

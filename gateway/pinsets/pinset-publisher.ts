@@ -30,7 +30,8 @@ export class PinSetPublisher {
       pinsets: PinSetRepo;
       keysets: TrustedKeysets;
       audit: AuditRepo;
-      signer: SignerKey;
+      /** null: no private key here (PINGW_SIGNER=offline); only envelopes signed offline are accepted. */
+      signer: SignerKey | null;
       clock: Clock;
       fetchPins: FetchServerPins;
       liveCheckTimeoutMs: number;
@@ -41,6 +42,9 @@ export class PinSetPublisher {
   async createFromJson(draft: PinSetDraft, actor: string): Promise<PublishedPinSet> {
     const { pinsets, keysets, signer, clock, validityDays } = this.deps;
     const current = await keysets.current();
+    if (signer === null) {
+      throw new DomainError('E_NO_SIGNER', 'the gateway runs without a signer key (PINGW_SIGNER=offline): sign with pinctl and upload the envelope');
+    }
     if (!keysets.includes(current, signer.publicKey)) {
       throw new DomainError('E_NO_SIGNER', `the gateway's signer key is not in keyset v${current.version}: upload envelopes signed offline`);
     }

@@ -76,7 +76,7 @@ export class Delivery {
   /** Publishes the update when the device is connected; returns whether it was published. */
   async publishUpdate(device: Pick<DeviceRow, 'id'>, pinset: PinSetRow): Promise<boolean> {
     const { publisher, events, clock } = this.deps;
-    const published = publisher.isConnected(device.id);
+    const published = await publisher.isConnected(device.id);
     if (published) await publisher.publish(device.id, 'update', pinset.envelope);
     events.emit('delivered', { deviceId: device.id, pinsetId: pinset.id, seq: pinset.seq, published, at: clock.now() });
     return published;

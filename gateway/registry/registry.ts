@@ -10,6 +10,7 @@ import type {
   TelemetryRepo,
   TokenRepo,
 } from './repositories';
+import type { WebhookRepo } from './webhook-repo';
 
 /** The repositories a unit of work sees (all bound to one transaction). */
 export interface RegistryTx {
@@ -34,6 +35,8 @@ export interface Registry extends RegistryTx {
   /** Where the data is, for people (a file path, or the URL without its password). */
   readonly location: string;
   ingest: IngestRepo;
+  /** Webhook registrations and dead letters (never part of a unit of work). */
+  webhooks: WebhookRepo;
   /** Reads that may come from a replica (lists, history, telemetry, audit pages). */
   reads: Pick<RegistryTx, 'devices' | 'pinsets' | 'audit' | 'telemetry' | 'rollouts' | 'rotations'>;
   /**

@@ -43,6 +43,8 @@ export interface DeviceRepo {
   flag(id: string, reason: string, at: number): Promise<void>;
   assign(id: string, pinsetId: number, at: number): Promise<void>;
   setDecommissioned(id: string): Promise<void>;
+  /** Undoes setDecommissioned (issue 18: reversible). Reconcile its coverage counters in the same transaction. */
+  setRecommissioned(id: string): Promise<void>;
   /** Ids ascending; `cursor` is the last id of the previous page. */
   list(filter: DeviceFilter, limit: number, cursor?: string): Promise<Page<DeviceRow>>;
   /** Devices of one fleet (not decommissioned), ids ascending. */

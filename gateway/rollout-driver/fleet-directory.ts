@@ -85,6 +85,13 @@ export class FleetDirectory {
     e.list = null;
   }
 
+  /** A decommissioned device leaves its fleet. */
+  remove(fleet: string, deviceId: string): void {
+    const e = this.fleets.get(fleet);
+    if (e === undefined || !e.byId.delete(deviceId)) return;
+    e.list = null;
+  }
+
   /** Forget fleets no active rollout needs. */
   retain(fleets: ReadonlySet<string>): void {
     for (const f of [...this.fleets.keys()]) if (!fleets.has(f)) this.fleets.delete(f);

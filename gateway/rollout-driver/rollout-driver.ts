@@ -7,12 +7,13 @@ import type { Clock } from '../clock';
 import type { Registry } from '../registry/registry';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
-import type { AckEvent, EventBus } from '../events/event-bus';
-import { applyOperatorCommand, isActiveExecution, newerSeqInTheWay, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
+import type { AckEvent, DecommissionEvent, EventBus } from '../events/event-bus';
+import { applyOperatorCommand, isActiveExecution, newerSeqInTheWay, onDecommission, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
 import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
 import { enqueue, loadSlot, needsTicks, type PendingAck, type Slot } from './rollout-slot';
+import { ScheduledStarts } from './scheduled-starts';
 
 export interface RolloutDriverOptions {
   /** A running rollout is stepped at its next wake-up (engine's nextWakeAt) and at least every tickMs. */
@@ -54,6 +55,8 @@ export class RolloutDriver {
   private readonly committer: RolloutCommitter;
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
+  private readonly scheduled: ScheduledStarts;
+  private scheduledTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly deps: RolloutDriverDeps,
@@ -61,6 +64,7 @@ export class RolloutDriver {
   ) {
     this.directory = new FleetDirectory(deps.devices);
     this.committer = new RolloutCommitter(deps, new RolloutJournal(deps));
+    this.scheduled = new ScheduledStarts(deps, (id) => this.command(id, { type: 'start' }, 'scheduler'));
   }
 
   /** Loads every rollout that still has work (a restart resumes each exactly where it was) and subscribes. */
@@ -71,6 +75,8 @@ export class RolloutDriver {
       await this.catchUpAcks(slot);
       this.schedule(slot, clock.now());
     }
+    // DRAFTs with a schedule.startAt are started by the clock (checked every tick)
+    if (this.options.autoTick) this.scheduledTimer = setInterval(() => void this.scheduled.run(), this.options.tickMs);
     this.unsubscribe.push(
       events.on('ack', (e) => this.onAckEvent(e)),
       events.on('ackRepeated', (e) => this.onAckEvent(e)),
@@ -82,6 +88,8 @@ export class RolloutDriver {
         this.directory.add(e.fleet, { deviceId: e.deviceId, deviceClass: e.deviceClass, labels: e.labels, online: false });
         for (const s of this.slotsOf(e.fleet)) this.wakeSoon(s);
       }),
+      events.on('decommissioned', (e) => this.onFleetChange(e, false)),
+      events.on('recommissioned', (e) => this.onFleetChange(e, true)),
     );
   }
 
@@ -89,12 +97,14 @@ export class RolloutDriver {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe.forEach((u) => u());
+    if (this.scheduledTimer !== null) clearInterval(this.scheduledTimer);
     for (const s of this.slots.values()) this.clearTimer(s);
     await Promise.all([...this.slots.values()].map((s) => s.queue));
   }
 
   /** Steps one rollout (or all) now; resolves when done. Tests drive the engine with this and a manual clock. */
   async tick(id?: string): Promise<void> {
+    if (id === undefined) await this.scheduled.run();
     const slots = id === undefined ? [...this.slots.values()] : [this.slots.get(id)].filter((s): s is Slot => s !== undefined);
     await Promise.all(slots.map((s) => enqueue(s, () => this.stepNow(s))));
   }
@@ -198,6 +208,19 @@ export class RolloutDriver {
         if (exec?.state.kind === 'DELIVERED' && since !== undefined && exec.state.deliveredAt >= since) return;
         const r = onHello(slot.snapshot, exec, device, this.deps.clock.now());
         await this.committer.commit(slot, r, 'gateway');
+        this.wakeSoon(slot);
+      }).catch((err) => this.fail(slot, err));
+    }
+  }
+
+  /** A device left the fleet or came back: the directory, and its execution in every rollout of the fleet. */
+  private onFleetChange(e: DecommissionEvent, back: boolean): void {
+    if (back) this.directory.add(e.fleet, { deviceId: e.deviceId, deviceClass: e.deviceClass, labels: e.labels, online: false });
+    else this.directory.remove(e.fleet, e.deviceId);
+    for (const slot of this.slotsOf(e.fleet)) {
+      void enqueue(slot, async () => {
+        const exec = slot.execs.get(e.deviceId);
+        if (exec !== undefined) await this.committer.commit(slot, onDecommission(slot.snapshot, exec, !back, this.deps.clock.now()), e.actor);
         this.wakeSoon(slot);
       }).catch((err) => this.fail(slot, err));
     }

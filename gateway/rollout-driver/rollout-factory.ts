@@ -4,6 +4,8 @@ import type { BrowserEventStream } from '../events/browser-event-stream';
 import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
 import { createRollout, newerSeqInTheWay, type DeliveryPolicy, type RateLimit } from '../rollout-engine/index';
+import type { MaintenanceWindows } from '../rollout-engine/maintenance-window';
+import type { RolloutSchedule } from '../rollout-engine/schedule';
 
 /** POST /api/rollouts body after zod (shapes only; the engine validates the values). */
 export interface CreateRolloutBody {
@@ -13,12 +15,26 @@ export interface CreateRolloutBody {
   manualApproval?: boolean | undefined;
   delivery?: Record<string, unknown> | undefined;
   rate?: Record<string, unknown> | undefined;
+  schedule?: { startAt?: number | undefined; windows?: MaintenanceWindows | null | undefined } | undefined;
 }
 
 /** Gateway-wide defaults for new rollouts (typed config `rollouts`). */
 export interface RolloutDefaults {
   rate: RateLimit;
+  /** The success gate's soak time when POST /api/rollouts gives none (PINGW_ROLLOUT_SOAK_MS, 10 min by default). */
+  soakMs: number;
   delivery: Pick<DeliveryPolicy, 'deliveryTimeoutMs' | 'verifyTimeoutMs' | 'maxAttempts'>;
+  /** Maintenance windows per fleet (PINGW_MAINTENANCE_WINDOWS): copied into each new rollout of the fleet. */
+  windows: Readonly<Record<string, MaintenanceWindows>>;
+}
+
+/** The rollout's schedule: its own startAt/windows, else the fleet's windows (null in the body: none). */
+function scheduleOf(body: CreateRolloutBody, defaults: RolloutDefaults, fleet: string): RolloutSchedule | undefined {
+  const given = body.schedule?.windows;
+  const windows = given === null ? undefined : (given ?? defaults.windows[fleet]);
+  const startAt = body.schedule?.startAt;
+  if (windows === undefined && startAt === undefined) return undefined;
+  return { ...(startAt === undefined ? {} : { startAt }), ...(windows === undefined ? {} : { windows }) };
 }
 
 /**
@@ -45,10 +61,12 @@ export async function createRolloutFor(
     ...(json.target.deviceIds === undefined ? {} : { deviceIds: json.target.deviceIds }),
   };
   const config = {
-    gates: { ...body.gates, ...(body.manualApproval === undefined ? {} : { manualApproval: body.manualApproval }) },
+    gates: { soakMs: defaults.soakMs, ...body.gates, ...(body.manualApproval === undefined ? {} : { manualApproval: body.manualApproval }) },
     delivery: { ...defaults.delivery, ...body.delivery },
     rate: { perSecond: defaults.rate.perSecond, burst: defaults.rate.burst, ...body.rate },
   };
+  const schedule = scheduleOf(body, defaults, pinset.fleet);
+  if (schedule !== undefined) Object.assign(config, { schedule });
   const input = { fleet: pinset.fleet, seq: pinset.seq, target, config, now, ...(body.plan === undefined ? {} : { plan: body.plan }) };
   // validated first under a placeholder id: a refused body does not use up a rollout id (ids come from a counter)
   const checked = createRollout({ id: 'r0', ...input });

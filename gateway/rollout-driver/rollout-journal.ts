@@ -2,6 +2,7 @@ import type { AuditRepo } from '../registry/repositories';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { RolloutNote, RolloutSnapshot, RolloutState } from '../rollout-engine/index';
 import type { Logger } from '../logger';
+import type { EventBus } from '../events/event-bus';
 
 /** What a state carries besides its kind, for the audit entry (wave, pause or abort reason). */
 function stateDetail(s: RolloutState): Record<string, unknown> {
@@ -24,7 +25,7 @@ function stateDetail(s: RolloutState): Record<string, unknown> {
  */
 export class RolloutJournal {
   constructor(
-    private readonly deps: { audit: AuditRepo; hub: BrowserEventStream; logger: Logger },
+    private readonly deps: { audit: AuditRepo; hub: BrowserEventStream; logger: Logger; events?: EventBus },
   ) {}
 
   async record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void): Promise<void> {
@@ -38,6 +39,10 @@ export class RolloutJournal {
           await audit.append(actor, 'rollout.state', rollout.id, detail);
           logger.info('rollout state', { rollout: rollout.id, fleet: rollout.fleet, ...detail });
           hub.publish({ type: 'rollout', id: rollout.id, fleet: rollout.fleet, state: n.to, from: n.from, event: n.event });
+          this.deps.events?.emit('rolloutState', {
+            rolloutId: rollout.id, fleet: rollout.fleet, seq: rollout.seq, from: n.from, to: n.to, event: n.event,
+            detail: stateDetail(rollout.state), actor, at: n.at,
+          });
           break;
         }
         case 'wave-started':

@@ -24,6 +24,8 @@ export function rolloutView(row: RolloutRow, executions: ExecutionSummary) {
     plan: s.plan,
     config: s.config,
     gates: s.config.gates,
+    /** startAt (ms) and maintenance windows, or null: started by hand, waves at any time. */
+    schedule: s.config.schedule ?? null,
     manualApproval: s.config.gates.manualApproval,
     gateWindowStart: s.gateWindowStart,
     waves: s.plan.waves.map((spec, index) => {

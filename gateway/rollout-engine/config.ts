@@ -5,11 +5,14 @@
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from './execution-state.js';
 import { DEFAULT_GATES, type GateConfig } from './gates.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './token-bucket.js';
+import { validateSchedule, type RolloutSchedule } from './schedule.js';
 
 export interface RolloutConfig {
   readonly gates: GateConfig;
   readonly delivery: DeliveryPolicy;
   readonly rate: RateLimit;
+  /** startAt and maintenance windows; absent = start by hand, waves at any time. */
+  readonly schedule?: RolloutSchedule;
 }
 
 export const DEFAULT_ROLLOUT_CONFIG: RolloutConfig = {
@@ -23,6 +26,7 @@ export interface RolloutConfigInput {
   readonly gates?: Partial<GateConfig>;
   readonly delivery?: Partial<DeliveryPolicy>;
   readonly rate?: Partial<RateLimit>;
+  readonly schedule?: RolloutSchedule;
 }
 
 export type ConfigResult =
@@ -97,11 +101,13 @@ export function resolveConfig(input: unknown): ConfigResult {
   const errors: string[] = [];
   if (input !== undefined && !isObj(input)) return { ok: false, errors: ['config: must be an object'] };
   const o = (input ?? {}) as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['gates', 'delivery', 'rate'].includes(k)) errors.push(`config.${k}: unknown field`);
+  for (const k of Object.keys(o)) if (!['gates', 'delivery', 'rate', 'schedule'].includes(k)) errors.push(`config.${k}: unknown field`);
+  const schedule = o['schedule'];
+  if (schedule !== undefined) errors.push(...validateSchedule(schedule));
   const gates = section('gates', o['gates'], DEFAULT_GATES, GATE_RULES, errors);
   const delivery = section('delivery', o['delivery'], DEFAULT_DELIVERY_POLICY, DELIVERY_RULES, errors);
   const rate = section('rate', o['rate'], DEFAULT_RATE_LIMIT, RATE_RULES, errors);
   if (delivery.backoffMaxMs < delivery.backoffBaseMs) errors.push('delivery.backoffMaxMs: must be ≥ backoffBaseMs');
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { gates, delivery, rate } };
+  return { ok: true, config: { gates, delivery, rate, ...(schedule === undefined ? {} : { schedule: schedule as RolloutSchedule }) } };
 }

@@ -8,6 +8,7 @@ import type { DeviceInfo } from './plan.js';
 import type { TransitionError } from './rollout-state.js';
 import type { ExecutionRecord, RolloutSnapshot } from './snapshot.js';
 import { beginWork, execEvent, finishWork, rolloutEvent, type StepResult } from './engine-work.js';
+import { waveMayStart } from './schedule.js';
 
 export type OperatorCommand =
   | { readonly type: 'start' }
@@ -38,10 +39,14 @@ export function applyOperatorCommand(
   const fail = (message: string): CommandResult => ({ ok: false, error: { code: 'E_TRANSITION', message } });
   let r: { ok: true } | { ok: false; error: TransitionError };
   switch (command.type) {
-    case 'start':
+    case 'start': {
+      // The first wave too starts only inside a maintenance window; startAt lets the driver start it later.
+      const may = waveMayStart(rollout.config.schedule, now);
+      if (!may.ok && rollout.state.kind === 'DRAFT') return fail(`cannot start now: ${may.why} (or give schedule.startAt)`);
       w.rollout = { ...w.rollout, gateWindowStart: now };
       r = rolloutEvent(w, { type: 'start', at: now, waveCount: rollout.plan.waves.length }, devices);
       break;
+    }
     case 'pause':
       r = rolloutEvent(w, { type: 'pause', at: now, message: command.reason ?? '' }, devices);
       break;

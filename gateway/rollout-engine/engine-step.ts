@@ -10,6 +10,7 @@ import { matchesSelector, type DeviceInfo } from './plan.js';
 import { compareByRank } from './stable-hash.js';
 import { countForGates, type ExecutionRecord, type RolloutSnapshot } from './snapshot.js';
 import { available, refill, take } from './token-bucket.js';
+import { waveMayStart } from './schedule.js';
 import {
   beginWork,
   bumpEnrolled,
@@ -166,6 +167,12 @@ export function step(rollout: RolloutSnapshot, input: StepInput): TickResult {
   if (w.rollout.state.kind === 'RUNNING') {
     const counts = countForGates(w.rollout, [...w.execs.values()], input.telemetry);
     gate = evaluateGates(w.rollout, counts, now);
+    if (gate.kind === 'advance') {
+      // The next wave starts only inside a maintenance window: the soak is done, the wave waits (hold).
+      const may = waveMayStart(w.rollout.config.schedule, now);
+      const s = w.rollout.state;
+      if (!may.ok && s.kind === 'RUNNING') gate = { kind: 'hold', soakStartedAt: s.soakStartedAt, why: `next wave waits: ${may.why}` };
+    }
     applyDecision(w, gate, devices, now);
   }
 

@@ -1,6 +1,6 @@
 /**
  * One device's execution of a rollout (SPEC §7):
- * QUEUED → DELIVERED → APPLIED → VERIFIED, or REJECTED(code) | TIMED_OUT | SUPERSEDED.
+ * QUEUED → DELIVERED → APPLIED → VERIFIED, or REJECTED(code) | TIMED_OUT | SUPERSEDED | DECOMMISSIONED.
  *
  * `applyExecutionEvent` is total and pure: late, duplicate and out-of-order events are idempotent no-ops
  * (`changed: false`), never errors, because MQTT QoS 1 delivers at least once and devices reconnect at will.
@@ -19,7 +19,9 @@ export type ExecutionState =
   | { readonly kind: 'VERIFIED'; readonly attempts: number; readonly at: number }
   | { readonly kind: 'REJECTED'; readonly attempts: number; readonly code: string; readonly at: number }
   | { readonly kind: 'TIMED_OUT'; readonly attempts: number; readonly phase: TimeoutPhase; readonly at: number }
-  | { readonly kind: 'SUPERSEDED'; readonly attempts: number; readonly at: number };
+  | { readonly kind: 'SUPERSEDED'; readonly attempts: number; readonly at: number }
+  /** The device was decommissioned while in flight: it left the fleet (and the wave's size); reversible. */
+  | { readonly kind: 'DECOMMISSIONED'; readonly attempts: number; readonly at: number };
 
 export type ExecutionKind = ExecutionState['kind'];
 
@@ -31,6 +33,7 @@ export const EXECUTION_KINDS: readonly ExecutionKind[] = [
   'REJECTED',
   'TIMED_OUT',
   'SUPERSEDED',
+  'DECOMMISSIONED',
 ];
 
 export type ExecutionEvent =
@@ -46,7 +49,10 @@ export type ExecutionEvent =
   | { readonly type: 'reconnected'; readonly at: number }
   | { readonly type: 'superseded'; readonly at: number }
   /** Operator retry-failed: REJECTED / TIMED_OUT go back to QUEUED with a fresh attempt budget. */
-  | { readonly type: 'retry'; readonly at: number };
+  | { readonly type: 'retry'; readonly at: number }
+  /** The device was decommissioned (in flight → DECOMMISSIONED) / recommissioned (DECOMMISSIONED → QUEUED). */
+  | { readonly type: 'decommissioned'; readonly at: number }
+  | { readonly type: 'recommissioned'; readonly at: number };
 
 /** Delivery policy (SPEC §7 "delivery retries with backoff"). All durations in ms. */
 export interface DeliveryPolicy {
@@ -150,6 +156,8 @@ export function applyExecutionEvent(
   policy: DeliveryPolicy,
 ): ExecutionTransition {
   if (s.kind === 'VERIFIED' || s.kind === 'SUPERSEDED') return same(s);
+  // A decommissioned device's late acks change nothing (its credential no longer works); only recommission does.
+  if (s.kind === 'DECOMMISSIONED') return e.type === 'recommissioned' ? to(queued(e.at)) : same(s);
   switch (e.type) {
     case 'delivered':
       if (s.kind === 'QUEUED') return to({ kind: 'DELIVERED', attempts: s.attempts + 1, deliveredAt: e.at });
@@ -201,6 +209,14 @@ export function applyExecutionEvent(
 
     case 'retry':
       if (s.kind === 'REJECTED' || s.kind === 'TIMED_OUT') return to(queued(e.at));
+      return same(s);
+
+    case 'decommissioned':
+      // in flight only: a finished execution (verified, rejected, timed out) stays as history
+      if (isActiveExecution(s)) return to({ kind: 'DECOMMISSIONED', attempts: s.attempts, at: e.at });
+      return same(s);
+
+    case 'recommissioned':
       return same(s);
   }
 }

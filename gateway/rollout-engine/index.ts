@@ -89,4 +89,5 @@ export {
   type CommandResult,
 } from './engine-commands.js';
 export { stableHash32, rolloutRank } from './stable-hash.js';
+export { onDecommission } from './engine-decommission.js';
 export { newerSeqInTheWay } from './seq-order.js';

@@ -170,7 +170,8 @@ export function countForGates(
   let finished = 0;
   let failed = 0;
   for (const e of executions) {
-    if (e.wave === wave) {
+    // a decommissioned device left the fleet: it is not part of its wave's size
+    if (e.wave === wave && e.state.kind !== 'DECOMMISSIONED') {
       size += 1;
       if (e.state.kind === 'VERIFIED') verified += 1;
       else if (isFailedExecution(e.state)) waveFailed += 1;

@@ -33,3 +33,28 @@ export function ensureSignerKey(file: string): { key: SignerKey; generated: bool
 export function backupSignerFile(dataDir: string): string {
   return join(dataDir, 'backup-signer.key');
 }
+
+/**
+ * The signer key at start-up. A missing key file is generated only while no keyset exists: once devices trust a
+ * keyset, a fresh key would not be in it, and replacing the key silently would leave every JSON pin set
+ * unsignable (or worse, hide a lost key). So start-up refuses and says what to do.
+ */
+export function loadGatewaySigner(args: {
+  mode: 'gateway' | 'offline';
+  file: string;
+  currentKeysetVersion: number | null;
+}): { key: SignerKey | null; generated: boolean } {
+  if (args.mode === 'offline') return { key: null, generated: false };
+  const existing = readSignerKey(args.file);
+  if (existing) return { key: existing, generated: false };
+  if (args.currentKeysetVersion !== null) {
+    throw new Error(
+      `the signer key ${args.file} is missing, but the registry already holds keyset v${args.currentKeysetVersion}; ` +
+        'the gateway never replaces a signer key silently (devices would not trust a new one). Either restore the key ' +
+        'file (PINGW_SIGNER_KEY_FILE points at it), or start with PINGW_SIGNER=offline and publish envelopes signed ' +
+        'offline (pinctl sign --key <a key of the current keyset>); to give the gateway a new key, rotate the keyset ' +
+        'offline (pinctl keyset --sign-with <backup key> …, POST /api/keysets/rotate) with the new public key in it.',
+    );
+  }
+  return ensureSignerKey(args.file);
+}

@@ -5,8 +5,18 @@ export interface ParsedArgs {
   readonly flags: ReadonlyMap<string, string | true>;
 }
 
-/** `--name value`, `--name=value` and bare `--flag`; `booleans` lists the flags that take no value. */
-export function parseArgs(argv: readonly string[], booleans: readonly string[] = []): ParsedArgs {
+/** The options one command knows: those that take a value and those that take none. */
+export interface OptionSpec {
+  readonly values: readonly string[];
+  readonly booleans?: readonly string[];
+}
+
+/**
+ * `--name value`, `--name=value` and bare `--flag`. An option the command does not know is "unknown option"
+ * before anything else (never "needs a value": the user mistyped a name, not forgot a value).
+ */
+export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs {
+  const booleans = spec.booleans ?? [];
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -17,6 +27,7 @@ export function parseArgs(argv: readonly string[], booleans: readonly string[] =
     }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq === -1 ? undefined : eq);
+    if (!spec.values.includes(name) && !booleans.includes(name)) throw new UsageError(`unknown option --${name}`);
     if (eq !== -1) flags.set(name, a.slice(eq + 1));
     else if (booleans.includes(name)) flags.set(name, true);
     else {
@@ -41,6 +52,10 @@ export function requireFlag(args: ParsedArgs, name: string, what: string): strin
   return v;
 }
 
-export function onlyFlags(args: ParsedArgs, allowed: readonly string[]): void {
-  for (const k of args.flags.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown option --${k}`);
+/** `--now UNIX` when given, else the clock: unix seconds. */
+export function nowFlag(args: ParsedArgs, clock: () => number = Date.now): number {
+  const v = flag(args, 'now');
+  if (v === undefined) return Math.floor(clock() / 1000);
+  if (!/^\d+$/.test(v)) throw new UsageError('--now must be unix seconds');
+  return Number(v);
 }

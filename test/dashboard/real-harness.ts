@@ -83,7 +83,7 @@ export async function startRealGateway(): Promise<RealGateway> {
     return res.body.credential as string;
   };
   const connect: RealGateway['connect'] = async (deviceId, credential, fleet, firmware) => {
-    const d = await connectMqttDevice({ port: gw.mqtt?.port ?? 0, deviceId, credential, firmware, fleet, signerPublicKey: gw.signerPublicKey });
+    const d = await connectMqttDevice({ port: gw.mqtt?.port ?? 0, deviceId, credential, firmware, fleet, signerPublicKey: gw.signerPublicKey ?? "" });
     devices.push(d);
     return d;
   };

@@ -6,12 +6,11 @@ import { backupPin, BROKER_HOST, DEVICE_CLASS, FLEET, makePinSet, makeSigners, s
 import { connectGateway, type GatewaySide } from './support/gateway-client';
 import { tempDir } from './support/harness';
 import { makeCert } from './support/pki';
-import { startTestBroker, type TestBroker } from './support/test-broker';
+import { startDeviceBroker, type DeviceBroker } from './support/device-broker';
 import { waitFor } from './support/wait';
 
 const N = 50;
-const GW = { username: 'gateway', password: 'gw-secret' };
-let broker: TestBroker;
+let broker: DeviceBroker;
 let gw: GatewaySide;
 let fleet: FleetHandle | undefined;
 
@@ -30,11 +29,10 @@ describe('fleet runner: devices spread over worker processes', () => {
 
   beforeAll(async () => {
     const cert = makeCert(`${dir}/pki`, 'broker', [BROKER_HOST]);
-    broker = await startTestBroker({
-      certPem: cert.certPem, keyPem: cert.keyPem, gateway: GW,
-      devices: new Map(identities.map((d) => [d.deviceId, d.credential])),
+    broker = await startDeviceBroker({
+      certFile: cert.certFile, keyFile: cert.keyFile, devices: new Map(identities.map((d) => [d.deviceId, d.credential])),
     });
-    gw = await connectGateway(broker.port, GW.username, GW.password);
+    gw = await connectGateway(broker.gatewayPort, broker.gateway.username, broker.gateway.password);
     const next = sign(makePinSet(2, [cert.pin, backupPin(9)]), signers.live);
     // The gateway's part in this test: deliver seq 2 to every device whose hello shows an older set.
     gw.onHello = (id, hello) => {

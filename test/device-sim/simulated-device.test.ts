@@ -8,23 +8,26 @@ import { backupPin, makePinSet, makeSigners, sign } from './support/fixtures';
 import { connectGateway, type GatewaySide } from './support/gateway-client';
 import { harness, tempDir, type Harnessed } from './support/harness';
 import { makeCert, type TestCert } from './support/pki';
-import { startTestBroker, type TestBroker } from './support/test-broker';
+import { startDeviceBroker, type DeviceBroker } from './support/device-broker';
 import { waitFor } from './support/wait';
 
 const signers = makeSigners();
 const dir = tempDir('device-sim-test');
 const devices = new Map<string, string>();
-const GW = { username: 'gateway', password: 'gw-secret' };
 let certA: TestCert; // the broker's real key
 let certB: TestCert; // another key (impostor / next key)
-let broker: TestBroker;
+let broker: DeviceBroker;
 let gw: GatewaySide;
+let b2: DeviceBroker | undefined; // a second broker whose served key the pinning cases switch
 let factory: Uint8Array; // the factory pin set (seq 1) every device leaves the factory with
 const running: Harnessed[] = [];
 
 function enrol(id: string): string {
   const credential = `cred-${id}`;
   devices.set(id, credential);
+  // the broker accepts it once its password file is reloaded; until then the device's CONNECT is refused and retried
+  void broker.enrol(id, credential);
+  void b2?.enrol(id, credential);
   return credential;
 }
 
@@ -47,8 +50,8 @@ beforeAll(async () => {
   certA = makeCert(`${dir}/pki`, 'a', ['mqtt.example.com']);
   certB = makeCert(`${dir}/pki`, 'b', ['mqtt.example.com']);
   factory = sign(makePinSet(1, [certA.pin, backupPin(1)]), signers.live);
-  broker = await startTestBroker({ certPem: certA.certPem, keyPem: certA.keyPem, devices, gateway: GW });
-  gw = await connectGateway(broker.port, GW.username, GW.password);
+  broker = await startDeviceBroker({ certFile: certA.certFile, keyFile: certA.keyFile, devices });
+  gw = await connectGateway(broker.gatewayPort, broker.gateway.username, broker.gateway.password);
 });
 
 afterAll(async () => {
@@ -57,7 +60,7 @@ afterAll(async () => {
   await broker.close();
 });
 
-describe('simulated device against a real aedes broker over TLS', () => {
+describe('simulated device against the real broker (Mosquitto 2, deploy/mosquitto) over TLS', () => {
   it('says hello, applies a valid set, then verifies it by a TLS handshake (applied → verified)', async () => {
     const h = device('dev-valid');
     await h.device.start();
@@ -209,37 +212,37 @@ describe('simulated device against a real aedes broker over TLS', () => {
   });
 
   describe('pinning the broker key on connect', () => {
-    let b2: TestBroker;
     beforeAll(async () => {
-      b2 = await startTestBroker({ certPem: certA.certPem, keyPem: certA.keyPem, devices, gateway: GW });
+      b2 = await startDeviceBroker({ certFile: certA.certFile, keyFile: certA.keyFile, devices });
     });
     afterAll(async () => {
       for (const h of running.splice(0)) await h.device.stop();
-      await b2.close();
+      await b2?.close();
+      b2 = undefined;
     });
 
     it('refuses a broker key it does not pin and reports the mismatch on the next good connection', async () => {
-      const gw2 = await connectGateway(b2.port, GW.username, GW.password);
-      const h = device('dev-mismatch', { port: b2.port, factoryEnvelope: sign(makePinSet(1, [certB.pin, backupPin(1)]), signers.live) });
+      const gw2 = await connectGateway(b2!.gatewayPort, b2!.gateway.username, b2!.gateway.password);
+      const h = device('dev-mismatch', { port: b2!.port, factoryEnvelope: sign(makePinSet(1, [certB.pin, backupPin(1)]), signers.live) });
       await h.device.start();
       await waitFor(() => h.events.some((e) => e.type === 'refused'), 'refused');
       expect(gw2.hellos.some((x) => x.deviceId === 'dev-mismatch')).toBe(false); // no MQTT byte reached the broker
-      b2.setCert(certB.certPem, certB.keyPem); // the broker now serves the pinned key
+      await b2!.setCert(certB.certFile, certB.keyFile); // the broker now serves the pinned key
       await waitFor(() => gw2.reports.some((r) => r.deviceId === 'dev-mismatch' && r.report.result === 'mismatch'), 'mismatch report');
       const r = gw2.reports.find((x) => x.deviceId === 'dev-mismatch' && x.report.result === 'mismatch')?.report;
       expect(r?.servedPins.map(toHex)).toEqual([toHex(certA.pin)]);
-      expect(r).toMatchObject({ host: 'mqtt.example.com', port: b2.port, installedSeq: 1 });
+      expect(r).toMatchObject({ host: 'mqtt.example.com', port: b2!.port, installedSeq: 1 });
       await gw2.close();
-      b2.setCert(certA.certPem, certA.keyPem);
+      await b2!.setCert(certA.certFile, certA.keyFile);
     });
 
     it('falls back to CA validation after failOpenAfter (fake clock) and reports "fail-open"', async () => {
-      const gw2 = await connectGateway(b2.port, GW.username, GW.password);
+      const gw2 = await connectGateway(b2!.gatewayPort, b2!.gateway.username, b2!.gateway.password);
       const t0 = Date.now();
       const clock = new ManualClock(t0);
       const failOpenAfter = Math.floor(t0 / 1000) + 3600;
       const h = device('dev-failopen', {
-        port: b2.port, clock, ca: certA.certPem,
+        port: b2!.port, clock, ca: certA.certPem,
         factoryEnvelope: sign(makePinSet(1, [certB.pin, backupPin(1)], { failOpenAfter }), signers.live),
       });
       await h.device.start();

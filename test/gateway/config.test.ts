@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
 import { configFromEnv } from '../../gateway/config/from-env';
 import { ConfigError, parseGatewayConfig } from '../../gateway/config/schema';
 import { startGateway } from '../../gateway/start';
@@ -61,6 +62,12 @@ describe('configuration', () => {
     [{ PINGW_INGEST_FLUSH_MS: '0' }, 'PINGW_INGEST_FLUSH_MS'],
     [{ PINGW_CREDENTIAL_SCRYPT_N: '1000' }, 'PINGW_CREDENTIAL_SCRYPT_N'],
     [{ PINGW_HTTP_PROT: '8080' }, 'PINGW_HTTP_PROT'],
+    [{ PINGW_BROKER_URL: 'mqtt://broker:1883' }, 'PINGW_BROKER_URL'], // devices' traffic crosses the network: TLS only
+    [{ PINGW_BROKER_URL: 'mqtts://broker/path' }, 'PINGW_BROKER_URL'],
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_CLIENTS: '0' }, 'PINGW_BROKER_CLIENTS'],
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_USERNAME: 'dev-1' }, 'PINGW_BROKER_USERNAME'], // could be a device id
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_PASSWORD_FILE: '/etc/mosquitto/passwd' }, 'PINGW_BROKER_PID_FILE'],
+    [{ PINGW_BROKER_PASSWORD_FILE: '/etc/mosquitto/passwd' }, 'PINGW_BROKER_PASSWORD_FILE'], // without PINGW_BROKER_URL
   ])('a bad value %j stops start-up naming %s', (env, name) => {
     const problems = problemsOf(() => configFromEnv(env));
     expect(problems.some((p) => p.startsWith(`${name}:`)), problems.join('\n')).toBe(true);
@@ -81,6 +88,18 @@ describe('configuration', () => {
     expect(replicaOnly.some((p) => p.startsWith('PINGW_DATABASE_READ_URL:')), replicaOnly.join('\n')).toBe(true);
   });
 
+  it('PINGW_BROKER_URL switches devices to an external broker; unset keeps the embedded one', () => {
+    expect(configFromEnv({}).broker).toBeNull();
+    const config = configFromEnv({
+      PINGW_BROKER_URL: 'mqtts://mosquitto:8884', PINGW_BROKER_CA_FILE: '/etc/ca.pem', PINGW_BROKER_CLIENTS: '8',
+      PINGW_BROKER_PASSWORD_FILE: '/shared/passwd', PINGW_BROKER_PID_FILE: '/shared/mosquitto.pid',
+    });
+    expect(config.broker).toMatchObject({
+      url: 'mqtts://mosquitto:8884', caFile: '/etc/ca.pem', clients: 8, username: 'pingw@gateway', shareGroup: 'pingw',
+      passwordFile: '/shared/passwd', pidFile: '/shared/mosquitto.pid', reloadMs: 2000, receiveMaximum: 1000,
+    });
+  });
+
   it('reports every bad variable at once', () => {
     const problems = problemsOf(() => configFromEnv({ PINGW_HTTP_PORT: 'x', PINGW_MQTTS_PORT: 'y' }));
     expect(problems).toHaveLength(2);
@@ -97,6 +116,19 @@ describe('configuration', () => {
 
     it('refuses to start with a bad config before touching the data dir', async () => {
       await expect(startGateway({ dataDir: dir, http: { port: 99999 } }, { logger: silentLogger })).rejects.toThrow(/http\.port/);
+    });
+
+    it('names the external broker when it does not accept the gateway in time, and leaves nothing running', async () => {
+      const closed = createServer();
+      await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+      const { port } = closed.address() as AddressInfo;
+      await new Promise<void>((ok) => closed.close(() => ok())); // nothing listens there now
+      await expect(
+        startGateway(
+          { dataDir: `${dir}/ext`, http: { port: 0 }, broker: { url: `mqtts://127.0.0.1:${port}`, connectTimeoutMs: 1000, clients: 1 } },
+          { logger: silentLogger },
+        ),
+      ).rejects.toThrow(`external broker mqtts://127.0.0.1:${port} (PINGW_BROKER_URL): no CONNACK`);
     });
 
     it('names a TLS file that does not exist', async () => {

@@ -237,6 +237,34 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       expect(await r.coverage.fleetSize('f')).toBe(1);
       const withKeys = await r.devices.withInstalledKeys('f', [s1.sha256, 'unknown'], '', 10);
       expect(withKeys).toEqual([{ id: 'd2', online: false, installedSeq: 1, countedInstalled: s1.sha256 }]);
+      // reversible (issue 18): recommissioned, the device counts again for the set it verified
+      await r.transaction(async (tx) => {
+        await tx.devices.setRecommissioned('d1');
+        await tx.coverage.reconcile('d1');
+      });
+      expect(await pinCounts(r)).toEqual({ [PIN_A]: 1, [PIN_B]: 2, [PIN_C]: 1 });
+      expect(await r.coverage.fleetSize('f')).toBe(2);
+      expect((await r.devices.get('d1'))?.decommissioned).toBe(false);
+    });
+
+    it('webhooks: registrations keep events, watches and secret; dead letters newest first; deletes say whether they did', async () => {
+      const r = await open();
+      const rotations = [{ fleet: 'f', host: 'h.example', pin: PIN_A, target: 95 }];
+      const w = await r.webhooks.insert({ url: 'https://x.example/h', events: ['rotation.ready', 'ping'], rotations, secret: 'whsec_1', description: 'd', createdAt: 5, createdBy: 'admin' });
+      expect(w.id).toBeGreaterThan(0);
+      expect(await r.webhooks.list()).toEqual([w]);
+      expect(await r.webhooks.get(w.id)).toEqual(w);
+      const letter = { webhookId: w.id, deliveryId: 'u1', eventType: 'ping', url: w.url, payload: '{"a":1}', attempts: 3, lastError: 'HTTP 500' };
+      const d1 = await r.webhooks.addDeadLetter({ ...letter, failedAt: 10 });
+      const d2 = await r.webhooks.addDeadLetter({ ...letter, deliveryId: 'u2', failedAt: 20 });
+      expect((await r.webhooks.deadLetters(10)).map((d) => d.deliveryId)).toEqual(['u2', 'u1']);
+      expect(await r.webhooks.deadLetter(d1)).toEqual({ ...letter, id: d1, failedAt: 10 });
+      expect(await r.webhooks.deleteDeadLetter(d2)).toBe(true);
+      expect(await r.webhooks.deleteDeadLetter(d2)).toBe(false);
+      expect(await r.webhooks.delete(w.id)).toBe(true);
+      expect(await r.webhooks.delete(w.id)).toBe(false);
+      expect(await r.webhooks.get(w.id)).toBeUndefined();
+      expect(await r.webhooks.deadLetters(10)).toHaveLength(1); // dead letters outlive their webhook
     });
 
     it('ack ingest is idempotent under concurrent writers: two connections writing the same acks count each once', async () => {

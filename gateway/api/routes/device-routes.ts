@@ -1,5 +1,5 @@
 import type { DeviceFilter } from '../../registry/rows';
-import { hashDeviceCredential, newDeviceCredential } from '../../auth/device-credentials';
+import { newDeviceCredential } from '../../auth/device-credentials';
 import type { ApiDeps } from '../api-deps';
 import { deviceView } from '../device-view';
 import { GatewayError } from '../gateway-error';
@@ -13,7 +13,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     { method: 'post', path: '/api/devices', role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
     async (c, { body, actor }) => {
       const credential = newDeviceCredential();
-      const credentialHash = await hashDeviceCredential(credential, deps.credentialScryptN);
+      const credentialHash = await deps.credentials.hash(credential);
       const at = clock.now();
       // the coverage counters count the new device (fleet size, 'never said hello') in the same transaction
       const inserted = await deps.registry.transaction(async (tx) => {
@@ -23,6 +23,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       });
       if (!inserted) throw new GatewayError('E_CONFLICT', `device "${body.deviceId}" is already enrolled`);
       await audit.append(actor, 'device.enrol', body.deviceId, { fleet: body.fleet, deviceClass: body.deviceClass });
+      deps.credentials.provisioned(body.deviceId); // the broker accepts it within seconds (docs/scale.md)
       deps.events.emit('enrolled', { deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, labels: body.labels, at });
       return c.json({ deviceId: body.deviceId, fleet: body.fleet, deviceClass: body.deviceClass, credential }, 201);
     },

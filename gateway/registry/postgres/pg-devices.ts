@@ -130,6 +130,10 @@ export class PgDevices implements DeviceRepo {
     await run(this.db, 'update devices set decommissioned = true, online = false where id = $1', [id]);
   }
 
+  async setRecommissioned(id: string): Promise<void> {
+    await run(this.db, 'update devices set decommissioned = false where id = $1', [id]);
+  }
+
   async list(filter: DeviceFilter, limit: number, cursor?: string): Promise<Page<DeviceRow>> {
     const where: string[] = [];
     const args: unknown[] = [];

@@ -10,6 +10,7 @@ import { createPool, migratePostgres, redactUrl, type Queryable } from './pg-poo
 import { PgRollouts } from './pg-rollouts';
 import { PgAudit, PgKeysets, PgRotations, PgTokens } from './pg-small-tables';
 import { PgTelemetry } from './pg-telemetry';
+import { PgWebhooks } from './pg-webhooks';
 
 export interface PostgresOptions {
   url: string;
@@ -97,6 +98,7 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
     location: redactUrl(options.url),
     ...root,
     ingest: { writeBatch: (batch) => transaction((tx) => writeBatchPg(tx.db, tx.coverage, batch)) },
+    webhooks: new PgWebhooks(primary),
     reads: replica === null ? root : repos(replica, false),
     transaction: (fn) => transaction(fn),
     onCoverageChange: null,

@@ -109,6 +109,10 @@ export class DeviceStore {
     this.db.update(devices).set({ decommissioned: true, online: false }).where(eq(devices.id, id)).run();
   }
 
+  setRecommissioned(id: string): void {
+    this.db.update(devices).set({ decommissioned: false }).where(eq(devices.id, id)).run();
+  }
+
   /** Ids ordered ascending; `cursor` is the last id of the previous page. */
   list(filter: DeviceFilter, limit: number, cursor?: string): { items: DeviceRow[]; nextCursor: string | null } {
     const where: SQL[] = [];

@@ -25,6 +25,8 @@ import { RotationStore } from './rotation-store';
 import { asyncFacade, direct, SqliteGate } from './sqlite-gate';
 import { TelemetryStore } from './telemetry-store';
 import { TokenStore } from './token-store';
+import type { WebhookRepo } from '../webhook-repo';
+import { WebhookStore } from './webhook-store';
 
 /**
  * The embedded default: one SQLite file (WAL) through better-sqlite3, whose statements are synchronous and
@@ -78,6 +80,7 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     location: file,
     ...root,
     ingest: { writeBatch: (batch) => gate.run(() => ingest.writeBatch(batch)) } satisfies IngestRepo,
+    webhooks: asyncFacade(new WebhookStore(db), run) satisfies WebhookRepo,
     // one file: there is no replica, lists read the same connection
     reads: root,
     transaction: (fn) => gate.transaction(() => fn(inTx)),

@@ -1,8 +1,9 @@
 import { fromHex, toHex } from '../../bytes';
+import { MAX_CLOCK_SKEW_SECONDS } from '../../errors';
 import { keysetFromJson } from '../../cose/trusted-keyset';
 import { pinSetToJson } from '../../pinset/json';
 import { checkReceipt, type DeviceState } from '../../receipt/check-receipt';
-import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';
+import { type ParsedArgs, flag, nowFlag, requireFlag } from '../args';
 import type { CliIo } from '../io';
 import { readBytes, readJson } from '../read-input';
 import { EXIT_OK, EXIT_REFUSED, UsageError } from '../usage-error';
@@ -32,9 +33,9 @@ function deviceFromJson(json: unknown, path: string): { device: DeviceState; now
   };
 }
 
-/** `pinctl inspect FILE.cose --keyset KEYSET.json [--device DEVICE.json] [--now UNIX]`: one JSON object, exit 0 or 1. */
+/** `pinctl inspect FILE.cose --keyset KEYSET.json [--device DEVICE.json] [--now UNIX]`: one JSON object, exit 0 or 1.
+ * Time: --now, else the device file's `now`, else the clock. */
 export function inspect(args: ParsedArgs, io: CliIo): number {
-  onlyFlags(args, ['keyset', 'device', 'now']);
   const [path, ...extra] = args.positional;
   if (path === undefined || extra.length > 0) throw new UsageError('inspect takes one FILE.cose');
   const keysetPath = requireFlag(args, 'keyset', 'KEYSET.json');
@@ -42,15 +43,24 @@ export function inspect(args: ParsedArgs, io: CliIo): number {
   if (!ks.ok) throw new UsageError(`${keysetPath}: ${ks.error}`);
   const envelope = readBytes(path, 'envelope');
   const devicePath = flag(args, 'device');
-  const nowFlag = flag(args, 'now');
-  if (nowFlag !== undefined && !/^\d+$/.test(nowFlag)) throw new UsageError('--now must be unix seconds');
+  const given = args.flags.has('now') ? nowFlag(args) : undefined;
   let result;
   if (devicePath !== undefined) {
     const { device, now } = deviceFromJson(readJson(devicePath, 'device'), devicePath);
-    const t = nowFlag !== undefined ? Number(nowFlag) : (now ?? Math.floor(Date.now() / 1000));
-    result = checkReceipt(envelope, ks.value, device, t);
+    result = checkReceipt(envelope, ks.value, device, given ?? now ?? nowFlag(args));
   } else {
     result = checkReceipt(envelope, ks.value);
+    // Without a device the time checks of SPEC §4 still apply: an envelope no device would accept today is
+    // refused here too (against --now, else the clock), so nobody uploads a set that is already dead.
+    if (result.ok) {
+      const t = given ?? nowFlag(args);
+      const p = result.pinset;
+      if (p.issuedAt > t + MAX_CLOCK_SKEW_SECONDS) {
+        result = { ok: false as const, code: 'E_NOT_YET' as const, detail: `issuedAt ${p.issuedAt} is more than ${MAX_CLOCK_SKEW_SECONDS} s ahead of now ${t}` };
+      } else if (t > p.notAfter) {
+        result = { ok: false as const, code: 'E_EXPIRED' as const, detail: `now ${t} is after notAfter ${p.notAfter}` };
+      }
+    }
   }
   if (!result.ok) {
     io.out(JSON.stringify({ ok: false, error: result.code, detail: result.detail }));

@@ -2,14 +2,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../../bytes';
 import { generateSignerKey } from '../../cose/signer-key';
-import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';
+import { type ParsedArgs, flag, requireFlag } from '../args';
 import type { CliIo } from '../io';
 import { publicKeyToPem, signerKeyToPem } from '../../cose/key-pem';
 import { EXIT_OK, UsageError } from '../usage-error';
 
 /** `pinctl keygen --out DIR [--name signer] [--force]`: never prints the private key. */
 export function keygen(args: ParsedArgs, io: CliIo): number {
-  onlyFlags(args, ['out', 'name', 'force']);
   const dir = requireFlag(args, 'out', 'DIR (where to write the key pair)');
   const name = flag(args, 'name') ?? 'signer';
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name ${name} must be a plain file name`);

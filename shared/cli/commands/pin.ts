@@ -1,14 +1,13 @@
 import { createPublicKey } from 'node:crypto';
 import { formatPin, pinFromCertificate, pinFromSpki } from '../../pins/pin';
 import { fetchServerPins } from '../../pins/server-pins';
-import { type ParsedArgs, flag, onlyFlags } from '../args';
+import { type ParsedArgs, flag } from '../args';
 import type { CliIo } from '../io';
 import { readBytes } from '../read-input';
 import { EXIT_OK, UsageError } from '../usage-error';
 
 /** `pinctl pin CERT.pem|CERT.der|KEY.pub` or `pinctl pin --host HOST:PORT [--servername N] [--chain]`. */
 export async function pin(args: ParsedArgs, io: CliIo): Promise<number> {
-  onlyFlags(args, ['host', 'servername', 'chain', 'timeout']);
   const hostPort = flag(args, 'host');
   if (hostPort !== undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort);

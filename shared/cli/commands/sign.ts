@@ -4,15 +4,14 @@ import { findKeyByKid, keysetFromJson } from '../../cose/trusted-keyset';
 import { pinSetFromJson } from '../../pinset/json';
 import { signPinSet } from '../../pinset/sign-pinset';
 import { envelopeSha256 } from '../../receipt/check-receipt';
-import { type ParsedArgs, flag, onlyFlags, requireFlag } from '../args';
+import { type ParsedArgs, flag, nowFlag, requireFlag } from '../args';
 import type { CliIo } from '../io';
 import { readSignerKey } from '../key-files';
 import { readJson } from '../read-input';
 import { EXIT_OK, EXIT_REFUSED, UsageError } from '../usage-error';
 
-/** `pinctl sign PINSET.json --key KEY --out FILE.cose [--keyset KEYSET.json]`. */
+/** `pinctl sign PINSET.json --key KEY --out FILE.cose [--keyset KEYSET.json] [--now UNIX]`. */
 export function sign(args: ParsedArgs, io: CliIo): number {
-  onlyFlags(args, ['key', 'out', 'keyset']);
   const [path, ...extra] = args.positional;
   if (path === undefined || extra.length > 0) throw new UsageError('sign takes one PINSET.json');
   const keyPath = requireFlag(args, 'key', 'KEY (the signer private key)');
@@ -22,6 +21,12 @@ export function sign(args: ParsedArgs, io: CliIo): number {
   if (!parsed.ok) {
     // A set that breaks SPEC §2 is never signed; the verdict is exit 1, like a refused `inspect`.
     io.err(`pinctl: refused: ${path} breaks SPEC §2: ${parsed.error}`);
+    return EXIT_REFUSED;
+  }
+  const now = nowFlag(args);
+  if (parsed.value.notAfter < now) {
+    // SPEC §4 E_EXPIRED: every device would refuse it; signing it only produces a file that cannot be rolled out.
+    io.err(`pinctl: refused: ${path} expired: notAfter ${parsed.value.notAfter} is before now ${now} (E_EXPIRED)`);
     return EXIT_REFUSED;
   }
   const keysetPath = flag(args, 'keyset');

@@ -8,6 +8,7 @@ export interface TestCert {
   readonly certPem: string;
   readonly keyPem: string;
   readonly certFile: string;
+  readonly keyFile: string;
   readonly pin: Uint8Array;
 }
 
@@ -22,5 +23,5 @@ export function makeCert(dir: string, name: string, hostnames: readonly string[]
     '-days', '30', '-subj', `/CN=${hostnames[0] ?? name}`, '-addext', `subjectAltName=${san}`,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const certPem = readFileSync(certFile, 'utf8');
-  return { certPem, keyPem: readFileSync(keyFile, 'utf8'), certFile, pin: pinFromCertificate(certPem) };
+  return { certPem, keyPem: readFileSync(keyFile, 'utf8'), certFile, keyFile, pin: pinFromCertificate(certPem) };
 }

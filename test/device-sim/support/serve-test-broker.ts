@@ -1,6 +1,6 @@
 /**
- * Stand-in for the gateway while it is not ready: an aedes broker over TLS with SPEC §6 authorisation plus a
- * minimal "gateway" that delivers one pin set to every device whose hello shows an older one. Writes the files
+ * A real broker for simulator runs without the gateway: Mosquitto 2 with the repo's configuration and SPEC §6 ACL
+ * (deploy/mosquitto, ./device-broker.ts) plus a minimal "gateway" backend client that delivers one pin set to every device whose hello shows an older one. Writes the files
  * device-sim/main.ts needs (identities, keyset, factory envelope, CA) into --out and prints the command.
  *
  *   npx tsx test/device-sim/support/serve-test-broker.ts --devices 10000 --out /tmp/sim [--port 8883] [--deliver]
@@ -12,7 +12,7 @@ import { keysetToJson } from '../../../shared/index';
 import { backupPin, BROKER_HOST, DEVICE_CLASS, FLEET, makePinSet, makeSigners, sign } from './fixtures';
 import { connectGateway } from './gateway-client';
 import { makeCert } from './pki';
-import { startTestBroker } from './test-broker';
+import { startDeviceBroker } from './device-broker';
 
 const { values: v } = parseArgs({ options: { devices: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, deliver: { type: 'boolean' } } });
 const n = Number(v.devices ?? 1000);
@@ -26,12 +26,14 @@ writeFileSync(join(out, 'keyset.json'), JSON.stringify(keysetToJson(signers.keys
 writeFileSync(join(out, 'factory.cose'), sign(makePinSet(1, [cert.pin, backupPin(1)]), signers.live));
 const next = sign(makePinSet(2, [cert.pin, backupPin(2)]), signers.live);
 writeFileSync(join(out, 'next.cose'), next);
-const GW = { username: 'gateway', password: Math.random().toString(36) };
-const broker = await startTestBroker({
-  certPem: cert.certPem, keyPem: cert.keyPem, gateway: GW, devices: new Map(ids.map((d) => [d.deviceId, d.credential])),
-  port: Number(v.port ?? 8883),
+if (v.port !== undefined) process.stderr.write('--port is ignored: Mosquitto listens on a free loopback port (printed below)\n');
+const broker = await startDeviceBroker({
+  certFile: cert.certFile, keyFile: cert.keyFile, devices: new Map(ids.map((d) => [d.deviceId, d.credential])),
 });
-const gw = await connectGateway(broker.port, GW.username, GW.password);
+const gw = await connectGateway(broker.gatewayPort, broker.gateway.username, broker.gateway.password);
+const stop = () => void broker.close().then(() => process.exit(0));
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
 if (v.deliver === true) gw.onHello = (id, h) => void (h.installedSeq < 2 ? gw.publishUpdate(id, next) : undefined);
 process.stdout.write(`broker on mqtts://127.0.0.1:${broker.port} (${BROKER_HOST}); files in ${out}\n`
   + `npx tsx device-sim/main.ts --devices ${n} --fleet ${FLEET} --class ${DEVICE_CLASS} --mqtt mqtts://127.0.0.1:${broker.port} `

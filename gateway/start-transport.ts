@@ -1,0 +1,55 @@
+import type { DeviceAdmission } from './broker/device-admission';
+import { createEmbeddedTransport } from './broker/embedded-broker';
+import type { GatewayConfig } from './config/schema';
+import { createExternalTransport } from './external-broker/external-transport';
+import type { Logger } from './logger';
+import type { DeviceRepo } from './registry/repositories';
+import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
+
+/**
+ * The one place that knows which broker carries device traffic (docs/scale.md): the embedded aedes broker unless
+ * PINGW_BROKER_URL names an external one. Everything else sees the DeviceTransport seam only.
+ */
+export async function startDeviceTransport(
+  config: GatewayConfig,
+  deps: {
+    devices: DeviceRepo;
+    logger: Logger;
+    handlers: TransportHandlers;
+    tls: { cert: Buffer; key: Buffer };
+    dataDir: string;
+    /** Login throttle and connect admission of the embedded broker (issue 17); an external broker has its own. */
+    admission?: DeviceAdmission;
+  },
+): Promise<DeviceTransport> {
+  const { devices, logger, handlers } = deps;
+  if (config.broker === null) {
+    await devices.setAllOffline(); // no connection to this process survives its restart
+    return createEmbeddedTransport(
+      { devices, logger, handlers, credentialScryptN: config.credentialScryptN, ...(deps.admission === undefined ? {} : { admission: deps.admission }) },
+      { mqtt: config.mqtt, mqtts: config.mqtts, tls: deps.tls },
+    );
+  }
+  // devices stay connected to an external broker while the gateway restarts: their presence is kept (wills of those
+  // that left meanwhile wait in the gateway's sessions and arrive on reconnect)
+  return createExternalTransport(
+    {
+      handlers,
+      logger,
+      isOnline: async (deviceId) => (await devices.get(deviceId))?.online === true,
+      listCredentials: () => activeCredentials(devices),
+    },
+    { ...config.broker, dataDir: deps.dataDir },
+  );
+}
+
+/** Every enrolled, not decommissioned device with its stored credential hash, in pages (the broker's password file). */
+async function* activeCredentials(devices: DeviceRepo): AsyncIterable<{ deviceId: string; hash: string }> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await devices.list({ state: 'active' }, 1000, cursor);
+    for (const d of page.items) yield { deviceId: d.id, hash: d.credentialHash };
+    if (page.nextCursor === null) return;
+    cursor = page.nextCursor;
+  }
+}

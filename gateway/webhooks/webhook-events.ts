@@ -1,0 +1,93 @@
+import type { Clock } from '../clock';
+import type { EventBus, RolloutStateEvent } from '../events/event-bus';
+import type { Logger } from '../logger';
+import type { CoverageRepo, DeviceRepo } from '../registry/repositories';
+import type { PinSetViews } from '../registry/pinset-views';
+import { rotationReadiness } from '../rotation-gate/rotation-readiness';
+import type { WebhookDispatcher } from './webhook-dispatcher';
+
+/** The events a webhook may subscribe to. (Drift and CT findings join this list once they exist.) */
+export const WEBHOOK_EVENTS = [
+  'rollout.paused',
+  'rollout.completed',
+  'rollout.aborted',
+  'rollout.gate-tripped',
+  'rotation.ready',
+  'ping',
+] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+const GATES: Record<string, string> = { errorGateTripped: 'error', telemetryGateTripped: 'telemetry', waveFailed: 'wave-failed' };
+
+/** Rollout state changes → rollout.paused / completed / aborted, and rollout.gate-tripped for the gate that paused it. */
+export function rolloutWebhooks(events: EventBus, dispatcher: WebhookDispatcher): () => void {
+  return events.on('rolloutState', (e: RolloutStateEvent) => {
+    const data = { rolloutId: e.rolloutId, fleet: e.fleet, seq: e.seq, from: e.from, state: e.to, cause: e.event, actor: e.actor, at: new Date(e.at).toISOString(), ...e.detail };
+    const gate = GATES[e.event];
+    if (gate !== undefined) dispatcher.publish('rollout.gate-tripped', { ...data, gate });
+    if (e.to === 'PAUSED') dispatcher.publish('rollout.paused', data);
+    else if (e.to === 'COMPLETED') dispatcher.publish('rollout.completed', data);
+    else if (e.to === 'ABORTED') dispatcher.publish('rollout.aborted', data);
+  });
+}
+
+/**
+ * rotation.ready: for each watched (fleet, host, pin, target) of each webhook, the SPEC §8 rotation gate is
+ * re-evaluated (from counters) shortly after the fleet's coverage changed, and the webhook is told when it turns
+ * from not ready to ready. The first evaluation (start-up, registration) only sets the baseline.
+ */
+export class RotationWatcher {
+  private readonly ready = new Map<string, boolean>();
+  private readonly due = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly deps: { devices: DeviceRepo; coverage: CoverageRepo; views: PinSetViews; dispatcher: WebhookDispatcher; clock: Clock; logger: Logger },
+    private readonly debounceMs = 200,
+  ) {}
+
+  /** Evaluates a webhook's watches (all webhooks' when none is named) without notifying: start-up, registration. */
+  async baseline(webhookId?: number): Promise<void> {
+    await this.evaluate(undefined, webhookId, false);
+  }
+
+  /** Coverage of `fleet` changed (coverage counters committed): re-evaluate its watches soon, once. */
+  changed(fleet: string): void {
+    if (this.due.has(fleet)) return;
+    const t = setTimeout(() => {
+      this.due.delete(fleet);
+      void this.evaluate(fleet, undefined, true);
+    }, this.debounceMs);
+    t.unref();
+    this.due.set(fleet, t);
+  }
+
+  stop(): void {
+    for (const t of this.due.values()) clearTimeout(t);
+    this.due.clear();
+  }
+
+  private async evaluate(fleet: string | undefined, webhookId: number | undefined, notify: boolean): Promise<void> {
+    const { dispatcher, clock } = this.deps;
+    for (const hook of dispatcher.registrations()) {
+      if ((webhookId !== undefined && hook.id !== webhookId) || !hook.events.includes('rotation.ready')) continue;
+      for (const w of hook.rotations) {
+        if (fleet !== undefined && w.fleet !== fleet) continue;
+        const key = `${hook.id}\u0000${w.fleet}\u0000${w.host}\u0000${w.pin}\u0000${w.target}`;
+        try {
+          const r = await rotationReadiness(this.deps, { ...w, limit: 1, now: clock.now() });
+          const before = this.ready.get(key);
+          this.ready.set(key, r.ready);
+          if (notify && before === false && r.ready) {
+            dispatcher.publish(
+              'rotation.ready',
+              { fleet: w.fleet, host: r.host, pin: w.pin, target: w.target, coverage: r.coverage, verified: r.verified, total: r.total, atRisk: r.atRisk },
+              new Set([hook.id]),
+            );
+          }
+        } catch (err) {
+          this.deps.logger.error('rotation watch failed', { webhook: hook.id, fleet: w.fleet, error: String(err) });
+        }
+      }
+    }
+  }
+}

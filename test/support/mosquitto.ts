@@ -1,0 +1,127 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const MOSQUITTO = '/usr/sbin/mosquitto';
+const CONFIG_DIR = resolve(import.meta.dirname, '../../deploy/mosquitto');
+
+/** A real Mosquitto 2 (Debian) started from the repo's deploy/mosquitto config, on loopback ports, over TLS. */
+export interface TestMosquitto {
+  readonly dir: string;
+  /** The device listener (use_username_as_clientid). */
+  readonly devicePort: number;
+  /** The gateway's backend listener. */
+  readonly backendPort: number;
+  /** PINGW_BROKER_URL for the gateway. */
+  readonly backendUrl: string;
+  readonly deviceUrl: string;
+  /** The test CA that issued the broker certificate (for PINGW_BROKER_CA_FILE and devices). */
+  readonly caFile: string;
+  readonly caPem: string;
+  readonly passwordFile: string;
+  readonly pidFile: string;
+  readonly gatewayUser: string;
+  readonly pid: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return port;
+}
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A test CA and a broker certificate it issued (ECDSA P-256, SANs localhost + 127.0.0.1), made with openssl. */
+export function makeTestCa(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  const caKey = join(dir, 'ca-key.pem');
+  const caFile = join(dir, 'ca-cert.pem');
+  const keyFile = join(dir, 'broker-key.pem');
+  const csr = join(dir, 'broker.csr');
+  const certFile = join(dir, 'broker-cert.pem');
+  const ext = join(dir, 'broker.ext');
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKey, '-out', caFile,
+    '-days', '2', '-subj', '/CN=pingw test CA']);
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', csr,
+    '-subj', '/CN=localhost']);
+  writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-out', certFile, '-days', '2', '-extfile', ext]);
+  return { caFile, certFile, keyFile };
+}
+
+function render(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw new Error(`no value for {{${name}}}`);
+    return String(v);
+  });
+}
+
+async function waitListening(port: number, child: ChildProcess, logFile: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`mosquitto exited (${child.exitCode}): ${readFileSync(logFile, 'utf8')}`);
+    const ok = await new Promise<boolean>((done) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), done(true)));
+      s.once('error', () => done(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`mosquitto did not listen on ${port}`);
+}
+
+/** Starts Mosquitto in a temp dir (config rendered from deploy/mosquitto); stop() ends it by its pid. */
+export async function startMosquitto(opts: { gatewayUser?: string; tls?: { certFile: string; keyFile: string } } = {}): Promise<TestMosquitto> {
+  const dir = mkdtempSync(join(tmpdir(), 'pingw-mosquitto-'));
+  const ca = makeTestCa(dir);
+  // a given pair (e.g. a self-signed key devices pin) replaces the CA-issued one; caFile stays the test CA's
+  const tls = opts.tls ?? ca;
+  const [devicePort, backendPort] = [await freePort(), await freePort()];
+  const gatewayUser = opts.gatewayUser ?? 'pingw@gateway';
+  const values = {
+    DIR: dir, USER: process.getuid?.() === 0 ? 'root' : 'mosquitto', CERT_FILE: tls.certFile, KEY_FILE: tls.keyFile,
+    DEVICE_PORT: devicePort, DEVICE_HOST: '127.0.0.1', BACKEND_PORT: backendPort, BACKEND_HOST: '127.0.0.1', GATEWAY_USER: gatewayUser,
+  };
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, render(readFileSync(join(CONFIG_DIR, 'mosquitto.conf'), 'utf8'), values));
+  writeFileSync(join(dir, 'acl'), render(readFileSync(join(CONFIG_DIR, 'acl'), 'utf8'), values));
+  const passwordFile = join(dir, 'passwd');
+  writeFileSync(passwordFile, '', { mode: 0o600 });
+  const logFile = join(dir, 'mosquitto.log');
+  writeFileSync(logFile, '');
+  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
+  await waitListening(backendPort, child, logFile);
+  await waitListening(devicePort, child, logFile);
+  const pid = child.pid!;
+  // a test process that ends without stop() (a failed hook, Ctrl-C of a bench) takes its broker with it
+  const orphanGuard = () => child.exitCode === null && child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
+  return {
+    dir, devicePort, backendPort, gatewayUser, pid,
+    backendUrl: `mqtts://localhost:${backendPort}`,
+    deviceUrl: `mqtts://localhost:${devicePort}`,
+    caFile: ca.caFile,
+    caPem: readFileSync(ca.caFile, 'utf8'),
+    passwordFile,
+    pidFile: join(dir, 'mosquitto.pid'),
+    log: () => readFileSync(logFile, 'utf8'),
+    async stop() {
+      process.off('exit', orphanGuard);
+      if (child.exitCode === null) {
+        const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+        process.kill(pid, 'SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
