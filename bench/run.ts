@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
- * gateway with 10,000 simulated devices, minutes of wall time) and `transport` (Mosquitto vs embedded, 10,000
- * enrolments) run only when named: `npm run bench -- fleet`.
+ * gateway with 10,000 simulated devices, minutes of wall time), `transport` (Mosquitto vs embedded, 10,000
+ * enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
+ * `npm run bench -- fleet`, `npm run bench -- storage`.
  */
 import { runCodecBench } from './codec';
+import { runConsoleBench } from './console';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runOpsBench } from './ops';
@@ -20,9 +22,10 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   storage: runStorageBench,
   storm: runStormBench,
   transport: runTransportBench,
+  console: runConsoleBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'storm', 'transport']);
+const onlyWhenNamed = new Set(['fleet', 'storm', 'transport', 'storage', 'console']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

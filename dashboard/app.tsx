@@ -13,8 +13,11 @@ import { systemClock, type Clock } from './clock';
 import type { DashboardEnv } from './session/env';
 import { eventsHandler } from './routes/events';
 import { pageRoutes } from './routes/page-routes';
+import { deviceRoutes } from './routes/device-routes';
 import { BarePage, ErrorPanel } from './pages/layout';
 import { rolloutRoutes } from './routes/rollout-routes';
+import { rotationRoutes } from './routes/rotation-routes';
+import { publishRoutes } from './routes/publish-routes';
 import { authRoutes } from './routes/login-routes';
 import { requireSession } from './session/require-session';
 import { formBodyLimit } from './session/form-body';
@@ -74,6 +77,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   const store = new SessionStore(clock, options.sessionLimits ?? DEFAULT_SESSION_LIMITS);
   const deps = {
     clock,
+    secure,
     origin: originCheck(),
     guard: every(requireSession(store, options.api, secure), requireCsrfToken()) as MiddlewareHandler<DashboardEnv>,
   };
@@ -84,7 +88,10 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   app.route('/', assetRoutes());
   app.route('/', authRoutes({ store, gateway: options.api, secure }));
   app.route('/', pageRoutes(deps));
+  app.route('/', deviceRoutes(deps));
+  app.route('/', publishRoutes(deps)); // before rolloutRoutes: /rollouts/new is not a rollout id
   app.route('/', rolloutRoutes(deps));
+  app.route('/', rotationRoutes(deps));
   app.get(
     '/events',
     deps.guard,

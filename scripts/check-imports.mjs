@@ -49,6 +49,9 @@ const folder = (f) => {
 for (const [f, deps] of edges) for (const d of deps) {
   if (top(f) === 'shared' && top(d) !== 'shared') problems.push(`layer: ${f} (shared/) imports ${d}`);
   if (top(f) === 'device-sim' && top(d) === 'gateway') problems.push(`layer: ${f} (device-sim/) imports ${d}`);
+  // the API contract is shared with the dashboard: it may import shared/ and itself, nothing else internal
+  if (f.startsWith('gateway/api-contract/') && !d.startsWith('gateway/api-contract/') && top(d) !== 'shared')
+    problems.push(`layer: ${f} (gateway/api-contract/) imports ${d}; the contract imports only shared/`);
   if (top(f) === 'dashboard' && top(d) === 'gateway' && !d.startsWith('gateway/api-contract/'))
     problems.push(`layer: ${f} (dashboard/) imports ${d}; use the API contract`);
 }

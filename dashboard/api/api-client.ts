@@ -8,11 +8,14 @@ import type {
   CoverageRow,
   DeviceDetail,
   DeviceQuery,
-  Device,
+  DevicePage,
+  Execution,
   Fleet,
   Identity,
   Page,
+  PinSetSummary,
   Readiness,
+  Rotation,
   Report,
   Rollout,
   RolloutAction,
@@ -21,19 +24,22 @@ import type {
 import {
   cursorOf,
   list,
+  num,
   obj,
   str,
   toAudit,
   toCoverage,
-  toDevice,
-  toDeviceDetail,
   toFleet,
   toIdentity,
   toReadiness,
   toReport,
   toTelemetry,
 } from './normalize';
-import { toRollout } from './normalize-rollout';
+import { toRolloutView } from './rollout-view';
+import { toDeviceDetailView, toDeviceView } from './device-view';
+
+import type { z } from 'zod';
+import * as contract from '../../gateway/api-contract/index';
 
 export type FetchLike = (req: Request) => Promise<Response>;
 
@@ -127,6 +133,17 @@ type Send = (path: string, init: { method: string; body?: string; signal?: Abort
 export class ApiClient {
   constructor(readonly send: Send) {}
 
+  /**
+   * An answer parsed with its schema from the API contract (gateway/api-contract, the same schemas the gateway
+   * declares); an answer that does not match is the gateway's bug, reported as E_CONTRACT (502), never guessed at.
+   */
+  async #typed<S extends z.ZodType>(schema: S, path: string, method = 'GET', body?: unknown): Promise<z.output<S>> {
+    const parsed = schema.safeParse(await this.#json(path, method, body));
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    throw new ApiError(502, 'E_CONTRACT', `${method} ${path} answered outside the API contract: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`);
+  }
+
   async #json(path: string, method = 'GET', body?: unknown): Promise<unknown> {
     const res = await this.send(path, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     if (!res.ok) throw await toError(res);
@@ -146,26 +163,67 @@ export class ApiClient {
     return toReadiness(await this.#json(`/api/fleets/${seg(fleet)}/rotation-readiness${qs(query)}`)) as Readiness;
   }
 
-  async devices(q: DeviceQuery): Promise<Page<Device>> {
-    const body = await this.#json(`/api/devices${qs({ ...q })}`);
-    return { items: list(body).map(toDevice), nextCursor: cursorOf(body) };
+  async devices(q: DeviceQuery): Promise<DevicePage> {
+    const body = await this.#typed(contract.devices.devicePage, `/api/devices${qs({ ...q })}`);
+    return {
+      items: body.items.map(toDeviceView),
+      nextCursor: body.nextCursor,
+      total: body.total ?? null,
+      totalCapped: body.totalCapped === true,
+      nextOffset: body.nextOffset ?? null,
+      prevOffset: body.prevOffset ?? null,
+    };
   }
 
   async device(id: string): Promise<DeviceDetail> {
-    return toDeviceDetail(await this.#json(`/api/devices/${seg(id)}`));
+    return toDeviceDetailView(await this.#typed(contract.devices.deviceDetail, `/api/devices/${seg(id)}`));
   }
 
   async rollouts(q: { fleet?: string; state?: string } = {}): Promise<Rollout[]> {
-    return list(await this.#json(`/api/rollouts${qs(q)}`)).map(toRollout);
+    return (await this.#typed(contract.rollouts.rollouts, `/api/rollouts${qs(q)}`)).map(toRolloutView);
   }
 
   async rollout(id: string): Promise<Rollout> {
-    return toRollout(await this.#json(`/api/rollouts/${seg(id)}`));
+    return toRolloutView(await this.#typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}`));
+  }
+
+  /** A rollout's devices with their execution state (filtered by states and wave), paged by device id. */
+  async executions(id: string, q: { state?: string; wave?: number; limit?: number; cursor?: string }): Promise<Page<Execution>> {
+    const body = await this.#typed(contract.rollouts.executionPage, `/api/rollouts/${seg(id)}/executions${qs(q)}`);
+    const items = body.items.map((e): Execution => {
+      const at = e['at'] ?? e['deliveredAt'] ?? e['appliedAt'] ?? e['nextAttemptAt'];
+      return { deviceId: e.deviceId, wave: e.wave, kind: e.kind, attempts: e.attempts, code: e.code ?? null, phase: e.phase ?? null, at: typeof at === 'number' ? at : null };
+    });
+    return { items, nextCursor: body.nextCursor };
   }
 
   async rolloutAction(id: string, action: RolloutAction, reason?: string): Promise<Rollout> {
     const body = reason !== undefined && reason !== '' ? { reason } : {};
-    return toRollout(await this.#json(`/api/rollouts/${seg(id)}/${action}`, 'POST', body));
+    return toRolloutView(await this.#typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}/${action}`, 'POST', body));
+  }
+
+  async rotations(q: { fleet?: string; host?: string; limit?: number }): Promise<Rotation[]> {
+    return this.#typed(contract.common.rotations, `/api/rotations${qs(q)}`);
+  }
+
+  /** POST /api/rotations: 422 E_GATE_NOT_MET unless ready, or forced with a reason. */
+  async recordRotation(body: { fleet: string; host: string; pin: string; target?: number; force?: boolean; reason?: string }) {
+    return this.#typed(contract.common.rotationRecorded, '/api/rotations', 'POST', body);
+  }
+
+  async pinsets(fleet?: string): Promise<PinSetSummary[]> {
+    return (await this.#typed(contract.pinsets.pinsets, `/api/pinsets${qs({ fleet })}`)).map(
+      (p): PinSetSummary => ({ ...p, hosts: p.pinset.hosts.map((h) => ({ name: h.name, pins: h.pins, enforce: h.enforce })) }),
+    );
+  }
+
+  /** POST /api/pinsets (JSON draft, signed by the gateway) or /api/pinsets/envelope (signed offline, base64). */
+  async publishPinSet(kind: 'json' | 'envelope', body: unknown) {
+    return this.#typed(contract.pinsets.published, kind === 'json' ? '/api/pinsets' : '/api/pinsets/envelope', 'POST', body);
+  }
+
+  async createRollout(body: unknown): Promise<Rollout> {
+    return toRolloutView(await this.#typed(contract.rollouts.rollout, '/api/rollouts', 'POST', body));
   }
 
   /** Decommission (reason required) or recommission a device. */
@@ -181,7 +239,7 @@ export class ApiClient {
     return list(await this.#json(`/api/reports${qs(q)}`)).map(toReport);
   }
 
-  async audit(q: { limit?: number; cursor?: string }): Promise<Page<AuditEntry>> {
+  async audit(q: { limit?: number; cursor?: string; actor?: string; action?: string; target?: string }): Promise<Page<AuditEntry>> {
     const body = await this.#json(`/api/audit${qs(q)}`);
     return { items: list(body).map(toAudit), nextCursor: cursorOf(body) };
   }

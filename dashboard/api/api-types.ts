@@ -1,8 +1,11 @@
 /**
- * What the dashboard reads from the gateway's JSON API (docs/api.md), after normalisation (see normalize.ts).
- * These are the dashboard's own view types: it imports nothing from gateway/, it talks to the gateway only over
- * the API. Times are unix milliseconds.
+ * What the dashboard reads from the gateway's JSON API (docs/api.md). Rollout answers and those of the newer
+ * routes (executions, rotations, pin sets, publishing) are parsed with the API contract's schemas (gateway/api-contract, the one part
+ * of gateway/ the dashboard may import) and typed by it; the older ones are still normalised (normalize*.ts) into
+ * the view types below until the fake gateway the older tests use is retired. Times are unix milliseconds.
  */
+
+import type { PinSetView, Rotation as ContractRotation } from '../../gateway/api-contract/index';
 
 export const ROLES = ['viewer', 'publisher', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -44,6 +47,26 @@ export interface Device {
   readonly state: string | null;
   readonly flaggedReason: string | null;
   readonly decommissioned: boolean;
+  /** Its execution in the rollout the list was filtered by (GET /api/devices?rollout=…). */
+  readonly execution: { readonly kind: string; readonly wave: number; readonly code: string | null } | null;
+}
+
+/** A page of devices with the totals of a scan (GET /api/devices with withTotal/sort/offset/rollout/atRisk). */
+export interface DevicePage extends Page<Device> {
+  readonly total: number | null;
+  readonly totalCapped: boolean;
+  readonly nextOffset: number | null;
+  readonly prevOffset: number | null;
+}
+
+/** A rollout that reached a device, with the device's execution in it. */
+export interface DeviceRollout {
+  readonly id: string;
+  readonly seq: number | null;
+  readonly state: string;
+  readonly wave: number;
+  readonly kind: string;
+  readonly code: string | null;
 }
 
 export type HistoryEntry =
@@ -68,6 +91,7 @@ export type HistoryEntry =
 
 export interface DeviceDetail extends Device {
   readonly history: HistoryEntry[];
+  readonly rollouts: DeviceRollout[];
 }
 
 export interface CoverageRow {
@@ -90,7 +114,12 @@ export interface Readiness {
   readonly ready: boolean;
   readonly coverage: number;
   readonly target: number;
+  /** Devices whose verified set pins the key, and the fleet size (0 = empty fleet: nothing to measure). */
+  readonly verified: number | null;
+  readonly total: number | null;
   readonly atRisk: number;
+  /** atRisk split by reason (pin-absent, never-said-hello, unrecognised-set). */
+  readonly atRiskBy: Readonly<Record<string, number>>;
   readonly devices: AtRiskDevice[];
   readonly nextCursor: string | null;
 }
@@ -123,6 +152,15 @@ export interface RolloutStateView {
   readonly reasonKind: string | null;
 }
 
+/** An estimate from observed verify rates (GET /api/rollouts/:id `eta`, `waves[i].eta`). */
+export interface EtaView {
+  readonly remaining: number;
+  readonly perMinute: number | null;
+  readonly at: number | null;
+  /** The goal in percent (the fleet ETA: 95 % of the target). */
+  readonly percent: number | null;
+}
+
 export interface WaveView {
   readonly index: number;
   readonly name: string;
@@ -133,6 +171,7 @@ export interface WaveView {
   readonly endedAt: number | null;
   readonly enrolled: number | null;
   readonly counts: ExecutionCounts;
+  readonly eta: EtaView | null;
 }
 
 export interface GatesView {
@@ -154,8 +193,36 @@ export interface Rollout {
   readonly waves: WaveView[];
   readonly gates: GatesView;
   readonly totals: ExecutionCounts;
+  /** Devices enrolled so far (executions). */
   readonly total: number;
+  /** Devices the rollout's target selects (its whole reach), when the gateway says; progress is measured against it. */
+  readonly targetDevices: number | null;
+  /** The last gate decision: its kind (hold, advance, approval, pause, complete) and its own words. */
+  readonly gate: { readonly kind: string; readonly why: string | null; readonly at: number | null } | null;
+  readonly eta: EtaView | null;
+  readonly createdBy: string | null;
 }
+
+/** One device of a rollout with its execution state (GET /api/rollouts/:id/executions). */
+export interface Execution {
+  readonly deviceId: string;
+  readonly wave: number;
+  readonly kind: string;
+  readonly attempts: number;
+  /** REJECTED: the device's SPEC §4 code. */
+  readonly code: string | null;
+  /** TIMED_OUT: the phase that timed out (delivery, verify). */
+  readonly phase: string | null;
+  readonly at: number | null;
+}
+
+/** A recorded rotation (GET /api/rotations), as the API contract types it. */
+export type Rotation = ContractRotation;
+
+/** A published pin set (GET /api/pinsets): only what the dashboard shows. */
+export type PinSetSummary = PinSetView & {
+  readonly hosts: { readonly name: string; readonly pins: string[]; readonly enforce: boolean }[];
+};
 
 export interface TelemetryPoint {
   readonly t: number;
@@ -181,6 +248,8 @@ export interface AuditEntry {
   readonly action: string;
   readonly target: string | null;
   readonly detail: string | null;
+  /** The detail object as the gateway recorded it (put into words by components/audit-text.ts). */
+  readonly data: Readonly<Record<string, unknown>> | null;
 }
 
 export const ROLLOUT_ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;
@@ -195,4 +264,12 @@ export interface DeviceQuery {
   q?: string;
   limit?: number;
   cursor?: string;
+  rollout?: string;
+  execState?: string;
+  atRiskHost?: string;
+  atRiskPin?: string;
+  sort?: string;
+  order?: 'asc' | 'desc';
+  offset?: number;
+  withTotal?: 'true';
 }

@@ -1,18 +1,15 @@
 /**
- * Turns the gateway's JSON answers into the dashboard's view types (api-types.ts). Tolerant on purpose: a missing
+ * The older answers (fleets, coverage, readiness, telemetry, reports, audit, identity) into the dashboard's view
+ * types; rollouts and devices are parsed with the API contract instead (rollout-view.ts, device-view.ts), and the
+ * rest should follow (docs/decisions-dashboard.md). Tolerant on purpose: a missing
  * optional field shows as "—" instead of breaking a page, and a few spellings are accepted (e.g. `id` or
  * `deviceId`). Times: numbers below 1e12 are taken as unix seconds and converted to milliseconds.
  */
 import {
-  EXECUTION_KINDS,
   ROLES,
   type AuditEntry,
   type CoverageRow,
-  type Device,
-  type DeviceDetail,
-  type ExecutionCounts,
   type Fleet,
-  type HistoryEntry,
   type Identity,
   type Readiness,
   type Report,
@@ -79,19 +76,6 @@ export function cursorOf(v: unknown): string | null {
   return isObj(v) ? str(v['nextCursor']) : null;
 }
 
-export function zeroCounts(): ExecutionCounts {
-  const c = {} as ExecutionCounts;
-  for (const k of EXECUTION_KINDS) c[k] = 0;
-  return c;
-}
-
-export function counts(v: unknown): ExecutionCounts {
-  const o = obj(v);
-  const c = zeroCounts();
-  for (const k of EXECUTION_KINDS) c[k] = num(o[k]) ?? num(o[k.toLowerCase()]) ?? 0;
-  return c;
-}
-
 export function toIdentity(v: unknown): Identity | null {
   const o = obj(v);
   const role = str(o['role']);
@@ -107,59 +91,6 @@ export function toFleet(v: unknown): Fleet {
     online: num(o['online']) ?? 0,
     latestSeq: pick(o, ['latestSeq', 'seq'], num),
   };
-}
-
-export function toDevice(v: unknown): Device {
-  const o = obj(v);
-  return {
-    deviceId: pick(o, ['deviceId', 'id'], str) ?? '?',
-    fleet: str(o['fleet']) ?? '',
-    deviceClass: pick(o, ['deviceClass', 'class'], str) ?? '',
-    labels: strings(o['labels']),
-    firmware: str(o['firmware']),
-    online: bool(o['online']) ?? false,
-    lastSeen: time(o['lastSeen']),
-    installedSeq: num(o['installedSeq']) ?? 0,
-    verifiedSeq: num(o['verifiedSeq']) ?? 0,
-    keysetVersion: num(o['keysetVersion']) ?? 0,
-    state: pick(o, ['state', 'executionState', 'status'], (x) => str(isObj(x) ? x['kind'] : x)),
-    flaggedReason: str(o['flaggedReason']) ?? (isObj(o['flagged']) ? str(o['flagged']['reason']) ?? 'flagged' : null),
-    decommissioned: bool(o['decommissioned']) ?? false,
-  };
-}
-
-function toHistoryEntry(v: unknown): HistoryEntry {
-  const o = obj(v);
-  const at = pick(o, ['at', 'receivedAt', 'time', 'deviceTime'], time) ?? 0;
-  if (o['result'] !== undefined || o['kind'] === 'report' || o['type'] === 'report') {
-    return {
-      kind: 'report',
-      at,
-      host: str(o['host']) ?? '',
-      port: num(o['port']) ?? 0,
-      result: str(o['result']) ?? '',
-      servedPins: strings(o['servedPins']),
-      installedSeq: num(o['installedSeq']) ?? 0,
-    };
-  }
-  if (o['status'] !== undefined || o['kind'] === 'ack' || o['type'] === 'ack') {
-    return {
-      kind: 'ack',
-      at,
-      seq: num(o['seq']) ?? 0,
-      status: str(o['status']) ?? '',
-      code: str(o['code']),
-      sha256: str(o['sha256']),
-    };
-  }
-  return { kind: 'other', at, text: JSON.stringify(v) };
-}
-
-export function toDeviceDetail(v: unknown): DeviceDetail {
-  const o = obj(v);
-  const history = list(o['history']).map(toHistoryEntry);
-  history.sort((a, b) => b.at - a.at);
-  return { ...toDevice(o['device'] ?? v), history };
 }
 
 /**
@@ -201,7 +132,10 @@ export function toReadiness(v: unknown): Readiness {
     ready: bool(o['ready']) ?? false,
     coverage: coverage ?? 0,
     target: percentOf(o['target']) ?? 95,
+    verified: num(o['verified']),
+    total: num(o['total']),
     atRisk: num(o['atRisk']) ?? devices.length,
+    atRiskBy: Object.fromEntries(Object.entries(obj(o['atRiskBy'])).map(([k, n]) => [k, num(n) ?? 0])),
     devices,
     nextCursor: str(o['nextCursor']),
   };
@@ -240,5 +174,6 @@ export function toAudit(v: unknown, i: number): AuditEntry {
     action: str(o['action']) ?? '',
     target: str(o['target']),
     detail: detail === undefined || detail === null ? null : typeof detail === 'string' ? detail : JSON.stringify(detail),
+    data: isObj(detail) ? detail : null,
   };
 }

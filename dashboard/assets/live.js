@@ -15,6 +15,24 @@
     true,
   );
 
+  // Relative times tick (components/ago.tsx): same wording as the server's ago(), from the server's clock.
+  var offset = Number(document.body.dataset.now) - Date.now();
+  function agoText(at) {
+    var s = Math.max(0, Math.round((Date.now() + (isFinite(offset) ? offset : 0) - at) / 1000));
+    if (s < 60) return s + ' s ago';
+    if (s < 3600) return Math.floor(s / 60) + ' min ago';
+    if (s < 86400) return Math.floor(s / 3600) + ' h ago';
+    return Math.floor(s / 86400) + ' d ago';
+  }
+  function tick() {
+    var times = document.querySelectorAll('time[data-at]');
+    for (var i = 0; i < times.length; i++) {
+      var t = agoText(Number(times[i].getAttribute('data-at')));
+      if (times[i].textContent !== t) times[i].textContent = t;
+    }
+  }
+  setInterval(tick, 1000);
+
   var status = document.getElementById('live-status');
   function setStatus(on, text) {
     if (!status) return;
@@ -32,6 +50,7 @@
   var again = false;
   var timer = null;
   var version = 0;
+  var stale = false;
 
   function isEditing(region) {
     var a = document.activeElement;
@@ -58,7 +77,17 @@
           location.reload();
           return null;
         }
-        return res.ok ? res.text() : null;
+        if (!res.ok) {
+          // The page can no longer be rebuilt (e.g. the item is gone): say so instead of claiming "live".
+          stale = true;
+          setStatus(false, 'stale: reload');
+          return null;
+        }
+        if (stale) {
+          stale = false;
+          setStatus(true, 'live');
+        }
+        return res.text();
       })
       .then(function (html) {
         if (html === null) return;
@@ -74,6 +103,7 @@
           }
           region.replaceWith(document.importNode(next, true));
         }
+        tick(); // the clock offset stays the one measured at page load
         version += 1;
         document.body.dataset.liveVersion = String(version);
       })
@@ -90,7 +120,11 @@
   var source = new EventSource('/events');
   // "live" only on the server's `ready`: from then on no change can be missed (see dashboard/events.ts).
   source.addEventListener('ready', function () {
-    setStatus(true, 'live');
+    if (!stale) setStatus(true, 'live');
+    // A change between the page's rendering and this subscription (or during a reconnect) sent no event to this
+    // page: fetch it once now, so "live" never shows a state that already moved on (e.g. a rollout that completed
+    // while the page loaded).
+    schedule();
   });
   source.addEventListener('error', function () {
     setStatus(false, 'reconnecting');

@@ -23,7 +23,26 @@ export function niceMax(v: number): number {
   return 10 * p;
 }
 
-export function TelemetryChart(props: { points: TelemetryPoint[]; title: string }) {
+/**
+ * Runs of adjacent buckets: a line joins two points only when no bucket lies between them, so empty minutes
+ * show as a gap instead of an invented trend (issue 15). Without a bucket size every point is its own run.
+ */
+export function runs(points: readonly TelemetryPoint[], bucketMs: number | undefined): TelemetryPoint[][] {
+  const out: TelemetryPoint[][] = [];
+  let cur: TelemetryPoint[] = [];
+  for (const p of points) {
+    const prev = cur[cur.length - 1];
+    if (prev !== undefined && (bucketMs === undefined || p.t - prev.t > bucketMs)) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(p);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+export function TelemetryChart(props: { points: TelemetryPoint[]; title: string; bucketMs?: number }) {
   const pts = [...props.points].sort((a, b) => a.t - b.t);
   if (pts.length === 0) {
     return <p class="empty-chart">No pin-validation reports in this time window.</p>;
@@ -61,8 +80,12 @@ export function TelemetryChart(props: { points: TelemetryPoint[]; title: string 
         ))}
         {SERIES.map((s) => (
           <g class={`series series-${s.label}`}>
-            <polyline points={pts.map((p) => `${x(p.t).toFixed(1)},${y(p[s.key]).toFixed(1)}`).join(' ')} />
-            {pts.length <= 40
+            {runs(pts, props.bucketMs)
+              .filter((run) => run.length > 1)
+              .map((run) => (
+                <polyline points={run.map((p) => `${x(p.t).toFixed(1)},${y(p[s.key]).toFixed(1)}`).join(' ')} />
+              ))}
+            {pts.length <= 40 || runs(pts, props.bucketMs).some((run) => run.length === 1)
               ? pts.map((p) => (
                   <circle cx={x(p.t).toFixed(1)} cy={y(p[s.key]).toFixed(1)} r="3">
                     <title>{`${fmtClock(p.t)} ${s.label}: ${p[s.key]}`}</title>

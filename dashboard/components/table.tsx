@@ -1,14 +1,28 @@
 /** A plain data table with a header row and an empty-state row. */
 import type { Child } from 'hono/jsx';
 
-export function Table(props: { head: string[]; empty: string; rows: Child[]; id?: string; class?: string }) {
+/**
+ * `phoneHidden`: 1-based columns dropped on phones (≤ 600 px, dashboard.css `.hide-N`), so the columns that matter
+ * (verdict, progress, state) stay on screen (issue 15).
+ */
+export function Table(props: {
+  head: string[];
+  empty: string;
+  rows: Child[];
+  id?: string;
+  class?: string;
+  phoneHidden?: readonly number[];
+  /** 1-based columns whose header is markup (e.g. a sort link) instead of the plain text. */
+  headCells?: Readonly<Record<number, Child>>;
+}) {
+  const hide = (props.phoneHidden ?? []).map((n) => ` hide-${n}`).join('');
   return (
     <div class="table-wrap">
-      <table class={props.class ?? 'table'} {...(props.id !== undefined ? { id: props.id } : {})}>
+      <table class={`${props.class ?? 'table'}${hide}`} {...(props.id !== undefined ? { id: props.id } : {})}>
         <thead>
           <tr>
-            {props.head.map((h) => (
-              <th scope="col">{h}</th>
+            {props.head.map((h, i) => (
+              <th scope="col">{props.headCells?.[i + 1] ?? h}</th>
             ))}
           </tr>
         </thead>

@@ -2,11 +2,55 @@
 import type { DeviceDetail } from '../api/api-types';
 import { Badge, Table } from '../components/table';
 import { ErrorAlert, PostButton } from '../components/forms';
-import { ago, fmtTime, shortPin } from '../components/format';
+import { fmtTime, shortPin } from '../components/format';
+import { Ago } from '../components/ago';
+import { describeCode } from '../components/error-codes';
 import { OnlineBadge } from './devices';
 import { Layout, PageHeader, type View } from './layout';
 
 const RESULT_BADGE: Record<string, string> = { ok: 'ok', mismatch: 'bad', 'fail-open': 'warn', verified: 'ok', applied: 'info', rejected: 'bad' };
+
+/** The device's last refusal (newest rejected ack), in words (issue 15). */
+function LastError(props: { d: DeviceDetail }) {
+  const last = props.d.history.find((h) => h.kind === 'ack' && h.status === 'rejected');
+  if (last === undefined || last.kind !== 'ack' || last.code === null) return null;
+  return (
+    <p class="alert alert-error last-error">
+      Last refusal: seq {last.seq} was rejected with <span class="mono">{last.code}</span>: {describeCode(last.code)}.
+    </p>
+  );
+}
+
+function DeviceRollouts(props: { d: DeviceDetail }) {
+  return (
+    <Table
+      class="table table-device-rollouts"
+      head={['Rollout', 'Seq', 'Rollout state', 'Wave', 'This device']}
+      empty="No rollout has reached this device."
+      rows={props.d.rollouts.map((r) => (
+        <tr data-rollout={r.id}>
+          <td>
+            <a href={`/rollouts/${encodeURIComponent(r.id)}`} class="mono">
+              {r.id}
+            </a>
+          </td>
+          <td class="num">{r.seq ?? '—'}</td>
+          <td>{r.state.toLowerCase()}</td>
+          <td class="num">{r.wave + 1}</td>
+          <td>
+            <Badge kind={RESULT_BADGE[r.kind.toLowerCase()] ?? (r.kind === 'TIMED_OUT' ? 'bad' : 'info')}>{r.kind.toLowerCase().replace('_', ' ')}</Badge>
+            {r.code !== null ? (
+              <span class="small">
+                {' '}
+                <span class="mono">{r.code}</span>: {describeCode(r.code)}
+              </span>
+            ) : null}
+          </td>
+        </tr>
+      ))}
+    />
+  );
+}
 
 /** Operators retire a device (reason required, audited) or bring it back; the gateway does the rest. */
 function DecommissionAction(props: { view: View; d: DeviceDetail }) {
@@ -36,7 +80,7 @@ export function DeviceDetailPage(props: { view: View; d: DeviceDetail; error?: s
             <div>
               <dt>Status</dt>
               <dd>
-                <OnlineBadge online={d.online} /> last seen {ago(d.lastSeen, view.now)}
+                <OnlineBadge online={d.online} /> last seen <Ago at={d.lastSeen} now={view.now} />
               </dd>
             </div>
             <div>
@@ -79,6 +123,11 @@ export function DeviceDetailPage(props: { view: View; d: DeviceDetail; error?: s
             ) : null}
           </dl>
         </section>
+        <LastError d={d} />
+        <section class="panel panel-table">
+          <h2>Rollouts</h2>
+          <DeviceRollouts d={d} />
+        </section>
         <section class="panel">
           <h2>History</h2>
           <Table
@@ -94,7 +143,7 @@ export function DeviceDetailPage(props: { view: View; d: DeviceDetail; error?: s
                       <Badge kind={RESULT_BADGE[h.status] ?? 'muted'}>{h.status}</Badge>
                     </td>
                     <td class="mono small">
-                      {h.code !== null ? `${h.code} ` : ''}
+                      {h.code !== null ? <span title={describeCode(h.code)}>{`${h.code} `}</span> : ''}
                       {h.sha256 !== null ? `sha256 ${h.sha256.slice(0, 16)}…` : ''}
                     </td>
                   </>

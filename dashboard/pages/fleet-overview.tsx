@@ -9,7 +9,8 @@ import { Badge, Table } from '../components/table';
 import { pct, plural, shortPin } from '../components/format';
 import { Layout, PageHeader, type View } from './layout';
 import { RolloutStateBadge } from './rollouts';
-import { rotationUrl } from './rotation-readiness';
+import { PinRoles, rotationUrl } from './rotation-readiness';
+import type { PinRole } from '../components/pin-role';
 import { ErrorAlert } from '../components/forms';
 
 export const DEFAULT_TARGET = 95;
@@ -21,6 +22,8 @@ export interface FleetView {
   readonly readiness: Map<string, Readiness | null>;
   readonly rollouts: Rollout[];
   readonly error: string | null;
+  /** What each pin is to its host (served now, new key, backup), per `${host}\n${pin}`. */
+  readonly roles?: ReadonlyMap<string, readonly PinRole[]>;
 }
 
 export const readinessKey = (host: string, pin: string) => `${host}\n${pin}`;
@@ -28,6 +31,14 @@ export const readinessKey = (host: string, pin: string) => `${host}\n${pin}`;
 function GateCell(props: { r: Readiness | null | undefined; href: string }) {
   const r = props.r;
   if (r === null || r === undefined) return <span class="muted">—</span>;
+  // An empty fleet is vacuously "ready" for the gateway (nobody would break); say what it is instead (issue 15).
+  if (r.total === 0) {
+    return (
+      <span class="gate" data-gate="empty">
+        <Badge kind="muted">no devices</Badge>
+      </span>
+    );
+  }
   return (
     <span class="gate" data-gate={r.ready ? 'ready' : 'not-ready'}>
       {r.ready ? <Badge kind="ok">ready</Badge> : <Badge kind="warn">not ready</Badge>}{' '}
@@ -45,24 +56,34 @@ function HostTable(props: { host: string; rows: CoverageRow[]; fv: FleetView }) 
       <Table
         class="table table-coverage"
         head={['Pin', `Coverage toward target`, 'Verified', 'Rotation gate (rotate to this pin)']}
+        phoneHidden={[3]}
         empty="No pins"
         rows={props.rows.map((row) => {
           const r = props.fv.readiness.get(readinessKey(row.host, row.pin));
           const target = r?.target ?? DEFAULT_TARGET;
           return (
             <tr data-host={row.host} data-pin={row.pin}>
-              <td class="mono" title={row.pin}>
-                {shortPin(row.pin)}
+              <td>
+                <span class="mono" title={row.pin}>
+                  {shortPin(row.pin)}
+                </span>{' '}
+                <PinRoles roles={props.fv.roles?.get(readinessKey(row.host, row.pin)) ?? []} />
               </td>
               <td class="bar-cell">
                 <CoverageBar
-                  percent={row.percent}
+                  percent={row.total === 0 ? 0 : row.percent}
                   target={target}
                   label={`coverage of ${shortPin(row.pin)}`}
                   {...(r ? { reached: r.ready } : {})}
                 />
                 <span class="bar-caption">
-                  <b class="coverage-pct">{pct(row.percent)}</b> <span class="muted">target {pct(target)}</span>
+                  {row.total === 0 ? (
+                    <span class="muted coverage-pct">no devices</span>
+                  ) : (
+                    <>
+                      <b class="coverage-pct">{pct(row.percent)}</b> <span class="muted">target {pct(target)}</span>
+                    </>
+                  )}
                 </span>
               </td>
               <td class="num">

@@ -11,17 +11,20 @@ export interface View {
   readonly now: number;
   /** Operator actions (rollouts) are shown only when the role allows them. */
   readonly canOperate: boolean;
+  /** Publishing pin sets (publisher and above). */
+  readonly canPublish: boolean;
 }
 
 export function viewOf(identity: Identity, csrf: string, now: number): View {
-  return { identity, csrf, now, canOperate: roleAtLeast(identity.role, 'operator') };
+  return { identity, csrf, now, canOperate: roleAtLeast(identity.role, 'operator'), canPublish: roleAtLeast(identity.role, 'publisher') };
 }
 
-export type Section = 'overview' | 'rollouts' | 'devices' | 'telemetry' | 'audit';
+export type Section = 'overview' | 'rollouts' | 'pinsets' | 'devices' | 'telemetry' | 'audit';
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'overview', href: '/', label: 'Fleet overview' },
   { id: 'rollouts', href: '/rollouts', label: 'Rollouts' },
+  { id: 'pinsets', href: '/pinsets', label: 'Pin sets' },
   { id: 'devices', href: '/devices', label: 'Devices' },
   { id: 'telemetry', href: '/telemetry', label: 'Telemetry' },
   { id: 'audit', href: '/audit', label: 'Audit log' },
@@ -50,7 +53,8 @@ export function Layout(props: { title: string; section: Section | null; view: Vi
     {DOCTYPE}
     <html lang="en">
       <Head title={props.title} />
-      <body data-live-page={props.live === false ? 'off' : 'on'}>
+      <body data-live-page={props.live === false ? 'off' : 'on'} data-now={String(props.view.now)}>
+        <a class="skip-link" href="#main">Skip to content</a>
         <header class="topbar">
           <a class="brand" href="/">
             <span class="brand-mark" aria-hidden="true">◆</span> Pin gateway
@@ -79,7 +83,9 @@ export function Layout(props: { title: string; section: Section | null; view: Vi
             </form>
           </div>
         </header>
-        <main class="content">{props.children}</main>
+        <main class="content" id="main" tabindex={-1}>
+          {props.children}
+        </main>
       </body>
     </html>
     </>

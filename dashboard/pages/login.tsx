@@ -18,7 +18,7 @@ export function LoginPage(props: { csrf: string; next: string; error?: string })
           <input type="hidden" name="_csrf" value={props.csrf} />
           <input type="hidden" name="next" value={props.next} />
           <label for="token">API token</label>
-          <input id="token" name="token" type="password" autocomplete="off" required placeholder="pgw_…" />
+          <input id="token" name="token" type="password" autocomplete="off" required placeholder="pgw_…" autofocus />
           <button type="submit" class="btn btn-primary">
             Log in
           </button>

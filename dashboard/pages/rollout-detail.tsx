@@ -1,148 +1,63 @@
 /**
- * One rollout: state and why it paused, the gates, each wave's progress per execution state, and the operator
- * actions (POST forms; shown only to operators — the POST is refused for other roles as well). Abort goes through
- * a confirmation page.
+ * One rollout: state and why it is not moving (pause reason or the gate's own words), progress against its whole
+ * target, the gates, each wave with the devices holding it back and an ETA, the operator actions, and the activity
+ * timeline from the audit log (who created, started, paused, advanced it, and why). Abort goes through a
+ * confirmation page.
  */
-import type { Child } from 'hono/jsx';
-import type { Rollout, RolloutAction } from '../api/api-types';
-import { StateBar, StateLegend } from '../components/bar';
-import { CsrfInput, PostButton } from '../components/forms';
-import { Badge, Table } from '../components/table';
-import { ago, fmtDuration, fmtTime, pct, ratio } from '../components/format';
+import type { AuditEntry, Rollout } from '../api/api-types';
+import { StateLegend } from '../components/bar';
+import { CsrfInput } from '../components/forms';
+import { fmtTime } from '../components/format';
+import { Ago } from '../components/ago';
+import { describeAudit } from '../components/audit-text';
 import { Layout, PageHeader, type View } from './layout';
-import { Progress, RolloutStateBadge } from './rollouts';
+import { Progress, RolloutStateBadge, whyNotMoving } from './rollouts';
+import { actionPath, RolloutActions } from './rollout-actions';
+import { EtaText, Gates, WavesTable } from './rollout-waves';
 
-/** Which actions make sense in the rollout's state (the gateway has the last word and answers 409 otherwise). */
-export function availableActions(r: Rollout): RolloutAction[] {
-  const failed = r.totals.REJECTED + r.totals.TIMED_OUT;
-  switch (r.state.kind) {
-    case 'DRAFT':
-      return ['start', 'abort'];
-    case 'RUNNING':
-      return ['pause', 'advance', ...(failed > 0 ? (['retry-failed'] as const) : []), 'abort'];
-    case 'PAUSED':
-      return [
-        'resume',
-        ...(r.state.reasonKind === 'approval' || r.state.reasonKind === 'wave-failed' ? (['advance'] as const) : []),
-        ...(failed > 0 ? (['retry-failed'] as const) : []),
-        'abort',
-      ];
-    default:
-      return [];
-  }
+export { availableActions } from './rollout-actions';
+
+/** What a notice is about: it is shown only while the rollout is still in this state (routes/flash.ts). */
+export function stateKey(r: Rollout): string {
+  return `${r.state.kind}:${r.state.wave ?? ''}:${r.state.reasonKind ?? ''}`;
 }
 
-const path = (r: Rollout, action: string) => `/rollouts/${encodeURIComponent(r.id)}/${action}`;
-
-function Actions(props: { r: Rollout; view: View }) {
-  const { r, view } = props;
-  if (!view.canOperate) {
-    return <p class="muted small read-only">Read-only: your role ({view.identity.role}) cannot change rollouts.</p>;
-  }
-  const actions = availableActions(r);
-  if (actions.length === 0) return <p class="muted small">This rollout is finished; no actions.</p>;
-  const buttons: Child[] = actions.map((a) => {
-    switch (a) {
-      case 'start':
-        return <PostButton action={path(r, a)} csrf={view.csrf} label="Start" kind="primary" />;
-      case 'pause':
-        return (
-          <PostButton action={path(r, a)} csrf={view.csrf} label="Pause" kind="primary">
-            <input type="text" name="reason" placeholder="reason (optional)" aria-label="pause reason" maxlength={200} />
-          </PostButton>
-        );
-      case 'resume':
-        return <PostButton action={path(r, a)} csrf={view.csrf} label="Resume" kind="primary" />;
-      case 'advance':
-        return r.state.kind === 'PAUSED' && r.state.reasonKind === 'wave-failed' ? (
-          <PostButton
-            action={path(r, a)}
-            csrf={view.csrf}
-            label="Accept failed wave and advance"
-            confirm="Accept this wave's failures and start the next wave?"
-          />
-        ) : r.state.kind === 'PAUSED' ? (
-          <PostButton action={path(r, a)} csrf={view.csrf} label="Approve next wave" kind="primary" />
-        ) : (
-          <PostButton
-            action={path(r, a)}
-            csrf={view.csrf}
-            label="Advance now"
-            confirm="Advance to the next wave now, without waiting for the success gate?"
-          />
-        );
-      case 'retry-failed':
-        return (
-          <PostButton
-            action={path(r, a)}
-            csrf={view.csrf}
-            label="Retry failed"
-            confirm="Queue every rejected and timed-out device of this rollout again?"
-          />
-        );
-      case 'abort':
-        return (
-          <a class="btn btn-danger" href={path(r, 'abort')}>
-            Abort…
-          </a>
-        );
-    }
-  });
-  return <div class="actions">{buttons}</div>;
+export interface Notice {
+  readonly kind: 'ok' | 'error';
+  readonly text: string;
 }
 
-function Gates(props: { r: Rollout }) {
-  const { gates, state, waves } = props.r;
-  const current = state.wave !== null ? waves[state.wave] : undefined;
-  const size = current ? Object.values(current.counts).reduce((a, b) => a + b, 0) : 0;
-  const verified = current?.counts.VERIFIED ?? 0;
+function Timeline(props: { entries: AuditEntry[]; now: number; more: boolean; rolloutId: string }) {
   return (
-    <dl class="gates">
-      <div>
-        <dt>Success gate</dt>
-        <dd>
-          ≥ {gates.successPercent ?? 95} % of the wave verified, then soak {fmtDuration(gates.soakMs)}
-          {current ? (
-            <span class="gate-now">
-              {' '}
-              · now {pct(ratio(verified, size))} ({verified}/{size})
-              {state.soakStartedAt !== null ? `, soaking since ${fmtTime(state.soakStartedAt)}` : ''}
-            </span>
-          ) : null}
-        </dd>
-      </div>
-      <div>
-        <dt>Error gate</dt>
-        <dd>
-          pause when &gt; {gates.errorPercent ?? 5} % rejected / timed out, once ≥ {gates.errorMinFinished ?? 10} devices
-          finished
-        </dd>
-      </div>
-      {gates.telemetryMismatchPercent !== null ? (
-        <div>
-          <dt>Telemetry gate</dt>
-          <dd>pause when &gt; {gates.telemetryMismatchPercent} % of pin reports are mismatches</dd>
-        </div>
+    <section class="panel" id="timeline" data-live>
+      <h2>Activity</h2>
+      {props.entries.length === 0 ? <p class="muted">No recorded activity.</p> : null}
+      <ol class="timeline">
+        {props.entries.map((e) => {
+          const d = describeAudit(e);
+          return (
+            <li data-action={e.action}>
+              <span class="muted nowrap">
+                <Ago at={e.at} now={props.now} />
+              </span>{' '}
+              <b>{e.actor}</b> {d.verb}
+              {d.detail !== '' ? <span class="muted"> · {d.detail}</span> : null}
+            </li>
+          );
+        })}
+      </ol>
+      {props.more ? (
+        <p>
+          <a href={`/audit?target=${encodeURIComponent(props.rolloutId)}`}>Full history in the audit log »</a>
+        </p>
       ) : null}
-      <div>
-        <dt>Manual approval</dt>
-        <dd>{gates.manualApproval === true ? 'required between waves' : 'no'}</dd>
-      </div>
-    </dl>
+    </section>
   );
 }
 
-function waveStatus(r: Rollout, i: number): { label: string; kind: string } {
-  const cur = r.state.wave;
-  if (r.state.kind === 'COMPLETED') return { label: 'done', kind: 'ok' };
-  if (cur === null) return r.waves[i]?.startedAt != null ? { label: 'ended', kind: 'muted' } : { label: 'pending', kind: 'muted' };
-  if (i < cur) return { label: 'done', kind: 'ok' };
-  if (i === cur) return r.state.kind === 'PAUSED' ? { label: 'paused', kind: 'warn' } : { label: 'current', kind: 'info' };
-  return { label: 'pending', kind: 'muted' };
-}
-
-export function RolloutDetailPage(props: { view: View; r: Rollout; notice?: string }) {
+export function RolloutDetailPage(props: { view: View; r: Rollout; notice?: Notice; timeline?: { entries: AuditEntry[]; more: boolean } }) {
   const { r, view } = props;
+  const why = whyNotMoving(r);
   return (
     <Layout title={`Rollout ${r.id}`} section="rollouts" view={view}>
       <PageHeader
@@ -150,70 +65,59 @@ export function RolloutDetailPage(props: { view: View; r: Rollout; notice?: stri
         subtitle={
           <>
             fleet <b>{r.fleet}</b> · pin-set seq <b>{r.seq ?? '—'}</b> · created {fmtTime(r.createdAt)}
+            {r.createdBy !== null ? ` by ${r.createdBy}` : ''}
           </>
         }
       />
-      {props.notice !== undefined ? <p class="alert alert-info">{props.notice}</p> : null}
+      <div id="notice" data-live>
+        {props.notice !== undefined ? (
+          props.notice.kind === 'error' ? (
+            <p class="alert alert-error notice" role="alert">
+              {props.notice.text}
+            </p>
+          ) : (
+            <p class="alert alert-ok notice" role="status">
+              {props.notice.text}
+            </p>
+          )
+        ) : null}
+      </div>
       <div id="rollout" data-live data-rollout-state={r.state.kind}>
         <section class="panel">
           <div class="rollout-summary">
             <div>
               <RolloutStateBadge r={r} />
-              {r.state.since !== null ? <span class="muted"> since {ago(r.state.since, view.now)}</span> : null}
-              {r.state.reason !== null ? (
-                <p class={r.state.kind === 'PAUSED' ? 'alert alert-warn pause-reason' : 'alert alert-info'}>
-                  {r.state.kind === 'PAUSED' ? 'Paused ' : 'Ended: '}
-                  {r.state.reason}
-                </p>
+              {r.state.since !== null ? (
+                <span class="muted state-since">
+                  {' '}
+                  {r.state.kind === 'COMPLETED' || r.state.kind === 'ABORTED' ? '' : 'since '}
+                  <Ago at={r.state.since} now={view.now} />
+                </span>
               ) : null}
+              {r.state.kind === 'PAUSED' && why !== null ? <p class="alert alert-warn pause-reason">{why}</p> : null}
+              {r.state.kind === 'RUNNING' && why !== null ? <p class="alert alert-info gate-reason">Not advancing yet: {why}.</p> : null}
+              {r.state.kind === 'ABORTED' && r.state.reason !== null ? <p class="alert alert-info">Ended: {r.state.reason}</p> : null}
             </div>
-            <Actions r={r} view={view} />
+            <RolloutActions r={r} view={view} />
           </div>
           <Progress r={r} />
           <StateLegend counts={r.totals} />
+          {r.state.kind === 'RUNNING' || r.state.kind === 'PAUSED' ? (
+            <p class="small fleet-eta">
+              <EtaText eta={r.eta} now={view.now} goal={`${r.eta?.percent ?? 95} % of the target`} />
+            </p>
+          ) : null}
         </section>
         <section class="panel">
           <h2>Gates</h2>
-          <Gates r={r} />
+          <Gates r={r} now={view.now} />
         </section>
         <section class="panel">
           <h2>Waves</h2>
-          <Table
-            class="table table-waves"
-            head={['#', 'Wave', 'Limit', 'Status', 'Progress per execution state', 'Started']}
-            empty="No waves"
-            rows={r.waves.map((w) => {
-              const size = Object.values(w.counts).reduce((a, b) => a + b, 0);
-              const st = waveStatus(r, w.index);
-              return (
-                <tr data-wave={w.index}>
-                  <td class="num">{w.index + 1}</td>
-                  <td>
-                    {w.name}
-                    {w.selector !== null ? <div class="muted small">{w.selector}</div> : null}
-                  </td>
-                  <td>{w.limit}</td>
-                  <td>
-                    <Badge kind={st.kind}>{st.label}</Badge>
-                  </td>
-                  <td class="bar-cell">
-                    <StateBar counts={w.counts} total={size} label={`wave ${w.index + 1}: ${w.counts.VERIFIED} of ${size} verified`} />
-                    <span class="bar-caption wave-counts">
-                      {size === 0
-                        ? 'no devices yet'
-                        : Object.entries(w.counts)
-                            .filter(([, n]) => n > 0)
-                            .map(([k, n]) => `${k.toLowerCase().replace('_', ' ')} ${n}`)
-                            .join(' · ')}
-                    </span>
-                  </td>
-                  <td class="muted">{fmtTime(w.startedAt)}</td>
-                </tr>
-              );
-            })}
-          />
+          <WavesTable r={r} now={view.now} />
         </section>
       </div>
+      {props.timeline !== undefined ? <Timeline entries={props.timeline.entries} more={props.timeline.more} now={view.now} rolloutId={r.id} /> : null}
     </Layout>
   );
 }
@@ -228,7 +132,7 @@ export function AbortConfirmPage(props: { view: View; r: Rollout }) {
           Devices that already installed seq {r.seq ?? '—'} keep it; queued devices will not get it from this rollout.
           An aborted rollout cannot be resumed.
         </p>
-        <form method="post" action={path(r, 'abort')} class="stack">
+        <form method="post" action={actionPath(r, 'abort')} class="stack">
           <CsrfInput token={view.csrf} />
           <input type="hidden" name="confirm" value="abort" />
           <label for="reason">Reason (recorded in the audit log)</label>

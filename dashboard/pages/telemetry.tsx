@@ -61,13 +61,14 @@ export function TelemetryPage(props: {
       <div id="telemetry" data-live>
         <section class="panel">
           <h2>Reports per {f.window.bucket >= 3600 ? `${f.window.bucket / 3600} h` : `${f.window.bucket / 60} min`}</h2>
-          <TelemetryChart points={props.points} title={`pin validation results, ${f.window.label}`} />
+          <TelemetryChart points={props.points} bucketMs={f.window.bucket * 1000} title={`pin validation results, ${f.window.label}`} />
         </section>
         <section class="panel">
           <h2>Last reports</h2>
           <Table
             class="table table-reports"
             head={['Received', 'Device', 'Host', 'Result', 'Seq', 'Served pins']}
+            phoneHidden={[3, 5, 6]}
             empty="No reports yet."
             rows={props.reports.map((r) => (
               <tr>

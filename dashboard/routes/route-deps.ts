@@ -10,6 +10,8 @@ export interface RouteDeps {
   readonly guard: MiddlewareHandler<DashboardEnv>;
   /** hono's origin check (POST only). */
   readonly origin: MiddlewareHandler;
+  /** Secure cookies (the dashboard is reached over TLS). */
+  readonly secure: boolean;
 }
 
 export function viewFor(c: Context<DashboardEnv>, clock: Clock): View {

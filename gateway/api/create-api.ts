@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Hono } from 'hono';
 import type { ApiDeps } from './api-deps';
 import { DomainError, GatewayError } from './gateway-error';
@@ -37,7 +38,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   coverageRoutes(routes, deps);
   telemetryRoutes(routes, deps);
   eventRoutes(routes, deps);
-  routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document' }, (c) =>
+  routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document', response: z.record(z.string(), z.unknown()) }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );
 

@@ -43,7 +43,10 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): R
       parameters: [...pathParams, ...queryParameters(spec.query)],
       ...(spec.body ? { requestBody: { required: spec.optionalBody !== true, content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } } } } : {}),
       responses: {
-        [status]: { description: 'OK', content: { 'application/json': { schema: {} } } },
+        [status]: {
+          description: 'OK',
+          content: { [spec.contentType ?? 'application/json']: { schema: spec.response ? jsonSchema(spec.response, 'output') : { type: 'string' } } },
+        },
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };

@@ -25,6 +25,10 @@ export interface RouteSpec {
   status?: number;
   /** Largest request body accepted, in bytes (default DEFAULT_MAX_BODY_BYTES); checked before buffering. */
   maxBodyBytes?: number;
+  /** The success answer's schema (gateway/api-contract, issue 15): OpenAPI `responses`, parsed by the dashboard. */
+  response?: z.ZodType;
+  /** The answer is not JSON (e.g. text/event-stream). */
+  contentType?: string;
 }
 
 /** Every JSON body of the API but the bulk ones (device id lists) fits in 64 KiB; a bigger one is refused unread. */
@@ -44,7 +48,7 @@ export class RouteTable {
   constructor(
     private readonly app: Hono<ApiEnv>,
     private readonly tokens: TokenRepo,
-    /** Refused writes (403 on a POST) are audited: who tried what (issue 17). */
+    /** Where a refused write (403) is recorded: who tried what (issue 15). */
     private readonly audit?: AuditRepo,
   ) {}
 
@@ -85,8 +89,9 @@ export class RouteTable {
     const identity = await this.tokens.lookup(hashApiToken(match[1]));
     if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
     if (!roleAtLeast(identity.role, role)) {
-      if (spec.method === 'post') {
-        await this.audit?.append(identity.name, 'access.refused', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, needs: role });
+      // A write refused for the caller's role is audited (a read is not: viewers browse, that is no event).
+      if (spec.method === 'post' && this.audit !== undefined) {
+        await this.audit.append(identity.name, 'access.refused', `${spec.method.toUpperCase()} ${c.req.path}`, { role: identity.role, needs: role });
       }
       throw new GatewayError('E_FORBIDDEN', `this needs the ${role} role; the token "${identity.name}" is ${identity.role}`);
     }

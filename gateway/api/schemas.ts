@@ -29,8 +29,25 @@ export const listDevicesQuery = z
     q: z.string().min(1).max(128).optional(),
     limit: limit(1000, 100),
     cursor: deviceId.optional(),
+    // issue 15 (device-query.ts): any of these answers from a scan, with total, sort and offset paging
+    rollout: z.string().min(1).max(64).optional(),
+    execState: z
+      .string()
+      .max(100)
+      .refine((v) => v.split(',').every((s) => (EXECUTION_STATE_NAMES as readonly string[]).includes(s)), { message: 'execState: QUEUED, DELIVERED, APPLIED, VERIFIED, REJECTED, TIMED_OUT, SUPERSEDED, DECOMMISSIONED' })
+      .optional(),
+    atRiskHost: z.string().min(1).max(253).optional(),
+    atRiskPin: z.string().startsWith('sha256/').max(100).optional(),
+    sort: z.enum(['deviceId', 'lastSeen', 'verifiedSeq', 'installedSeq', 'firmware', 'online']).optional(),
+    order: z.enum(['asc', 'desc']).optional(),
+    offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+    withTotal: z.enum(['true', 'false']).optional(),
   })
-  .strict();
+  .strict()
+  .refine((v) => v.execState === undefined || v.rollout !== undefined, { message: 'execState needs rollout', path: ['execState'] })
+  .refine((v) => (v.atRiskHost === undefined) === (v.atRiskPin === undefined), { message: 'atRiskHost and atRiskPin go together', path: ['atRiskPin'] });
+
+const EXECUTION_STATE_NAMES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'] as const;
 
 export const fleetQuery = z.object({ fleet: name.optional() }).strict();
 
@@ -62,7 +79,18 @@ export const rotateKeysetBody = z
     message: 'removing a signer needs a written reason',
   });
 
-export const auditQuery = z.object({ limit: limit(1000, 100), cursor: z.coerce.number().int().positive().optional() }).strict();
+export const auditQuery = z
+  .object({
+    limit: limit(1000, 100),
+    cursor: z.coerce.number().int().positive().optional(),
+    /** Exact actor (token name or "gateway"). */
+    actor: z.string().min(1).max(200).optional(),
+    /** An action, or a prefix ending in "." (e.g. "rollout." for every rollout action). */
+    action: z.string().min(1).max(100).optional(),
+    /** Exact target (a rollout id, a device id, "fleet/host" …). */
+    target: z.string().min(1).max(300).optional(),
+  })
+  .strict();
 
 export const idParam = z.coerce.number().int().positive();
 
@@ -146,6 +174,22 @@ export const createRolloutBody = z
   .strict();
 
 export const rolloutActionBody = z.object({ reason: z.string().max(1000).optional() }).strict();
+
+const EXECUTION_STATES = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'] as const;
+
+export const executionsQuery = z
+  .object({
+    /** One state or several, comma-separated (e.g. REJECTED,TIMED_OUT). */
+    state: z
+      .string()
+      .max(100)
+      .refine((v) => v.split(',').every((s) => (EXECUTION_STATES as readonly string[]).includes(s)), { message: `states are ${EXECUTION_STATES.join(', ')}` })
+      .optional(),
+    wave: z.coerce.number().int().min(0).max(1000).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
 
 export const listRolloutsQuery = z
   .object({ fleet: name.optional(), state: z.enum(['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'ABORTED']).optional() })

@@ -17,9 +17,10 @@ export interface IngestOptions {
 
 /**
  * Group commit in front of the storage: buffers acks, reports, malformed-message counts and last-seen times, and
- * hands them to `IngestRepo.writeBatch` (one transaction) every `flushMs` or `maxRows` rows. Each add resolves
- * after its row is committed, with whether the row was new, so the broker sends the PUBACK only then. One batch is
- * in flight at a time: rows that arrive meanwhile form the next one (the ordering of one device's acks is kept).
+ * hands them to `IngestRepo.writeBatch` (one transaction) every `flushMs` or `maxRows` rows (docs/library-notes.md:
+ * batched statements are ~15× faster than autocommit). Each add resolves after its row is committed, with whether
+ * the row was new, so the broker sends the PUBACK only then. One batch is in flight at a time: rows that arrive
+ * meanwhile form the next one (the ordering of one device's acks is kept).
  * close() flushes what is buffered: nothing accepted is lost on stop.
  */
 export class IngestWriter {

@@ -1,7 +1,7 @@
 /**
  * The storage contract for webhooks out (issue 18): registrations (the HMAC secret is kept, every delivery is
  * signed with it) and dead letters. Implemented by registry/sqlite/webhook-store.ts and
- * registry/postgres/pg-webhooks.ts (migrations 0004_webhooks / 0002_webhooks).
+ * registry/postgres/pg-webhooks.ts (migrations 0004_webhooks / 0003_webhooks).
  */
 
 /** A watched rotation gate (SPEC §8): "rotation.ready" fires when host H may switch to the key of pin P. */

@@ -29,7 +29,7 @@ export class RolloutCommitter {
     private readonly journal: RolloutJournal,
   ) {}
 
-  async commit(slot: Slot, r: StepResult, actor: string, lastGate?: Record<string, unknown>): Promise<void> {
+  async commit(slot: Slot, r: StepResult, actor: string, lastGate?: Record<string, unknown>, commandAudited = false): Promise<void> {
     const { registry, clock, hub } = this.deps;
     const now = clock.now();
     const completedNow = r.rollout.state.kind === 'COMPLETED' && slot.snapshot.state.kind !== 'COMPLETED';
@@ -49,6 +49,7 @@ export class RolloutCommitter {
         fleet: slot.fleet,
         counts: summarizeExecutions([...slot.execs.values()]).byKind,
       })),
+      commandAudited,
     );
     if (r.commands.length > 0) await this.send(slot, r.commands);
   }

@@ -8,7 +8,7 @@ import type { Registry } from '../registry/registry';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
 import type { AckEvent, DecommissionEvent, EventBus } from '../events/event-bus';
-import { applyOperatorCommand, isActiveExecution, newerSeqInTheWay, onDecommission, onHello, step, supersede, type OperatorCommand } from '../rollout-engine/index';
+import { applyOperatorCommand, isActiveExecution, matchesSelector, newerSeqInTheWay, onDecommission, onHello, step, supersede, type OperatorCommand, type Selector } from '../rollout-engine/index';
 import { FleetDirectory } from './fleet-directory';
 import { RolloutCommitter } from './rollout-committer';
 import { RolloutJournal } from './rollout-journal';
@@ -109,11 +109,26 @@ export class RolloutDriver {
     await Promise.all(slots.map((s) => enqueue(s, () => this.stepNow(s))));
   }
 
+  /**
+   * How many devices of the fleet a rollout's target selects now (not decommissioned): the whole of what the rollout
+   * is meant to reach, the denominator of its progress (issue 15). From the in-memory directory when a rollout of
+   * the fleet is loaded; otherwise read once and not kept.
+   */
+  async targetSize(fleet: string, target: Selector): Promise<number> {
+    const devices = await this.directory.devices(fleet);
+    if (![...this.slots.values()].some((s) => s.fleet === fleet)) this.directory.retain(new Set([...this.slots.values()].map((s) => s.fleet)));
+    let n = 0;
+    for (const d of devices) if (matchesSelector(d, target)) n += 1;
+    return n;
+  }
+
   /** Whether the rollouts own this pin set, so that a hello must not deliver it (hello-handler). */
   heldBack = async (pinset: PinSetRow): Promise<boolean> => pinset.releasedAt === null && (await this.deps.rollouts.ownsPinSet(pinset.id));
 
-  /** Applies an operator command (serialised with the rollout's other work); throws DomainError. */
-  /** `reason`: the operator's words for any command (pause/abort carry theirs in the command); audited. */
+  /**
+   * Applies an operator command (serialised with the rollout's other work); throws DomainError. `reason`: why the
+   * operator did it (any command; pause and abort also carry it in their state), written to the audit entry.
+   */
   async command(id: string, command: OperatorCommand, actor: string, reason?: string): Promise<void> {
     const row = await this.deps.rollouts.get(id);
     if (row === undefined) throw DomainError.notFound(`rollout "${id}"`);
@@ -125,7 +140,7 @@ export class RolloutDriver {
     }
   }
 
-  private runCommand(slot: Slot, command: OperatorCommand, actor: string, given?: string): Promise<void> {
+  private runCommand(slot: Slot, command: OperatorCommand, actor: string, why?: string): Promise<void> {
     const id = slot.id;
     return enqueue(slot, async () => {
       const { clock, audit } = this.deps;
@@ -135,11 +150,17 @@ export class RolloutDriver {
       const now = clock.now();
       const devices = await this.directory.devices(slot.fleet);
       const r = applyOperatorCommand(slot.snapshot, command, { now, executions: [...slot.execs.values()], devices });
-      if (!r.ok) throw new DomainError('E_TRANSITION', r.error.message);
-      const text = 'reason' in command && command.reason !== undefined && command.reason !== '' ? command.reason : given;
-      const reason = text !== undefined && text !== '' ? { reason: text } : {};
-      await audit.append(actor, `rollout.${command.type}`, id, { from: slot.snapshot.state.kind, to: r.result.rollout.state.kind, ...reason });
-      await this.committer.commit(slot, r.result, actor);
+      const given = why ?? ('reason' in command ? command.reason : undefined);
+      const reason = given !== undefined && given !== '' ? { reason: given } : {};
+      if (!r.ok) {
+        // a refused action is part of the story too (who tried what, when, why it was refused)
+        await audit.append(actor, `rollout.${command.type}.refused`, id, { state: slot.snapshot.state.kind, error: r.error.message, ...reason });
+        throw new DomainError('E_TRANSITION', r.error.message);
+      }
+      const s = r.result.rollout.state;
+      const wave = s.kind === 'RUNNING' || s.kind === 'PAUSED' ? { wave: s.wave } : {};
+      await audit.append(actor, `rollout.${command.type}`, id, { from: slot.snapshot.state.kind, to: s.kind, ...wave, ...reason });
+      await this.committer.commit(slot, r.result, actor, undefined, true);
       this.deps.hub.publish({ type: 'rollout', id, fleet: slot.fleet, state: slot.snapshot.state.kind, action: command.type });
       if (command.type === 'start') await this.supersedeOlder(slot, actor);
       await this.stepNow(slot);

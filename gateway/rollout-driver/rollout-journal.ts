@@ -28,7 +28,11 @@ export class RolloutJournal {
     private readonly deps: { audit: AuditRepo; hub: BrowserEventStream; logger: Logger; events?: EventBus },
   ) {}
 
-  async record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void): Promise<void> {
+  /**
+   * `commandAudited`: an operator command already wrote its own audit entry (rollout.<command> with from/to and the
+   * reason), so its state transition is not written a second time as rollout.state (issue 15: one entry per action).
+   */
+  async record(actor: string, rollout: RolloutSnapshot, notes: readonly RolloutNote[], onExecutionsChanged: () => void, commandAudited = false): Promise<void> {
     const { audit, hub, logger } = this.deps;
     const joined: string[] = [];
     let executions = false;
@@ -36,7 +40,7 @@ export class RolloutJournal {
       switch (n.type) {
         case 'state': {
           const detail = { from: n.from, to: n.to, event: n.event, ...stateDetail(rollout.state) };
-          await audit.append(actor, 'rollout.state', rollout.id, detail);
+          if (!commandAudited) await audit.append(actor, 'rollout.state', rollout.id, detail);
           logger.info('rollout state', { rollout: rollout.id, fleet: rollout.fleet, ...detail });
           hub.publish({ type: 'rollout', id: rollout.id, fleet: rollout.fleet, state: n.to, from: n.from, event: n.event });
           this.deps.events?.emit('rolloutState', {

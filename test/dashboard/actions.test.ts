@@ -15,7 +15,7 @@ describe('rollout actions', () => {
     ] as const) {
       const res = await s.post(`/rollouts/${ROLLOUT}/${action}`, { _csrf: s.csrf, reason });
       expect(res.status, action).toBe(303);
-      expect(res.headers.get('location')).toBe(`/rollouts/${ROLLOUT}?done=${action}`);
+      expect(res.headers.get('location')).toBe(`/rollouts/${ROLLOUT}`);
     }
     expect(g.audit.filter((e) => e.actor === 'olivia').map((e) => e.action)).toEqual([
       'rollout.start',

@@ -31,8 +31,8 @@ export interface FakePinSet {
   hosts: { name: string; pins: string[]; enforce: boolean }[];
 }
 
-type Kind = 'QUEUED' | 'DELIVERED' | 'APPLIED' | 'VERIFIED' | 'REJECTED' | 'TIMED_OUT' | 'SUPERSEDED';
-const KINDS: Kind[] = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED'];
+type Kind = 'QUEUED' | 'DELIVERED' | 'APPLIED' | 'VERIFIED' | 'REJECTED' | 'TIMED_OUT' | 'SUPERSEDED' | 'DECOMMISSIONED';
+const KINDS: Kind[] = ['QUEUED', 'DELIVERED', 'APPLIED', 'VERIFIED', 'REJECTED', 'TIMED_OUT', 'SUPERSEDED', 'DECOMMISSIONED'];
 
 export interface FakeRollout {
   id: string;
@@ -93,19 +93,30 @@ export class FakeGateway {
       if (q['state'] === 'decommissioned') items = items.filter((d) => d.decommissioned);
       if (q['state'] === 'active') items = items.filter((d) => !d.decommissioned);
       if (q['state'] === 'flagged') items = items.filter((d) => d.flagged !== null);
-      const start = Number(q['cursor'] ?? 0);
+      const start = Number(q['offset'] ?? q['cursor'] ?? 0);
       const limit = Number(q['limit'] ?? 50);
       const page = items.slice(start, start + limit);
-      return c.json({ items: page, nextCursor: start + limit < items.length ? String(start + limit) : null });
+      const next = start + limit < items.length ? start + limit : null;
+      return c.json({
+        items: page.map((d) => this.deviceJson(d)),
+        nextCursor: next === null ? null : String(next),
+        total: items.length,
+        offset: start,
+        nextOffset: next,
+        prevOffset: start > 0 ? Math.max(0, start - limit) : null,
+      });
     });
     api.get('/devices/:id', (c) => {
       const d = this.devices.get(c.req.param('id'));
       if (d === undefined) return err(c, 404, 'E_NOT_FOUND', 'no such device');
+      // the shape of gateway/api-contract `devices.deviceDetail` (the dashboard parses answers with it)
       const history = [
-        { type: 'ack', seq: d.verifiedSeq, sha256: 'ab'.repeat(32), status: 'verified', code: null, receivedAt: this.#now() - 60_000 },
-        ...this.reports.filter((r) => r['deviceId'] === d.deviceId),
+        { type: 'ack', at: this.#now() - 60_000, seq: d.verifiedSeq, sha256: 'ab'.repeat(32), status: 'verified', code: null, pinsetId: null },
+        ...this.reports
+          .filter((r) => r['deviceId'] === d.deviceId)
+          .map((r) => ({ type: 'report', at: r['receivedAt'], host: r['host'], port: r['port'], result: r['result'], servedPins: r['servedPins'], installedSeq: r['installedSeq'], deviceTime: Math.floor(Number(r['receivedAt']) / 1000) })),
       ];
-      return c.json({ ...d, history });
+      return c.json({ ...this.deviceJson(d), malformed: [], history, rollouts: [] });
     });
     api.get('/rollouts', (c) => {
       const fleet = c.req.query('fleet');
@@ -203,6 +214,11 @@ export class FakeGateway {
     });
   }
 
+  /** A device in the shape of gateway/api-contract `devices.device`. */
+  deviceJson(d: FakeDevice) {
+    return { ...d, installedSha256: null, assignedPinsetId: null, createdAt: this.#now() - 86_400_000 };
+  }
+
   rolloutJson(r: FakeRollout) {
     const zero = () => Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
     const byKind = zero();
@@ -211,17 +227,45 @@ export class FakeGateway {
       byKind[e.kind] += 1;
       (byWave[e.wave] as Record<Kind, number>)[e.kind] += 1;
     }
+    // the shape of gateway/api-contract `rollouts.rollout` (the dashboard parses answers with it)
+    const gates = { successPercent: 95, soakMs: 600_000, errorPercent: 5, errorMinFinished: 10, telemetryMismatchPercent: 2, telemetryMinReports: 10, manualApproval: false };
+    const s = r.state as { kind: string; reason?: unknown };
     return {
       id: r.id,
       fleet: r.fleet,
       seq: r.seq,
       pinsetId: r.pinsetId,
       createdAt: r.createdAt,
+      createdBy: 'olivia',
+      updatedAt: r.createdAt,
       state: r.state,
+      pauseReason: s.kind === 'PAUSED' ? (s.reason ?? null) : null,
+      abortReason: s.kind === 'ABORTED' ? (s.reason ?? null) : null,
+      target: {},
+      targetDevices: this.fleetDevices(r.fleet).length,
       plan: r.plan,
-      config: { gates: { successPercent: 95, soakMs: 600_000, errorPercent: 5, errorMinFinished: 10, telemetryMismatchPercent: 2, manualApproval: false } },
-      waves: r.waves,
+      config: { gates, delivery: { deliveryTimeoutMs: 120_000, verifyTimeoutMs: 600_000, maxAttempts: 5, backoffBaseMs: 30_000, backoffMaxMs: 900_000 }, rate: { perSecond: 50, burst: 50 } },
+      gates,
+      manualApproval: false,
+      gateWindowStart: r.createdAt,
+      waves: r.plan.waves.map((spec, index) => {
+        const w = r.waves.find((x) => x.index === index);
+        return {
+          index,
+          name: spec.name,
+          limit: spec.limit,
+          selector: null,
+          startedAt: w?.startedAt ?? null,
+          endedAt: w?.endedAt ?? null,
+          enrolled: w?.enrolled ?? null,
+          counts: byWave[index] ?? zero(),
+          eta: null,
+        };
+      }),
       executions: { total: r.executions.size, byKind, byWave },
+      eta: null,
+      gate: null,
+      warnings: [],
     };
   }
 

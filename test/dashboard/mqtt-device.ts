@@ -6,6 +6,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   encodeAck,
+  encodeReport,
   encodeHello,
   envelopeSha256,
   fromHex,
@@ -24,6 +25,10 @@ export interface MqttDevice {
   readonly pending: { seq: number; sha256: Uint8Array }[];
   /** Acknowledges every pending update (applied, then verified). */
   release(): Promise<void>;
+  /** Refuses every pending update with a SPEC §4 code (a "rejected" ack). */
+  reject(code: string): Promise<void>;
+  /** Publishes a pin validation report (SPEC §6): the host served these pins (sha256/… text). */
+  report(host: string, servedPins: string[], result?: 'ok' | 'mismatch' | 'fail-open'): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -36,6 +41,8 @@ export async function connectMqttDevice(opts: {
   deviceClass?: string;
   /** The gateway signer's public key (hex), to open update envelopes. */
   signerPublicKey: string;
+  /** Every key of the keyset the device trusts (hex), e.g. with the offline backup signer; default: the signer only. */
+  trustedPublicKeys?: readonly string[];
 }): Promise<MqttDevice> {
   const { deviceId } = opts;
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${opts.port}`, {
@@ -47,7 +54,7 @@ export async function connectMqttDevice(opts: {
   });
   const verified: number[] = [];
   const pending: { seq: number; sha256: Uint8Array }[] = [];
-  const keyset = { version: 1, publicKeys: [fromHex(opts.signerPublicKey)] };
+  const keyset = { version: 1, publicKeys: (opts.trustedPublicKeys ?? [opts.signerPublicKey]).map(fromHex) };
   const ack = async (u: { seq: number; sha256: Uint8Array }) => {
     for (const status of ['applied', 'verified'] as const) {
       await client.publishAsync(topicFor(deviceId, 'ack'), Buffer.from(encodeAck({ seq: u.seq, sha256: u.sha256, status })), { qos: 1 });
@@ -72,6 +79,17 @@ export async function connectMqttDevice(opts: {
     pending,
     release: async () => {
       for (const u of pending.splice(0)) await ack(u);
+    },
+    reject: async (code) => {
+      for (const u of pending.splice(0)) {
+        await client.publishAsync(topicFor(deviceId, 'ack'), Buffer.from(encodeAck({ seq: u.seq, sha256: u.sha256, status: 'rejected', code } as Parameters<typeof encodeAck>[0])), { qos: 1 });
+      }
+    },
+    report: async (host, served, result = 'ok') => {
+      const servedPins = served.map((p) => new Uint8Array(Buffer.from(p.slice('sha256/'.length), 'base64')));
+      const installedSeq = verified[verified.length - 1] ?? 0;
+      const bytes = encodeReport({ host, port: 443, result, servedPins, installedSeq, time: Math.floor(Date.now() / 1000) });
+      await client.publishAsync(topicFor(deviceId, 'report'), Buffer.from(bytes), { qos: 1 });
     },
     end: () => client.endAsync(true),
   };

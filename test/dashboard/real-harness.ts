@@ -82,8 +82,12 @@ export async function startRealGateway(): Promise<RealGateway> {
     if (res.status !== 201) throw new Error(`enrol ${deviceId}: ${res.status}`);
     return res.body.credential as string;
   };
+  let trusted: string[] | undefined;
   const connect: RealGateway['connect'] = async (deviceId, credential, fleet, firmware) => {
-    const d = await connectMqttDevice({ port: gw.mqtt?.port ?? 0, deviceId, credential, firmware, fleet, signerPublicKey: gw.signerPublicKey ?? "" });
+    // the device trusts the gateway's first keyset (the signer and the offline backup signer, SPEC §5)
+    trusted ??= ((await call('GET', '/api/keysets', admin)).body as { publicKeys: string[] }[])[0]?.publicKeys;
+    const keys = trusted !== undefined ? { trustedPublicKeys: trusted } : {};
+    const d = await connectMqttDevice({ port: gw.mqtt?.port ?? 0, deviceId, credential, firmware, fleet, signerPublicKey: gw.signerPublicKey ?? '', ...keys });
     devices.push(d);
     return d;
   };

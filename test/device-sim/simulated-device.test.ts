@@ -126,6 +126,9 @@ describe('simulated device against the real broker (Mosquitto 2, deploy/mosquitt
     const h = device('dev-crash', { faults: { crashRestartMs: 0 } });
     await h.device.start();
     await waitFor(() => h.device.conn === 'online', 'online');
+    // the factory set (seq 1) lives in ROM until its first verification is stored: wait for that write, or the update
+    // below could arrive first and the crash would leave no file at all (a race that Mosquitto's timing exposed)
+    await waitFor(() => existsSync(h.storage.path), 'factory set verified and stored');
     const env = sign(makePinSet(2, [certA.pin, backupPin(5)]), signers.live);
     await gw.publishUpdate('dev-crash', env);
     await waitFor(() => h.events.some((e) => e.type === 'crash'), 'crash');

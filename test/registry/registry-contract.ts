@@ -237,13 +237,19 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       expect(await r.coverage.fleetSize('f')).toBe(1);
       const withKeys = await r.devices.withInstalledKeys('f', [s1.sha256, 'unknown'], '', 10);
       expect(withKeys).toEqual([{ id: 'd2', online: false, installedSeq: 1, countedInstalled: s1.sha256 }]);
+      // paging over two keys: ids ascending across both, from after the cursor
+      for (const id of ['a0', 'd1x', 'e9']) await enrol(r, id);
+      const keys = [s1.sha256, 'unknown'];
+      expect((await r.devices.withInstalledKeys('f', keys, '', 2)).map((x) => x.id)).toEqual(['a0', 'd1x']);
+      expect((await r.devices.withInstalledKeys('f', keys, 'd1x', 2)).map((x) => x.id)).toEqual(['d2', 'e9']);
+      expect(await r.devices.withInstalledKeys('f', keys, 'e9', 2)).toEqual([]);
       // reversible (issue 18): recommissioned, the device counts again for the set it verified
       await r.transaction(async (tx) => {
         await tx.devices.setRecommissioned('d1');
         await tx.coverage.reconcile('d1');
       });
       expect(await pinCounts(r)).toEqual({ [PIN_A]: 1, [PIN_B]: 2, [PIN_C]: 1 });
-      expect(await r.coverage.fleetSize('f')).toBe(2);
+      expect(await r.coverage.fleetSize('f')).toBe(5); // d1, d2 and the three enrolled for paging
       expect((await r.devices.get('d1'))?.decommissioned).toBe(false);
     });
 

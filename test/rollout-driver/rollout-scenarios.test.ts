@@ -51,7 +51,9 @@ describe('rollouts on a running gateway', () => {
     const after = await f.rollout(id);
     expect(after.state).toEqual(before.state);
     expect(after.executions).toEqual(before.executions);
-    expect(after.waves).toEqual(before.waves);
+    // the same waves; only the ETA moves with the clock (it is an estimate from the elapsed time, issue 15)
+    const withoutEta = (waves: { eta: unknown }[]) => waves.map(({ eta: _eta, ...w }) => w);
+    expect(withoutEta(after.waves)).toEqual(withoutEta(before.waves));
 
     // everyone reconnects (with what they hold): the 3 are served, the canary passes, the rest follows
     await connectAll(f.url, all);

@@ -54,6 +54,8 @@ export interface PgServer {
   createDatabase(): Promise<string>;
   /** Runs one SQL statement with psql (tests that look under the contract: triggers, counters). */
   psql(database: string, sql: string, port?: number): Promise<string>;
+  /** VACUUM ANALYZE of a database (what autovacuum does within a minute; benchmarks measure the steady state). */
+  vacuumAnalyze(database: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -146,6 +148,9 @@ export async function startPostgres(opts: { replica?: boolean } = {}): Promise<P
       return name;
     },
     psql,
+    vacuumAnalyze: async (database) => {
+      await psql(database, 'vacuum analyze');
+    },
     stop: cleanup,
   };
   return server;

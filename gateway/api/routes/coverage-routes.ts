@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import type { PinSetJson } from '../../../shared/index';
 import { coveragePercent, DEFAULT_COVERAGE_TARGET } from '../../coverage/index';
 import { rotationReadiness } from '../../rotation-gate/rotation-readiness';
@@ -12,7 +13,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'get',
-      path: '/api/fleets/:fleet/coverage',
+      path: '/api/fleets/:fleet/coverage', response: contract.common.coverage,
       role: 'viewer',
       summary: 'Coverage per host entry and pin (SPEC §8): verified devices / fleet size incl. offline, from counters',
     },
@@ -38,7 +39,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'get',
-      path: '/api/fleets/:fleet/rotation-readiness',
+      path: '/api/fleets/:fleet/rotation-readiness', response: contract.common.readiness,
       role: 'viewer',
       summary: 'Can host H switch to the key of pin K now? ready/coverage/target and the devices at risk (paged)',
       query: readinessQuery,
@@ -51,7 +52,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'post',
-      path: '/api/rotations',
+      path: '/api/rotations', response: contract.common.rotationRecorded,
       role: 'operator',
       summary: 'Record that host H rotates to the key of pin K: 422 E_GATE_NOT_MET unless ready, or forced with a reason',
       body: rotationBody,
@@ -90,7 +91,7 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
-  routes.add({ method: 'get', path: '/api/rotations', role: 'viewer', summary: 'Recorded rotations, newest first', query: rotationsQuery }, async (c, { query }) => {
+  routes.add({ method: 'get', path: '/api/rotations', response: contract.common.rotations, role: 'viewer', summary: 'Recorded rotations, newest first', query: rotationsQuery }, async (c, { query }) => {
     const filter = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) };
     return c.json(
       (await deps.registry.reads.rotations.list(filter, query.limit)).map((r) => ({ ...r, coverage: r.coverage / 100, target: r.target / 100 })),

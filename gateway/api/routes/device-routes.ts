@@ -1,6 +1,8 @@
+import * as contract from '../../api-contract/index';
 import type { DeviceFilter } from '../../registry/rows';
 import { newDeviceCredential } from '../../auth/device-credentials';
 import type { ApiDeps } from '../api-deps';
+import { scanDevices } from '../device-query';
 import { deviceView } from '../device-view';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
@@ -10,7 +12,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { devices, audit, clock } = deps;
 
   routes.add(
-    { method: 'post', path: '/api/devices', role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
+    { method: 'post', path: '/api/devices', response: contract.common.enrolled, role: 'operator', summary: 'Enrol a device (its credential is shown once)', body: enrolDeviceBody, status: 201 },
     async (c, { body, actor }) => {
       const credential = newDeviceCredential();
       const credentialHash = await deps.credentials.hash(credential);
@@ -30,12 +32,26 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'get', path: '/api/devices', role: 'viewer', summary: 'List devices with filters and cursor paging', query: listDevicesQuery },
+    { method: 'get', path: '/api/devices', response: contract.devices.devicePage, role: 'viewer', summary: 'List devices with filters and cursor paging; rollout+execState, atRiskHost+atRiskPin, sort, order, offset, withTotal answer from a scan with total and offsets', query: listDevicesQuery },
     async (c, { query }) => {
-      const { limit, cursor, ...rest } = query;
+      const { limit, cursor, rollout, execState, atRiskHost, atRiskPin, sort, order, offset, withTotal, ...rest } = query;
       const filter = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as DeviceFilter;
-      const page = await deps.registry.reads.devices.list(filter, limit, cursor); // a list may lag: the replica when configured
-      return c.json({ items: page.items.map(deviceView), nextCursor: page.nextCursor });
+      const scan = rollout !== undefined || atRiskHost !== undefined || sort !== undefined || order !== undefined || offset !== undefined || withTotal === 'true';
+      if (!scan) {
+        const page = await deps.registry.reads.devices.list(filter, limit, cursor); // a list may lag: the replica when configured
+        return c.json({ items: page.items.map(deviceView), nextCursor: page.nextCursor });
+      }
+      if (cursor !== undefined) throw new GatewayError('E_BAD_QUERY', 'cursor pages by id; with sort/offset/rollout/atRisk/withTotal use offset');
+      const r = await scanDevices(deps, { filter, rollout, execState, atRiskHost, atRiskPin, sort: sort ?? 'deviceId', order: order ?? 'asc', offset: offset ?? 0, limit }, clock.now());
+      return c.json({
+        items: r.items.map((d) => ({ ...deviceView(d), ...(r.executions.has(d.id) ? { execution: r.executions.get(d.id) } : {}) })),
+        nextCursor: null,
+        total: r.total,
+        totalCapped: r.totalCapped,
+        offset: r.offset,
+        nextOffset: r.nextOffset,
+        prevOffset: r.prevOffset,
+      });
     },
   );
 
@@ -44,7 +60,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     (c) => c.json({ broker: deps.admission?.stats() ?? null, telemetry: deps.telemetryLimits?.() ?? null }),
   );
 
-  routes.add({ method: 'get', path: '/api/devices/:id', role: 'viewer', summary: 'One device with its recent acks and reports' }, async (c) => {
+  routes.add({ method: 'get', path: '/api/devices/:id', response: contract.devices.deviceDetail, role: 'viewer', summary: 'One device with its recent acks and reports, and the rollouts that reached it' }, async (c) => {
     const id = c.req.param('id');
     const device = id === undefined ? undefined : await devices.get(id);
     if (!device) throw GatewayError.notFound(`device "${id}"`);
@@ -62,8 +78,14 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
         deviceTime: r.deviceTime,
       })),
     ].sort((a, b) => b.at - a.at);
+    // the rollouts that reached this device, with its execution in each (issue 15: detail links to its rollouts)
+    const rollouts = [];
+    for (const r of await deps.rollouts.list({ fleet: device.fleet })) {
+      const e = (await deps.rollouts.executions(r.id)).find((x) => x.deviceId === device.id);
+      if (e !== undefined) rollouts.push({ id: r.id, seq: r.seq, state: r.state, wave: e.wave, execution: e.state });
+    }
     // security: failed and throttled log-ins, session takeovers, since the gateway started (issue 17)
     const security = deps.admission?.deviceState(device.id) ?? null;
-    return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), security, history });
+    return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), security, history, rollouts });
   });
 }

@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import { streamSSE } from 'hono/streaming';
 import type { ApiDeps } from '../api-deps';
 import type { RouteTable } from '../route-table';
@@ -5,7 +6,7 @@ import type { RouteTable } from '../route-table';
 const HEARTBEAT_MS = 15_000;
 
 export function eventRoutes(routes: RouteTable, deps: ApiDeps): void {
-  routes.add({ method: 'get', path: '/api/whoami', role: 'viewer', summary: 'The token\'s name and role' }, (c) => {
+  routes.add({ method: 'get', path: '/api/whoami', response: contract.common.whoami, role: 'viewer', summary: 'The token\'s name and role' }, (c) => {
     const identity = c.get('identity');
     return c.json({ name: identity?.name ?? null, role: identity?.role ?? null });
   });
@@ -14,6 +15,7 @@ export function eventRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'get',
       path: '/api/events',
+      contentType: 'text/event-stream',
       role: 'viewer',
       summary: 'Server-sent events: rollout, executions, coverage, device, rotation (JSON data with a `type`)',
     },

@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import type { PinSetRow } from '../../registry/rows';
 import { pinsetDraftSchema } from '../../pinsets/pinset-draft';
 import type { ApiDeps } from '../api-deps';
@@ -36,7 +37,7 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'post',
-      path: '/api/pinsets',
+      path: '/api/pinsets', response: contract.pinsets.published,
       role: 'publisher',
       summary: 'Create a pin set from JSON; the gateway signs it after the live check of its enforced hosts',
       body: pinsetDraftSchema,
@@ -48,7 +49,7 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'post',
-      path: '/api/pinsets/envelope',
+      path: '/api/pinsets/envelope', response: contract.pinsets.published,
       role: 'publisher',
       summary: 'Upload a pin set signed offline (pinctl sign); verified against the trusted keyset',
       body: envelopeBody,
@@ -57,11 +58,11 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
     async (c, { body, actor }) => c.json(await publisher.createFromEnvelope(fromBase64(body.envelope), actor), 201),
   );
 
-  routes.add({ method: 'get', path: '/api/pinsets', role: 'viewer', summary: 'Pin sets, newest seq first per fleet', query: fleetQuery }, async (c, { query }) =>
+  routes.add({ method: 'get', path: '/api/pinsets', response: contract.pinsets.pinsets, role: 'viewer', summary: 'Pin sets, newest seq first per fleet', query: fleetQuery }, async (c, { query }) =>
     c.json(await Promise.all((await pinsets.list(query.fleet)).map(async (p) => pinsetView(p, await pinsets.ackCounts(p.id))))),
   );
 
-  routes.add({ method: 'get', path: '/api/pinsets/:id', role: 'viewer', summary: 'One pin set with its envelope (base64) and ack counts' }, async (c) => {
+  routes.add({ method: 'get', path: '/api/pinsets/:id', response: contract.pinsets.pinsetWithEnvelope, role: 'viewer', summary: 'One pin set with its envelope (base64) and ack counts' }, async (c) => {
     const p = await pinsetOr404(c.req.param('id'));
     return c.json({ ...pinsetView(p, await pinsets.ackCounts(p.id)), envelope: Buffer.from(p.envelope).toString('base64') });
   });
@@ -69,7 +70,7 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'post',
-      path: '/api/pinsets/:id/deliver',
+      path: '/api/pinsets/:id/deliver', response: contract.pinsets.delivered,
       role: 'operator',
       summary: 'Deliver a pin set to the given devices, or release it to its whole fleet (devices get it on hello)',
       body: deliverBody,

@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import type { ApiDeps } from '../api-deps';
 import type { RouteTable } from '../route-table';
 import { reportsQuery, telemetryQuery } from '../schemas';
@@ -12,7 +13,7 @@ export function telemetryRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'get',
-      path: '/api/telemetry',
+      path: '/api/telemetry', response: contract.common.telemetry,
       role: 'viewer',
       summary: 'Pin validation reports per time bucket: [{t (ms), ok, mismatch, failOpen}] (gateway receive time)',
       query: telemetryQuery,
@@ -31,7 +32,7 @@ export function telemetryRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'get', path: '/api/reports', role: 'viewer', summary: 'The last pin validation reports, with the pins each host served', query: reportsQuery },
+    { method: 'get', path: '/api/reports', response: contract.common.reports, role: 'viewer', summary: 'The last pin validation reports, with the pins each host served', query: reportsQuery },
     async (c, { query }) =>
       c.json(
         await telemetry.lastReports({

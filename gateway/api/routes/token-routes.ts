@@ -1,3 +1,4 @@
+import * as contract from '../../api-contract/index';
 import { hashApiToken, newApiToken } from '../../auth/api-tokens';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
@@ -6,7 +7,7 @@ import { createTokenBody } from '../schemas';
 
 export function tokenRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
-    { method: 'post', path: '/api/tokens', role: 'admin', summary: 'Create an API token (shown once)', body: createTokenBody, status: 201 },
+    { method: 'post', path: '/api/tokens', response: contract.common.createdToken, role: 'admin', summary: 'Create an API token (shown once)', body: createTokenBody, status: 201 },
     async (c, { body, actor }) => {
       const token = newApiToken();
       if (!await deps.tokens.insert(body.name, body.role, hashApiToken(token), actor, deps.clock.now())) {

@@ -5,7 +5,7 @@ const WEBHOOK_COLUMNS = `id, url, events, rotations, secret, description, create
 const DEAD_LETTER_COLUMNS = `id, webhook_id as "webhookId", delivery_id as "deliveryId", event_type as "eventType", url, payload, attempts,
   last_error as "lastError", failed_at as "failedAt"`;
 
-/** Webhook registrations and dead letters on PostgreSQL (migration 0002_webhooks). */
+/** Webhook registrations and dead letters on PostgreSQL (migration 0003_webhooks). */
 export class PgWebhooks implements WebhookRepo {
   constructor(private readonly db: Queryable) {}
 

@@ -1,0 +1,68 @@
+/** Device answers: the list (cursor pages, or a scan with totals), one device with its history and rollouts. */
+import { z } from 'zod';
+import { executionKind, ms } from './common';
+
+export const device = z.object({
+  deviceId: z.string(),
+  fleet: z.string(),
+  deviceClass: z.string(),
+  labels: z.array(z.string()),
+  firmware: z.string().nullable(),
+  online: z.boolean(),
+  lastSeen: ms.nullable(),
+  installedSeq: z.number().int(),
+  installedSha256: z.string().nullable(),
+  verifiedSeq: z.number().int(),
+  keysetVersion: z.number().int(),
+  assignedPinsetId: z.number().int().nullable(),
+  flagged: z.object({ reason: z.string(), at: ms.nullable(), count: z.number().int() }).nullable(),
+  decommissioned: z.boolean(),
+  createdAt: ms,
+  /** With ?rollout=: the device's execution in that rollout. */
+  execution: z.object({ kind: executionKind, wave: z.number().int(), code: z.string().nullable() }).optional(),
+});
+
+export const devicePage = z.object({
+  items: z.array(device),
+  nextCursor: z.string().nullable(),
+  // scan mode (rollout, execState, atRisk*, sort, order, offset, withTotal)
+  total: z.number().int().optional(),
+  totalCapped: z.boolean().optional(),
+  offset: z.number().int().optional(),
+  nextOffset: z.number().int().nullable().optional(),
+  prevOffset: z.number().int().nullable().optional(),
+});
+
+export const historyEntry = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ack'), at: ms, seq: z.number().int(), sha256: z.string(), status: z.string(), code: z.string().nullable(), pinsetId: z.number().int().nullable() }),
+  z.object({
+    type: z.literal('report'),
+    at: ms,
+    host: z.string(),
+    port: z.number().int(),
+    result: z.string(),
+    servedPins: z.array(z.string()),
+    installedSeq: z.number().int(),
+    deviceTime: z.number(),
+  }),
+]);
+
+export const deviceDetail = device.extend({
+  /** Failed and throttled log-ins and session takeovers since the gateway started (issue 17); null when none. */
+  security: z
+    .object({ authFailures: z.number().int(), throttled: z.number().int(), takeovers: z.number().int() })
+    .loose()
+    .nullable()
+    .optional(),
+  malformed: z.array(z.object({ kind: z.string(), code: z.string(), count: z.number().int(), lastAt: ms, lastDetail: z.string().nullable() })),
+  history: z.array(historyEntry),
+  rollouts: z.array(
+    z.object({
+      id: z.string(),
+      seq: z.number().int(),
+      state: z.string(),
+      wave: z.number().int(),
+      execution: z.object({ kind: executionKind, attempts: z.number().int() }).loose(),
+    }),
+  ),
+});

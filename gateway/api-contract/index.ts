@@ -1,0 +1,16 @@
+/** The API contract: every answer's schema (explicit export list), and the types they infer. */
+import type { z } from 'zod';
+import * as common from './common';
+import * as devices from './devices';
+import * as pinsets from './pinsets';
+import * as rollouts from './rollouts';
+
+export { common, devices, pinsets, rollouts };
+export type Rollout = z.infer<typeof rollouts.rollout>;
+export type Execution = z.infer<typeof rollouts.execution>;
+export type Device = z.infer<typeof devices.device>;
+export type DeviceDetail = z.infer<typeof devices.deviceDetail>;
+export type Readiness = z.infer<typeof common.readiness>;
+export type Rotation = z.infer<typeof common.rotation>;
+export type PinSetView = z.infer<typeof pinsets.pinsetView>;
+export type AuditEntry = z.infer<typeof common.auditEntry>;
