@@ -4,7 +4,9 @@ import { fromHex, keysetFromJson, keysetToJson } from '../shared/index';
 import { waitUntil } from './wait-until';
 
 /**
- * `tsx device-sim/keyset-from-gateway.ts --api URL (--token T | --token-file F) --out keyset.json [--wait-seconds 60]`
+ * `tsx device-sim/keyset-from-gateway.ts --api URL [--token-file F] --out keyset.json [--wait-seconds 60]`
+ * The API token comes from --token-file or the SIM_API_TOKEN environment variable, never the command line (where
+ * every user of the machine sees it in ps).
  *
  * Writes the gateway's current signer keyset (GET /api/keysets, newest version) as the `--keyset` file of
  * `device-sim/main.ts` — the keyset a device would be provisioned with at the factory. Retries until the API
@@ -12,13 +14,18 @@ import { waitUntil } from './wait-until';
  */
 async function main(): Promise<void> {
   const s = { type: 'string' } as const;
-  const { values: v } = parseArgs({ options: { api: s, token: s, 'token-file': s, out: s, 'wait-seconds': s }, strict: true });
-  if (v.api === undefined || v.out === undefined || (v.token === undefined && v['token-file'] === undefined)) {
-    throw new TypeError('usage: keyset-from-gateway.ts --api URL (--token T | --token-file F) --out keyset.json [--wait-seconds 60]');
+  const usage = 'usage: keyset-from-gateway.ts --api URL [--token-file F] --out keyset.json [--wait-seconds 60]  (or SIM_API_TOKEN)';
+  if (process.argv.slice(2).some((a) => a === '--token' || a.startsWith('--token='))) {
+    throw new TypeError('--token on the command line is visible to every user in ps: use --token-file FILE or SIM_API_TOKEN');
+  }
+  const { values: v } = parseArgs({ options: { api: s, 'token-file': s, out: s, 'wait-seconds': s }, strict: true });
+  const envToken = process.env['SIM_API_TOKEN']?.trim();
+  if (v.api === undefined || v.out === undefined || (envToken === undefined && v['token-file'] === undefined)) {
+    throw new TypeError(usage);
   }
   // the gateway may still be starting (docker compose starts both at once): retry until it answers
   const json = await waitUntil('the gateway\'s keyset (GET /api/keysets)', async () => {
-    const token = v.token ?? (await readFile(v['token-file'] as string, 'utf8')).trim();
+    const token = v['token-file'] !== undefined ? (await readFile(v['token-file'], 'utf8')).trim() : (envToken as string);
     const res = await fetch(new URL('/api/keysets', v.api), { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`GET /api/keysets: HTTP ${res.status}`);
     const list = (await res.json()) as { version: number; publicKeys: string[] }[];

@@ -39,7 +39,7 @@ import { toRolloutView } from './rollout-view';
 import { toDeviceDetailView, toDeviceView } from './device-view';
 
 import type { z } from 'zod';
-import * as contract from '../../gateway/api-contract/index';
+import * as contract from '../../api-contract/index';
 
 export type FetchLike = (req: Request) => Promise<Response>;
 

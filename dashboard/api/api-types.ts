@@ -5,7 +5,7 @@
  * the view types below until the fake gateway the older tests use is retired. Times are unix milliseconds.
  */
 
-import type { PinSetView, Rotation as ContractRotation } from '../../gateway/api-contract/index';
+import type { PinSetView, Rotation as ContractRotation } from '../../api-contract/index';
 
 export const ROLES = ['viewer', 'publisher', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -3,7 +3,7 @@
  * to end: no field is guessed at (issue 15; replaces normalize.ts's toDevice / toDeviceDetail).
  */
 import type { z } from 'zod';
-import type { devices } from '../../gateway/api-contract/index';
+import type { devices } from '../../api-contract/index';
 import type { Device, DeviceDetail, HistoryEntry } from './api-types';
 
 type ApiDevice = z.infer<typeof devices.device>;

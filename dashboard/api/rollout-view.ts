@@ -4,7 +4,7 @@
  * guessed at (issue 15; this replaces normalize-rollout.ts).
  */
 import type { z } from 'zod';
-import type { rollouts } from '../../gateway/api-contract/index';
+import type { rollouts } from '../../api-contract/index';
 import type { EtaView, Rollout, RolloutStateView, WaveView } from './api-types';
 
 type ApiRollout = z.infer<typeof rollouts.rollout>;

@@ -1,28 +1,14 @@
 /**
  * The few gateway API calls the drill makes (docs/api.md), over HTTP with a bearer token, as an operator's
- * script would. Answers are typed only as far as the drill reads them.
+ * script would. Answers are typed by the API contract (api-contract/).
  */
-export type ExecutionCounts = Record<'QUEUED' | 'DELIVERED' | 'APPLIED' | 'VERIFIED' | 'REJECTED' | 'TIMED_OUT' | 'SUPERSEDED', number>;
+import type { z } from 'zod';
+import type { common, Readiness, Rollout } from '../../api-contract/index';
 
-export interface RolloutView {
-  id: string;
-  state: { kind: 'DRAFT' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'ABORTED'; wave?: number; waveCount?: number; reason?: unknown };
-  waves: { index: number; name: string; startedAt: number | null; endedAt: number | null; enrolled: number | null; counts: ExecutionCounts }[];
-  executions: { total: number; byKind: ExecutionCounts };
-  gate: { at: number; decision: { kind: string; why?: string } } | null;
-}
-
-export interface Readiness {
-  ready: boolean;
-  coverage: number;
-  verified: number;
-  total: number;
-  target: number;
-  atRisk: number;
-  atRiskBy: Record<string, number>;
-  devices: { deviceId: string; online: boolean; installedSeq: number; why: string }[];
-  nextCursor: string | null;
-}
+// The answers' types come from the API contract the gateway declares on its routes (api-contract/), never re-declared.
+export type { Readiness };
+export type RolloutView = Rollout;
+export type ExecutionCounts = z.infer<typeof common.executionCounts>;
 
 export interface PinSetCreated {
   id: number;

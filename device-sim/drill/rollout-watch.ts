@@ -66,7 +66,8 @@ export async function watchRollout(o: WatchOptions): Promise<WatchResult> {
       return { rollout: r, advanced };
     }
     if (r.state.kind !== 'RUNNING') {
-      throw new Error(`rollout ${r.id} is ${r.state.kind}${r.state.reason !== undefined ? ` (${JSON.stringify(r.state.reason)})` : ''}: the drill expects it to run through`);
+      const why = 'reason' in r.state ? ` (${JSON.stringify(r.state.reason)})` : '';
+      throw new Error(`rollout ${r.id} is ${r.state.kind}${why}: the drill expects it to run through`);
     }
     const w = r.waves[r.state.wave ?? -1];
     const c = w?.counts;

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as contract from '../../gateway/api-contract/index';
+import * as contract from '../../api-contract/index';
 import { startRealGateway, type RealGateway } from '../dashboard/real-harness';
 import type { MqttDevice } from '../dashboard/mqtt-device';
 import { HOST, PIN_A, PIN_B, PIN_C } from '../dashboard/scenario';

@@ -49,6 +49,16 @@ describe('device-sim as a newcomer runs it (real processes against a real gatewa
     expect(await sim.stop()).toBe(0);
   });
 
+  it('keyset-from-gateway refuses a token on the command line, and takes it from SIM_API_TOKEN', async () => {
+    const out = join(dir, 'keyset-from-env.json');
+    const onArgv = runSim('device-sim/keyset-from-gateway.ts', ['--api', gw.http.url, '--token', gw.adminToken, '--out', out]);
+    expect(await onArgv.exited).toBe(1);
+    expect(onArgv.stderr()).toMatch(/--token on the command line is visible to every user in ps/);
+    const fromEnv = runSim('device-sim/keyset-from-gateway.ts', ['--api', gw.http.url, '--out', out], { SIM_API_TOKEN: gw.adminToken });
+    expect(await fromEnv.exited).toBe(0);
+    expect(fromEnv.stdout()).toMatch(/^keyset v\d+ \(\d+ keys\) written to /);
+  });
+
   it('sim says why devices are refused while it runs, not only in the final JSON', async () => {
     const good = await enrol(gw, 'why-good', 'sim-fleet', 'sensor');
     await enrol(gw, 'why-bad', 'sim-fleet', 'sensor');

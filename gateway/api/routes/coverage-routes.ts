@@ -1,4 +1,4 @@
-import * as contract from '../../api-contract/index';
+import * as contract from '../../../api-contract/index';
 import type { PinSetJson } from '../../../shared/index';
 import { coveragePercent, DEFAULT_COVERAGE_TARGET } from '../../coverage/index';
 import { rotationReadiness } from '../../rotation-gate/rotation-readiness';

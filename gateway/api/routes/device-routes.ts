@@ -1,4 +1,4 @@
-import * as contract from '../../api-contract/index';
+import * as contract from '../../../api-contract/index';
 import type { DeviceFilter } from '../../registry/rows';
 import { newDeviceCredential } from '../../auth/device-credentials';
 import type { ApiDeps } from '../api-deps';

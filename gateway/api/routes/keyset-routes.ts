@@ -1,4 +1,4 @@
-import * as contract from '../../api-contract/index';
+import * as contract from '../../../api-contract/index';
 import type { ApiDeps } from '../api-deps';
 import type { RouteTable } from '../route-table';
 import { fromBase64, rotateKeysetBody } from '../schemas';

@@ -1,4 +1,4 @@
-import * as contract from '../../api-contract/index';
+import * as contract from '../../../api-contract/index';
 import type { PinSetRow } from '../../registry/rows';
 import { pinsetDraftSchema } from '../../pinsets/pinset-draft';
 import type { ApiDeps } from '../api-deps';

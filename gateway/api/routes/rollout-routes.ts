@@ -1,4 +1,4 @@
-import * as contract from '../../api-contract/index';
+import * as contract from '../../../api-contract/index';
 import type { OperatorCommand } from '../../rollout-engine/index';
 import { createRolloutFor } from '../../rollout-driver/rollout-factory';
 import { rolloutView } from '../../rollout-driver/rollout-view';

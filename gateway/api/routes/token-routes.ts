@@ -1,4 +1,4 @@
-import * as contract from '../../api-contract/index';
+import * as contract from '../../../api-contract/index';
 import { hashApiToken, newApiToken } from '../../auth/api-tokens';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
