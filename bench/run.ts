@@ -10,6 +10,7 @@ import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
+import { runStormBench } from './storm';
 import { runTransportBench } from './transport';
 import { writeResults } from './harness';
 
@@ -19,11 +20,12 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   fleet: runFleetBench,
   ops: runOpsBench,
   storage: runStorageBench,
+  storm: runStormBench,
   transport: runTransportBench,
   console: runConsoleBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'transport', 'storage', 'console']);
+const onlyWhenNamed = new Set(['fleet', 'storm', 'transport', 'storage', 'console']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

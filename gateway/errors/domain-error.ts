@@ -15,6 +15,7 @@ export const DOMAIN_ERROR_CODES = [
   'E_NO_SIGNER', // the gateway's signer key is not in the current keyset
   'E_KEYSET_MISMATCH', // the keys given differ from the ones in the signed keyset document
   'E_GATE_NOT_MET', // a rotation recorded before its coverage gate holds (SPEC §8)
+  'E_REMOVES_SIGNER', // a keyset rotation leaves out the gateway's or a backup signer without saying so (SPEC §5)
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number] | ReceiptCode;

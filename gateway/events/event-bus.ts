@@ -53,6 +53,22 @@ export interface EnrolledEvent {
   at: number;
 }
 
+/** A refused device log-in (wrong credential, or throttled before any check): issue 17. */
+export interface AuthFailedEvent {
+  deviceId: string;
+  from: string;
+  throttled: boolean;
+  at: number;
+}
+/** A second connection with a device's credential took its session over ([MQTT-3.1.4-2]). */
+export interface TakeoverEvent {
+  deviceId: string;
+  from: string;
+  previousFrom: string;
+  suspicious: boolean;
+  at: number;
+}
+
 /** A device left the fleet (decommissioned) or came back (recommissioned); committed, audited. */
 export interface DecommissionEvent {
   deviceId: string;
@@ -95,6 +111,8 @@ export interface EventBusMap {
   offline: ConnectionEvent;
   /** A device was enrolled (POST /api/devices): rollouts of its fleet may enrol it (SPEC §7 late joiners). */
   enrolled: EnrolledEvent;
+  authFailed: AuthFailedEvent;
+  takeover: TakeoverEvent;
   decommissioned: DecommissionEvent;
   rolloutState: RolloutStateEvent;
   recommissioned: DecommissionEvent;
