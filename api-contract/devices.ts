@@ -48,6 +48,12 @@ export const historyEntry = z.discriminatedUnion('type', [
 ]);
 
 export const deviceDetail = device.extend({
+  /** Failed and throttled log-ins and session takeovers since the gateway started (issue 17); null when none. */
+  security: z
+    .object({ authFailures: z.number().int(), throttled: z.number().int(), takeovers: z.number().int() })
+    .loose()
+    .nullable()
+    .optional(),
   malformed: z.array(z.object({ kind: z.string(), code: z.string(), count: z.number().int(), lastAt: ms, lastDetail: z.string().nullable() })),
   history: z.array(historyEntry),
   rollouts: z.array(

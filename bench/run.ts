@@ -11,6 +11,7 @@ import { runFleetBench } from './fleet';
 import { runKillSwitchBench } from './kill-switch';
 import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
+import { runStormBench } from './storm';
 import { runTransportBench } from './transport';
 import { writeResults } from './harness';
 
@@ -21,11 +22,12 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   'kill-switch': runKillSwitchBench,
   ops: runOpsBench,
   storage: runStorageBench,
+  storm: runStormBench,
   transport: runTransportBench,
   console: runConsoleBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'transport', 'storage', 'console']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

@@ -21,6 +21,7 @@ import { publishRoutes } from './routes/publish-routes';
 import { lifecycleRoutes } from './routes/lifecycle-routes';
 import { authRoutes } from './routes/login-routes';
 import { requireSession } from './session/require-session';
+import { formBodyLimit } from './session/form-body';
 import { clearSessionCookie, currentSession, SessionStore, DEFAULT_SESSION_LIMITS, type SessionLimits } from './session/session-store';
 
 export interface DashboardOptions {
@@ -39,6 +40,8 @@ export interface DashboardOptions {
 /** The part of a logger the dashboard needs (the gateway's Logger has this shape; declared here, not imported). */
 export interface DashboardLogger {
   error(message: string, context?: Record<string, unknown>): void;
+  /** A client that went away mid-request (not an error of the gateway). */
+  info?(message: string, context?: Record<string, unknown>): void;
 }
 
 const stderrLogger: DashboardLogger = {
@@ -82,6 +85,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
 
   const app = new Hono<DashboardEnv>();
   app.use('*', securityHeaders);
+  app.use('*', formBodyLimit(isApiPath)); // before any route reads a body (issue 17)
   app.route('/', assetRoutes());
   app.route('/', authRoutes({ store, gateway: options.api, secure }));
   app.route('/', pageRoutes(deps));
@@ -98,7 +102,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
-    const page = (title: string, message: string, status: 403 | 404 | 500 | 502) =>
+    const page = (title: string, message: string, status: 400 | 403 | 404 | 500 | 502) =>
       c.html(
         <BarePage title={title}>
           <ErrorPanel title={title} message={message} status={status} />
@@ -115,7 +119,15 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
       }
       if (err.status === 403) return page('Not allowed', `The gateway refused this for your role: ${err.message}`, 403);
       if (err.status === 404) return page('Not found', err.message || 'No such item.', 404);
+      // the gateway refused the request's own values (e.g. a crafted ?host= on /rotation): the browser's mistake,
+      // 400 with the gateway's code — never a 502 that blames the gateway (issue 17)
+      if (err.status === 400) return page('Bad request', `${err.code}: ${err.message}`, 400);
       return page('Gateway API error', `${err.code}: ${err.message}`, 502);
+    }
+    if (c.req.raw.signal.aborted) {
+      // the browser went away mid-request: nothing to answer, and not an error of the gateway (issue 17)
+      (options.logger ?? stderrLogger).info?.('dashboard request aborted by the client', { method: c.req.method, path: c.req.path });
+      return c.text('client closed the request', 400);
     }
     (options.logger ?? stderrLogger).error('dashboard page failed', {
       method: c.req.method,

@@ -1,3 +1,4 @@
+import type { DeviceAdmission } from './broker/device-admission';
 import { createEmbeddedTransport } from './broker/embedded-broker';
 import type { GatewayConfig } from './config/schema';
 import { createExternalTransport } from './external-broker/external-transport';
@@ -11,13 +12,21 @@ import type { DeviceTransport, TransportHandlers } from './transport/device-tran
  */
 export async function startDeviceTransport(
   config: GatewayConfig,
-  deps: { devices: DeviceRepo; logger: Logger; handlers: TransportHandlers; tls: { cert: Buffer; key: Buffer }; dataDir: string },
+  deps: {
+    devices: DeviceRepo;
+    logger: Logger;
+    handlers: TransportHandlers;
+    tls: { cert: Buffer; key: Buffer };
+    dataDir: string;
+    /** Login throttle and connect admission of the embedded broker (issue 17); an external broker has its own. */
+    admission?: DeviceAdmission;
+  },
 ): Promise<DeviceTransport> {
   const { devices, logger, handlers } = deps;
   if (config.broker === null) {
     await devices.setAllOffline(); // no connection to this process survives its restart
     return createEmbeddedTransport(
-      { devices, logger, handlers, credentialScryptN: config.credentialScryptN },
+      { devices, logger, handlers, credentialScryptN: config.credentialScryptN, ...(deps.admission === undefined ? {} : { admission: deps.admission }) },
       { mqtt: config.mqtt, mqtts: config.mqtts, tls: deps.tls },
     );
   }

@@ -11,6 +11,7 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
+import { DeviceAdmission } from './broker/device-admission';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
 import { openRegistry } from './registry/open-registry';
@@ -24,6 +25,7 @@ import { Delivery, type DeliverResult } from './protocol/delivery';
 import { deviceMessageHandler } from './protocol/device-messages';
 import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
+import { ReportLimiter } from './protocol/report-limiter';
 import { IngestWriter } from './registry/ingest-writer';
 import { BrowserEventStream } from './events/browser-event-stream';
 import { PinSetViews } from './registry/pinset-views';
@@ -162,6 +164,28 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
+    const reportLimiter = new ReportLimiter(); // issue 17: dedupe and cap reports per device
+
+    // issue 17: login throttle, bounded credential checks, a credential used from two connections at once
+    const admission = new DeviceAdmission({
+      clock,
+      logger,
+      onAuthFailure: (deviceId, from, throttled, at) => events.emit('authFailed', { deviceId, from, throttled, at }),
+      onTakeover: (t) => {
+        // MQTT takeover ([MQTT-3.1.4-2]): the newer connection wins, the older is closed. Audited always; from
+        // another address while the older one was alive = two holders of one credential: the device is flagged.
+        const record = async () => {
+          await audit.append('gateway', 'device.session-takeover', t.deviceId, { from: t.from, previousFrom: t.previousFrom, at: t.at, suspicious: t.suspicious });
+          events.emit('takeover', t);
+          if (!t.suspicious) return;
+          const reason = `credential used from two connections at once (${t.previousFrom} and ${t.from})`;
+          await devices.flag(t.deviceId, reason, t.at);
+          events.emit('flagged', { deviceId: t.deviceId, reason, at: t.at });
+          logger.warn('device credential used from two connections at once', { deviceId: t.deviceId, from: t.from, previousFrom: t.previousFrom });
+        };
+        record().catch((err: unknown) => logger.error('session takeover not recorded', { deviceId: t.deviceId, error: String(err) }));
+      },
+    });
 
     const metrics = new GatewayMetrics();
     metrics.observe(events);
@@ -186,7 +210,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
       onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
     };
-    const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir });
+    const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir, admission });
     cleanup.unshift(() => transport.close());
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
@@ -204,7 +228,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
     handle = deviceMessageHandler({
-      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, heldBack: driver.heldBack,
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, heldBack: driver.heldBack, reportLimiter,
     });
 
     const publisher = new PinSetPublisher({
@@ -233,13 +257,15 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
       registry, events, hub, coverage, views, telemetry, rotations, rollouts: rolloutStore, driver, metrics, decommission,
       webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
+      admission,
+      telemetryLimits: () => ({ ...reportLimiter.counts }),
       rolloutDefaults,
       killSwitch: lifecycle.killSwitch,
       findings: lifecycle.findings,
       drift: lifecycle.drift,
       ct: lifecycle.ct,
       plans: lifecycle.plans,
-      admission: lifecycle.admission,
+      keyAdmission: lifecycle.admission,
     });
 
     if (config.metrics.port === 'http') api.get('/metrics', metricsRoute(metrics));

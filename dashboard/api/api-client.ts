@@ -28,10 +28,8 @@ import {
   obj,
   str,
   toAudit,
-  toCoverage,
   toFleet,
   toIdentity,
-  toReadiness,
   toReport,
   toTelemetry,
 } from './normalize';
@@ -155,12 +153,12 @@ export class ApiClient {
   }
 
   async coverage(fleet: string): Promise<CoverageRow[]> {
-    return list(await this.#json(`/api/fleets/${seg(fleet)}/coverage`)).map(toCoverage);
+    return this.#typed(contract.common.coverage, `/api/fleets/${seg(fleet)}/coverage`);
   }
 
   async readiness(fleet: string, q: { host: string; pin: string; target?: number; limit?: number; cursor?: string }) {
     const query: Query = { host: q.host, pin: q.pin, target: q.target, limit: q.limit, cursor: q.cursor };
-    return toReadiness(await this.#json(`/api/fleets/${seg(fleet)}/rotation-readiness${qs(query)}`)) as Readiness;
+    return this.#typed(contract.common.readiness, `/api/fleets/${seg(fleet)}/rotation-readiness${qs(query)}`);
   }
 
   async devices(q: DeviceQuery): Promise<DevicePage> {

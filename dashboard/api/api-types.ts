@@ -5,7 +5,10 @@
  * the view types below until the fake gateway the older tests use is retired. Times are unix milliseconds.
  */
 
-import type { PinSetView, Rotation as ContractRotation } from '../../api-contract/index';
+import type { z } from 'zod';
+import type { common, PinSetView, Readiness as ContractReadiness, Rotation as ContractRotation } from '../../api-contract/index';
+
+type ContractCoverageRow = z.infer<typeof common.coverageRow>;
 
 export const ROLES = ['viewer', 'publisher', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -94,35 +97,10 @@ export interface DeviceDetail extends Device {
   readonly rollouts: DeviceRollout[];
 }
 
-export interface CoverageRow {
-  readonly host: string;
-  readonly pin: string;
-  readonly verified: number;
-  readonly total: number;
-  readonly percent: number;
-}
-
-export interface AtRiskDevice {
-  readonly deviceId: string;
-  readonly online: boolean | null;
-  readonly installedSeq: number | null;
-  /** Why it is at risk (pin-absent, never-said-hello, unrecognised-set), when the gateway says. */
-  readonly why: string | null;
-}
-
-export interface Readiness {
-  readonly ready: boolean;
-  readonly coverage: number;
-  readonly target: number;
-  /** Devices whose verified set pins the key, and the fleet size (0 = empty fleet: nothing to measure). */
-  readonly verified: number | null;
-  readonly total: number | null;
-  readonly atRisk: number;
-  /** atRisk split by reason (pin-absent, never-said-hello, unrecognised-set). */
-  readonly atRiskBy: Readonly<Record<string, number>>;
-  readonly devices: AtRiskDevice[];
-  readonly nextCursor: string | null;
-}
+/** GET /api/fleets/:fleet/coverage rows and the rotation gate's answer, as the API contract types them. */
+export type CoverageRow = ContractCoverageRow;
+export type Readiness = ContractReadiness;
+export type AtRiskDevice = ContractReadiness['devices'][number];
 
 export const EXECUTION_KINDS = [
   'QUEUED',

@@ -8,10 +8,8 @@
 import {
   ROLES,
   type AuditEntry,
-  type CoverageRow,
   type Fleet,
   type Identity,
-  type Readiness,
   type Report,
   type Role,
   type TelemetryPoint,
@@ -97,50 +95,6 @@ export function toFleet(v: unknown): Fleet {
  * Coverage percent, exact from verified/total when the API gives both (its `percent` is rounded for display, and a
  * rounded 95.00 must not be shown as reaching a 95 % target that the exact ratio misses), else the API's percent.
  */
-export function toCoverage(v: unknown): CoverageRow {
-  const o = obj(v);
-  const verified = num(o['verified']) ?? 0;
-  const total = num(o['total']) ?? 0;
-  return {
-    host: str(o['host']) ?? '',
-    pin: str(o['pin']) ?? '',
-    verified,
-    total,
-    percent: total > 0 ? (100 * verified) / total : (num(o['percent']) ?? 0),
-  };
-}
-
-/** Coverage and target as percentages; a fraction (≤ 1) given by the API is scaled. */
-function percentOf(v: unknown): number | null {
-  const n = num(v);
-  return n === null ? null : n;
-}
-
-export function toReadiness(v: unknown): Readiness {
-  const o = obj(v);
-  const devices = list(o['devices']).map((d) => {
-    const x = obj(d);
-    return {
-      deviceId: pick(x, ['deviceId', 'id'], str) ?? (typeof d === 'string' ? d : '?'),
-      online: bool(x['online']),
-      installedSeq: num(x['installedSeq']),
-      why: str(x['why']),
-    };
-  });
-  const coverage = isObj(o['coverage']) ? toCoverage(o['coverage']).percent : percentOf(o['coverage']);
-  return {
-    ready: bool(o['ready']) ?? false,
-    coverage: coverage ?? 0,
-    target: percentOf(o['target']) ?? 95,
-    verified: num(o['verified']),
-    total: num(o['total']),
-    atRisk: num(o['atRisk']) ?? devices.length,
-    atRiskBy: Object.fromEntries(Object.entries(obj(o['atRiskBy'])).map(([k, n]) => [k, num(n) ?? 0])),
-    devices,
-    nextCursor: str(o['nextCursor']),
-  };
-}
-
 export function toTelemetry(v: unknown): TelemetryPoint {
   const o = obj(v);
   return {

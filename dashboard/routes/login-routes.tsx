@@ -5,6 +5,7 @@ import type { GatewayApi } from '../api/api-client';
 import type { Identity } from '../api/api-types';
 import { CSRF_FIELD, formField, originCheck, tokensEqual } from '../session/csrf';
 import type { DashboardEnv } from '../session/env';
+import { readForm } from '../session/form-body';
 import { LoginPage } from '../pages/login';
 import { clearSessionCookie, currentSession, randomId, safeNext, setSessionCookie, type SessionStore } from '../session/session-store';
 
@@ -35,7 +36,7 @@ export function authRoutes(deps: AuthDeps): Hono<DashboardEnv> {
   });
 
   app.post('/login', originCheck(), async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const next = safeNext(formField(form, 'next'));
     if (!tokensEqual(formField(form, CSRF_FIELD), getCookie(c, loginCookieName(secure)))) {
       return renderLogin(c, next, 403, 'The log-in form expired. Please try again.');
@@ -60,7 +61,7 @@ export function authRoutes(deps: AuthDeps): Hono<DashboardEnv> {
   app.post('/logout', originCheck(), async (c) => {
     const session = currentSession(c, store, secure);
     if (session !== undefined) {
-      const form = await c.req.parseBody();
+      const form = await readForm(c);
       if (!tokensEqual(formField(form, CSRF_FIELD), session.csrf)) return c.text('CSRF token missing or wrong', 403);
       store.delete(session.id);
     }

@@ -9,6 +9,7 @@ import { ApiError } from '../api/api-client';
 import { ROLLOUT_ACTIONS, type RolloutAction } from '../api/api-types';
 import { formField } from '../session/csrf';
 import type { DashboardEnv } from '../session/env';
+import { readForm } from '../session/form-body';
 import { ErrorPanel, Layout, type View } from '../pages/layout';
 import { AbortConfirmPage, RolloutDetailPage, stateKey } from '../pages/rollout-detail';
 import { RolloutDevicesPage } from '../pages/rollout-devices';
@@ -86,7 +87,7 @@ export function rolloutRoutes(deps: RouteDeps): Hono<DashboardEnv> {
     const id = c.req.param('id');
     const action = c.req.param('action');
     if (!isAction(action)) return c.text('unknown action', 404);
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const detail = detailPath(id);
     if (action === 'abort' && formField(form, 'confirm') !== 'abort') return c.redirect(`${detail}/abort`, 303);
     const reason = (formField(form, 'reason') ?? '').trim().slice(0, 200);

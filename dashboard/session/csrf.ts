@@ -10,6 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { csrf } from 'hono/csrf';
 import type { DashboardEnv } from './env';
+import { readForm } from './form-body';
 
 export const CSRF_FIELD = '_csrf';
 
@@ -37,11 +38,10 @@ export function formField(form: Record<string, unknown>, name: string): string |
 export function requireCsrfToken(): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST') return next();
-    const type = c.req.header('content-type') ?? '';
+    const type = (c.req.header('content-type') ?? '').toLowerCase();
+    // a form that does not parse is 400 (readForm); a form without the right token is 403, multipart or not
     const form =
-      type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')
-        ? await c.req.parseBody()
-        : {};
+      type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data') ? await readForm(c) : {};
     if (!tokensEqual(formField(form, CSRF_FIELD), c.get('session').csrf)) {
       return c.text('CSRF token missing or wrong: reload the page and try again', 403);
     }

@@ -24,20 +24,26 @@ export interface Session {
 export interface SessionLimits {
   readonly idleMs: number;
   readonly maxAgeMs: number;
-  /** Oldest sessions are evicted beyond this many (memory bound). */
-  readonly maxSessions: number;
+  /**
+   * Sessions per API token: beyond this many, that token's oldest session is dropped. Per token, never global:
+   * logging in again and again with one token can only evict that token's own sessions (issue 17). Memory is
+   * bounded by tokens × this (tokens are created by an admin).
+   */
+  readonly maxSessionsPerToken: number;
 }
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   idleMs: 8 * 3_600_000,
   maxAgeMs: 7 * 24 * 3_600_000,
-  maxSessions: 10_000,
+  maxSessionsPerToken: 20,
 };
 
 export const randomId = (): string => randomBytes(32).toString('base64url');
 
 export class SessionStore {
   readonly #sessions = new Map<string, Session>();
+  /** Session ids per token, oldest first (Set keeps insertion order). */
+  readonly #byToken = new Map<string, Set<string>>();
 
   constructor(
     readonly clock: Clock,
@@ -48,10 +54,12 @@ export class SessionStore {
     const now = this.clock.now();
     const session: Session = { id: randomId(), token, identity, csrf: randomId(), createdAt: now, lastSeen: now };
     this.#sessions.set(session.id, session);
-    while (this.#sessions.size > this.limits.maxSessions) {
-      const oldest = this.#sessions.keys().next();
-      if (oldest.done === true) break;
-      this.#sessions.delete(oldest.value);
+    const ids = this.#byToken.get(token) ?? new Set<string>();
+    this.#byToken.set(token, ids);
+    ids.add(session.id);
+    for (const id of ids) {
+      if (ids.size <= this.limits.maxSessionsPerToken) break;
+      this.delete(id);
     }
     return session;
   }
@@ -63,7 +71,7 @@ export class SessionStore {
     if (s === undefined) return undefined;
     const now = this.clock.now();
     if (now - s.lastSeen > this.limits.idleMs || now - s.createdAt > this.limits.maxAgeMs) {
-      this.#sessions.delete(id);
+      this.delete(id);
       return undefined;
     }
     s.lastSeen = now;
@@ -71,7 +79,17 @@ export class SessionStore {
   }
 
   delete(id: string): void {
+    const s = this.#sessions.get(id);
+    if (s === undefined) return;
     this.#sessions.delete(id);
+    const ids = this.#byToken.get(s.token);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#byToken.delete(s.token);
+  }
+
+  /** Live sessions of one token (tests, and the cap above). */
+  countFor(token: string): number {
+    return this.#byToken.get(token)?.size ?? 0;
   }
 
   get size(): number {

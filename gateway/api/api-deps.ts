@@ -6,6 +6,7 @@ import type { PinSetViews } from '../registry/pinset-views';
 import type { RolloutDriver } from '../rollout-driver/rollout-driver';
 import type { RolloutDefaults } from '../rollout-driver/rollout-factory';
 import type { BrowserEventStream } from '../events/browser-event-stream';
+import type { DeviceAdmission } from '../broker/device-admission';
 import type { Logger } from '../logger';
 import type { KeysetRotation } from '../keysets/keyset-rotation';
 import type { PinSetPublisher } from '../pinsets/pinset-publisher';
@@ -54,9 +55,14 @@ export interface ApiDeps {
   drift: DriftWatch;
   ct: CtWatch;
   plans: GuidedRotation;
-  admission: Admission;
+  /** May a host switch to a key now (pipelines, Kubernetes AdmissionReview; issue 16). */
+  keyAdmission: Admission;
   decommission: DeviceDecommission;
   webhooks: { store: WebhookRepo; dispatcher: WebhookDispatcher; rotations: RotationWatcher };
   /** When given, every API request is timed into its latency histogram. */
   metrics?: GatewayMetrics;
+  /** Log-in failures, throttling and takeovers per device and in total (issue 17); absent in API-only tests. */
+  admission?: Pick<DeviceAdmission, 'deviceState' | 'stats'>;
+  /** Telemetry reports accepted, deduplicated and over the per-device cap, since start (issue 17). */
+  telemetryLimits?: () => Record<string, number>;
 }

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { ApiDeps } from './api-deps';
 import { DomainError, GatewayError } from './gateway-error';
 import { openApiDocument } from './openapi';
-import { RouteTable, type ApiEnv } from './route-table';
+import { isAbort, RouteTable, type ApiEnv } from './route-table';
 import { auditRoutes } from './routes/audit-routes';
 import { coverageRoutes } from './routes/coverage-routes';
 import { eventRoutes } from './routes/event-routes';
@@ -56,7 +56,13 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.onError((err, c) => {
     const known = err instanceof GatewayError ? err : err instanceof DomainError ? GatewayError.fromDomain(err) : null;
     if (known !== null) {
+      if (known.code === 'E_ABORTED') deps.logger.info('API request aborted by the client', { method: c.req.method, path: c.req.path });
       return c.json({ error: { code: known.code, message: known.message, ...(known.details ?? {}) } }, known.status);
+    }
+    if (isAbort(c, err)) {
+      // a client that hangs up mid-request is not an error of the gateway (issue 17): one INFO line, no stack
+      deps.logger.info('API request aborted by the client', { method: c.req.method, path: c.req.path });
+      return c.json({ error: { code: 'E_ABORTED', message: 'the client closed the request' } }, 400);
     }
     deps.logger.error('API request failed', { method: c.req.method, path: c.req.path, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     return c.json({ error: { code: 'E_INTERNAL', message: 'internal error' } }, 500);

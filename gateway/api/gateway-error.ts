@@ -3,7 +3,14 @@ import type { ReceiptCode } from '../../shared/index';
 import { DomainError, type DomainErrorCode } from '../errors/domain-error';
 
 /** Codes only the HTTP layer raises (the request itself is wrong, or who sent it may not). */
-export type HttpOnlyCode = 'E_BAD_JSON' | 'E_BAD_QUERY' | 'E_UNAUTHORIZED' | 'E_FORBIDDEN' | 'E_INTERNAL';
+export type HttpOnlyCode =
+  | 'E_BAD_JSON'
+  | 'E_BAD_QUERY'
+  | 'E_UNAUTHORIZED'
+  | 'E_FORBIDDEN'
+  | 'E_TOO_LARGE' // a request body over the route's cap (refused before it is buffered)
+  | 'E_ABORTED' // the client went away mid-request (nobody reads the answer; logged at INFO)
+  | 'E_INTERNAL';
 export type ApiErrorCode = DomainErrorCode | HttpOnlyCode;
 
 /** SPEC §4 codes of an envelope that is not even a well-formed pin set: a bad body; the others are refusals. */
@@ -19,7 +26,9 @@ const STATUS: { [K in ApiErrorCode]: ContentfulStatusCode } = {
   E_BAD_JSON: 400, E_BAD_QUERY: 400, E_BAD_BODY: 400, E_KEYSET_MISMATCH: 400,
   E_UNAUTHORIZED: 401, E_FORBIDDEN: 403, E_NOT_FOUND: 404,
   E_CONFLICT: 409, E_SEQ: 409, E_TRANSITION: 409, E_NO_SIGNER: 409,
-  E_GATE_NOT_MET: 422, E_NOT_KILL_SET: 422, E_PLAN_STEP: 409,
+  E_GATE_NOT_MET: 422, E_REMOVES_SIGNER: 422, E_NOT_KILL_SET: 422, E_PLAN_STEP: 409,
+  E_TOO_LARGE: 413,
+  E_ABORTED: 400,
   E_INTERNAL: 500,
 };
 

@@ -1,8 +1,8 @@
-import type { TokenIdentity, TokenRepo } from '../registry/repositories';
+import type { AuditRepo, TokenIdentity, TokenRepo } from '../registry/repositories';
 import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
-import type { AuditRepo } from '../registry/repositories';
 import { GatewayError } from './gateway-error';
 
 export type ApiEnv = { Variables: { identity: TokenIdentity | null } };
@@ -23,11 +23,20 @@ export interface RouteSpec {
   query?: z.ZodType;
   /** Status of the success answer (OpenAPI). */
   status?: number;
+  /** Largest request body accepted, in bytes (default DEFAULT_MAX_BODY_BYTES); checked before buffering. */
+  maxBodyBytes?: number;
   /** The success answer's schema (gateway/api-contract, issue 15): OpenAPI `responses`, parsed by the dashboard. */
   response?: z.ZodType;
   /** The answer is not JSON (e.g. text/event-stream). */
   contentType?: string;
 }
+
+/** Every JSON body of the API but the bulk ones (device id lists) fits in 64 KiB; a bigger one is refused unread. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+const tooLarge = (max: number) => () => {
+  throw new GatewayError('E_TOO_LARGE', `the request body is over ${max} bytes`, { maxBytes: max });
+};
 
 /**
  * Every API route is declared once here: its role, its body and query schemas (zod), and its handler. The same
@@ -48,13 +57,15 @@ export class RouteTable {
     handler: (c: ApiContext, input: { body: Input<B>; query: Input<Q>; actor: string }) => Response | Promise<Response>,
   ): void {
     this.specs.push(spec);
-    this.app[spec.method](spec.path, async (c) => {
+    const maxBytes = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    // bodyLimit refuses on Content-Length, or counts a chunked body as it streams: nothing over the cap is buffered
+    this.app[spec.method](spec.path, bodyLimit({ maxSize: maxBytes, onError: tooLarge(maxBytes) }), async (c) => {
       const identity = await this.authenticate(c, spec);
       const query = spec.query ? parse(spec.query, c.req.query(), 'query') : undefined;
       let body: unknown = undefined;
       if (spec.body) {
         let raw: unknown;
-        const text = await c.req.text();
+        const text = await readText(c);
         if (spec.optionalBody === true && text.trim() === '') raw = {};
         else {
           try {
@@ -87,6 +98,25 @@ export class RouteTable {
     c.set('identity', identity);
     return identity;
   }
+}
+
+/** The body as text; a client that goes away mid-body is E_ABORTED (its problem, not the gateway's). */
+async function readText(c: ApiContext): Promise<string> {
+  try {
+    return await c.req.text();
+  } catch (err) {
+    if (isAbort(c, err)) throw new GatewayError('E_ABORTED', 'the client closed the request before its body ended');
+    throw err;
+  }
+}
+
+/** Whether a failure is the client's going away (aborted request, reset socket) rather than the gateway's. */
+export function isAbort(c: Context, err: unknown): boolean {
+  if (c.req.raw.signal.aborted) return true;
+  const e = err as { name?: string; code?: string; message?: string; cause?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (e.name === 'AbortError' || e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.message === 'aborted') return true;
+  return e.cause !== undefined && e.cause !== err && isAbort(c, e.cause);
 }
 
 function parse(schema: z.ZodType, value: unknown, where: 'body' | 'query'): unknown {

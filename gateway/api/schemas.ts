@@ -1,20 +1,21 @@
 import { z } from 'zod';
 import { ROLES } from '../auth/api-tokens';
+import { deviceId, label, slug } from './identifiers';
 
-const deviceId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'device ids are 1–128 of A-Z a-z 0-9 . _ -');
-const name = z.string().min(1).max(128);
+/** Fleets and device classes (URL path segments, hello fields): see ./identifiers.ts for each alphabet. */
+const name = slug;
 const base64 = z.string().min(1).max(32_768).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'expected base64');
 const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 32-byte Ed25519 public key in hex');
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 
-export const createTokenBody = z.object({ name, role: z.enum(ROLES) }).strict();
+export const createTokenBody = z.object({ name: label, role: z.enum(ROLES) }).strict();
 
 export const enrolDeviceBody = z
   .object({
     deviceId,
     fleet: name,
     deviceClass: name,
-    labels: z.array(z.string().min(1).max(64)).max(32).default([]),
+    labels: z.array(label).max(32).default([]),
   })
   .strict();
 
@@ -52,13 +53,31 @@ export const fleetQuery = z.object({ fleet: name.optional() }).strict();
 
 export const envelopeBody = z.object({ envelope: base64 }).strict();
 
+/** Bodies that may list many device ids (deliver, a rollout plan's selectors): 100,000 ids of up to 40 bytes. */
+export const BULK_BODY_BYTES = 4 * 1024 * 1024;
 /** Decommission needs a reason (it is audited and shown to the next operator). */
 export const decommissionBody = z.object({ reason: z.string().trim().min(1, 'say why the device is retired').max(500) }).strict();
 export const recommissionBody = z.object({ reason: z.string().trim().max(500).optional() }).strict();
 
 export const deliverBody = z.object({ deviceIds: z.array(deviceId).min(1).max(100_000).optional() }).strict();
 
-export const rotateKeysetBody = z.object({ publicKeys: z.array(hexKey).min(2).max(16), envelope: base64.optional() }).strict();
+/**
+ * Keyset rotation (admin only). A rotation that leaves out the gateway's signer or a backup signer of the current
+ * keyset must say so with `removeSigners: true` and a written reason (audited): without the gateway signer every
+ * JSON pin set is refused with E_NO_SIGNER, without the backup there is no offline rescue (SPEC §5).
+ */
+export const rotateKeysetBody = z
+  .object({
+    publicKeys: z.array(hexKey).min(2).max(16),
+    envelope: base64.optional(),
+    removeSigners: z.boolean().optional(),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict()
+  .refine((b) => b.removeSigners !== true || (b.reason ?? '').trim().length > 0, {
+    path: ['reason'],
+    message: 'removing a signer needs a written reason',
+  });
 
 export const auditQuery = z
   .object({
@@ -96,9 +115,13 @@ export const createRolloutBody = z
           .array(
             z
               .object({
-                name: z.string().optional(),
+                name: z.string().max(64).optional(),
                 selector: z
-                  .object({ deviceClasses: z.array(z.string()).optional(), deviceIds: z.array(z.string()).optional(), labels: z.array(z.string()).optional() })
+                  .object({
+                    deviceClasses: z.array(z.string().max(128)).max(10_000).optional(),
+                    deviceIds: z.array(z.string().max(128)).max(100_000).optional(),
+                    labels: z.array(z.string().max(128)).max(1000).optional(),
+                  })
                   .strict()
                   .optional(),
                 limit: z.union([z.object({ count: z.number() }).strict(), z.object({ percent: z.number(), min: z.number().optional(), max: z.number().optional() }).strict()]),

@@ -44,7 +44,8 @@ export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, credenti
       .then(
         ({ device, valid }) => {
           if (!device || !valid) {
-            logger.warn('device authentication failed', { deviceId: username, reason: device ? 'wrong credential' : 'unknown device' });
+            // counted, throttled and logged (once per device per window) by ./device-admission.ts
+            logger.info('device authentication failed', { deviceId: username, reason: device ? 'wrong credential' : 'unknown device' });
             return done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), false);
           }
           if (device.decommissioned) return done(authError('device is decommissioned', NOT_AUTHORIZED), false);

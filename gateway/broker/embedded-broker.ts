@@ -1,7 +1,7 @@
 import type { DeviceRepo } from '../registry/repositories';
 import { Aedes, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
 import { hashDeviceCredential } from '../auth/device-credentials';
 import type { Logger } from '../logger';
@@ -10,11 +10,21 @@ import {
   deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, 
 } from './device-acl';
 import { guardFrameSize } from './frame-guard';
+import type { DeviceAdmission } from './device-admission';
+import { capSubscribeQos } from './subscribe-qos-cap';
+import { createAdmittedTlsServer, DEFAULT_TLS_ADMISSION, type AdmittedTlsServer } from './tls-admission';
 
 /** Room for the topic, packet id and CONNECT fields around a MAX_MESSAGE_BYTES payload. */
 const MAX_REMAINING_LENGTH = MAX_MESSAGE_BYTES + 1024;
 /** How long an update waits for a device that has connected but not yet subscribed to its update topic. */
 const SUBSCRIBE_WAIT_MS = 3000;
+/**
+ * Silent connections are closed (issue 17): a TLS handshake not finished in 10 s (node's default is 120 s), and
+ * a connection that sends no CONNECT within 10 s of opening (aedes' default is 30 s; [MQTT-3.1.0-1] lets the
+ * server close a connection that does not open with CONNECT "within a reasonable amount of time").
+ */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface BrokerDeps {
   devices: DeviceRepo;
@@ -22,6 +32,8 @@ export interface BrokerDeps {
   /** scrypt cost of new device credentials (PINGW_CREDENTIAL_SCRYPT_N): unknown ids are checked at the same cost. */
   credentialScryptN: number;
   handlers: TransportHandlers;
+  /** Login throttle, bounded credential checks, takeover detection (./device-admission.ts). */
+  admission?: DeviceAdmission;
 }
 
 export interface ListenSpec {
@@ -51,7 +63,10 @@ export interface EmbeddedBroker {
 export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
   const { devices, logger, handlers } = deps;
   const aedes = await Aedes.createBroker({
-    authenticate: deviceAuthenticate(devices, logger, deps.credentialScryptN),
+    authenticate: deps.admission
+      ? deps.admission.wrap(deviceAuthenticate(devices, logger, deps.credentialScryptN), (id) => connectedClient(id))
+      : deviceAuthenticate(devices, logger, deps.credentialScryptN),
+    connectTimeout: CONNECT_TIMEOUT_MS,
     authorizePublish: deviceAuthorizePublish(handlers.onMessage, handlers.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
     // defence in depth: a client only ever receives messages on its own topics
@@ -87,14 +102,19 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
   });
 
   const servers: Server[] = [];
-  const tlsServers: TlsServer[] = [];
+  const tlsServers: AdmittedTlsServer[] = [];
   const tlsOptions = (tls: { cert: Buffer; key: Buffer }) => ({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const });
   const sockets = new Set<Socket>();
   const accept = (socket: Socket | TLSSocket) => {
+    // a guesser's address in back-off costs no MQTT parsing at all (issue 17)
+    if (deps.admission?.refuseConnection(socket.remoteAddress)) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {}); // reported through aedes' clientError
-    aedes.handle(socket);
+    capSubscribeQos(aedes.handle(socket)); // SPEC §6 ACL: QoS 1 at most, in the SUBACK too
     guardFrameSize(socket, MAX_REMAINING_LENGTH, (announced) =>
       logger.warn('connection closed: oversized MQTT packet', { remote: socket.remoteAddress ?? null, announced }),
     );
@@ -153,19 +173,26 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     disconnect: (deviceId) => connectedClient(deviceId)?.close(),
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {
-      const server = createTlsServer(tlsOptions(tls), accept);
-      tlsServers.push(server);
+      // bounded, queued handshakes, each with its own 10 s timeout (./tls-admission.ts, issue 17); a throttled
+      // address is refused before its handshake
+      const admitted = createAdmittedTlsServer(createSecureContext(tlsOptions(tls)), accept, (address) => deps.admission?.refuseConnection(address) ?? false, {
+        ...DEFAULT_TLS_ADMISSION,
+        handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
+      });
+      const server = admitted.server;
+      tlsServers.push(admitted);
       return listen(server, spec);
     },
     setTlsContext(tls) {
-      createSecureContext(tlsOptions(tls)); // throws on a bad pair (e.g. key values mismatch) before anything changes
-      for (const server of tlsServers) server.setSecureContext(tlsOptions(tls));
+      const context = createSecureContext(tlsOptions(tls)); // throws on a bad pair (e.g. key values mismatch) before anything changes
+      for (const server of tlsServers) server.setSecureContext(context);
     },
     async close() {
       // stop accepting first; server.close() settles once the last connection is gone
       const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
+      for (const t of tlsServers) t.destroyPending();
       await Promise.all(closed);
     },
   };

@@ -54,6 +54,22 @@ export interface EnrolledEvent {
   at: number;
 }
 
+/** A refused device log-in (wrong credential, or throttled before any check): issue 17. */
+export interface AuthFailedEvent {
+  deviceId: string;
+  from: string;
+  throttled: boolean;
+  at: number;
+}
+/** A second connection with a device's credential took its session over ([MQTT-3.1.4-2]). */
+export interface TakeoverEvent {
+  deviceId: string;
+  from: string;
+  previousFrom: string;
+  suspicious: boolean;
+  at: number;
+}
+
 /** A device left the fleet (decommissioned) or came back (recommissioned); committed, audited. */
 export interface DecommissionEvent {
   deviceId: string;
@@ -101,6 +117,8 @@ export interface EventBusMap {
   /** A drift or CT watch raised a finding (issue 16); `findingCleared` when a later run no longer sees it. */
   finding: FindingEvent;
   findingCleared: FindingEvent;
+  authFailed: AuthFailedEvent;
+  takeover: TakeoverEvent;
   decommissioned: DecommissionEvent;
   rolloutState: RolloutStateEvent;
   recommissioned: DecommissionEvent;

@@ -1,5 +1,5 @@
 import type { AuditRepo, DeviceRepo, KeysetRepo } from '../registry/repositories';
-import { bytesEqual, checkKeysetUpdate, fromHex, signKeyset, validateKeysetDoc, type SignerKey } from '../../shared/index';
+import { bytesEqual, checkKeysetUpdate, fromHex, signKeyset, toHex, validateKeysetDoc, type SignerKey } from '../../shared/index';
 import { DomainError } from '../errors/domain-error';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -35,7 +35,12 @@ export class KeysetRotation {
     },
   ) {}
 
-  async rotate(publicKeysHex: string[], envelope: Uint8Array | undefined, actor: string): Promise<RotationResult> {
+  async rotate(
+    publicKeysHex: string[],
+    envelope: Uint8Array | undefined,
+    actor: string,
+    removal: { removeSigners?: boolean; reason?: string } = {},
+  ): Promise<RotationResult> {
     const { keysets, trusted, signer, clock, audit } = this.deps;
     const current = await trusted.current();
     const publicKeys = publicKeysHex.map((h) => fromHex(h));
@@ -60,10 +65,28 @@ export class KeysetRotation {
       if (problems.length > 0) throw new DomainError('E_SCHEMA', problems.join('; '));
       signed = signKeyset(doc, signer);
     }
+    // SPEC §5: the keyset is the devices' root of trust. Leaving out the gateway's signer stops JSON pin sets
+    // (E_NO_SIGNER); leaving out the backup signer loses the offline rescue. Either is said explicitly, with a
+    // reason. Checked after the envelope, so a forged one is refused for what it is.
+    const removed = current.publicKeys.filter((k) => !publicKeys.some((p) => bytesEqual(k, p)));
+    const removedHex = removed.map((k) => toHex(k));
+    // An envelope signed offline by a key of the current keyset is that key holder's own explicit act (SPEC §5):
+    // it needs no flag; the removal is audited all the same.
+    if (removed.length > 0 && envelope === undefined && removal.removeSigners !== true) {
+      const which = removed.map((k) => (signer !== null && bytesEqual(k, signer.publicKey) ? 'the gateway signer' : `signer ${toHex(k).slice(0, 16)}…`));
+      throw new DomainError('E_REMOVES_SIGNER', `this rotation removes ${which.join(' and ')} from keyset v${current.version}: confirm with removeSigners: true and a reason`, {
+        removed: removedHex,
+      });
+    }
     const version = current.version + 1;
     await keysets.insert({ version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), envelope: Buffer.from(signed), createdAt: clock.now(), createdBy: actor });
     const gatewayCanSign = signer !== null && publicKeys.some((k) => bytesEqual(k, signer.publicKey));
-    await audit.append(actor, 'keyset.rotate', `v${version}`, { publicKeys: publicKeysHex, offline: envelope !== undefined, gatewayCanSign });
+    await audit.append(actor, 'keyset.rotate', `v${version}`, {
+      publicKeys: publicKeysHex,
+      offline: envelope !== undefined,
+      gatewayCanSign,
+      ...(removed.length > 0 ? { removedSigners: removedHex, reason: removal.reason?.trim() ?? null } : {}),
+    });
     if (!gatewayCanSign && signer !== null) this.deps.logger.warn('the gateway signer is not in the new keyset: configure its new key to sign JSON pin sets', { version });
     const pushed = await this.pushToConnected();
     return { version, publicKeys: publicKeysHex.map((h) => h.toLowerCase()), gatewayCanSign, pushed };

@@ -154,8 +154,11 @@ export interface TelemetryRepo {
   /** Series from `sinceMs` on, in buckets of `bucketMs` (a multiple of a minute); empty buckets omitted. */
   series(q: { fleet?: string; host?: string; bucketMs: number; sinceMs: number }): Promise<TelemetryPoint[]>;
   lastReports(q: { fleet?: string; host?: string; limit: number }): Promise<ReportView[]>;
-  /** Reports since `sinceMs` from the devices of one rollout that run `seq` (the telemetry gate's input). */
-  rolloutReports(rolloutId: string, seq: number, sinceMs: number): Promise<{ reports: number; mismatches: number }>;
+  /**
+   * The devices of one rollout that run `seq` and reported since `sinceMs`, each once, with whether any of its
+   * reports was a mismatch (the telemetry gate's input: it counts devices, not reports; issue 17).
+   */
+  rolloutReporters(rolloutId: string, seq: number, sinceMs: number): Promise<{ deviceId: string; mismatch: boolean }[]>;
 }
 
 export interface RolloutRow {

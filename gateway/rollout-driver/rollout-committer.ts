@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import type { Registry } from '../registry/registry';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
-import { onAck, summarizeExecutions, type ExecutionRecord, type RolloutCommand, type RolloutNote, type StepResult } from '../rollout-engine/index';
+import { isRest, onAck, summarizeExecutions, type ExecutionRecord, type RolloutCommand, type RolloutNote, type StepResult } from '../rollout-engine/index';
 import type { RolloutJournal } from './rollout-journal';
 import type { PendingAck, Slot } from './rollout-slot';
 
@@ -35,8 +35,10 @@ export class RolloutCommitter {
     const completedNow = r.rollout.state.kind === 'COMPLETED' && slot.snapshot.state.kind !== 'COMPLETED';
     await registry.transaction(async (tx) => {
       await tx.rollouts.save(r.rollout, r.executions, now, lastGate);
-      // from now on every device of the fleet that lacks the set gets it on hello (late devices, stragglers)
-      if (completedNow) await tx.pinsets.markReleased(slot.pinset.id, now);
+      // from now on every device of the fleet that lacks the set gets it on hello (late devices, stragglers) —
+      // only when the plan ends with a "rest" wave: a plan that selects devices keeps the others out (issue 17)
+      const last = r.rollout.plan.waves[r.rollout.plan.waves.length - 1];
+      if (completedNow && last !== undefined && isRest(last)) await tx.pinsets.markReleased(slot.pinset.id, now);
     });
     slot.snapshot = r.rollout;
     for (const e of r.executions) slot.execs.set(e.deviceId, e);

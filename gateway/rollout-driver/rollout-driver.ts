@@ -177,7 +177,7 @@ export class RolloutDriver {
       now,
       executions: [...slot.execs.values()],
       devices: await this.directory.devices(slot.fleet),
-      telemetry: { reports: slot.tele.reports, mismatches: slot.tele.mismatches },
+      telemetry: { reports: slot.tele.reporters.size, mismatches: slot.tele.mismatchers.size },
     });
     await this.committer.commit(slot, r, 'gateway', r.gate === null ? undefined : { at: now, decision: r.gate });
     if (!needsTicks(slot)) {
@@ -253,9 +253,10 @@ export class RolloutDriver {
     for (const slot of this.slotsOf(fleet)) {
       const s = slot.snapshot;
       if (installedSeq !== s.seq || !slot.execs.has(deviceId) || slot.tele.since !== s.gateWindowStart || at < s.gateWindowStart) continue;
-      slot.tele.reports += 1;
-      if (result === 'mismatch') slot.tele.mismatches += 1;
-      this.wakeSoon(slot);
+      const before = slot.tele.reporters.size + slot.tele.mismatchers.size;
+      slot.tele.reporters.add(deviceId);
+      if (result === 'mismatch') slot.tele.mismatchers.add(deviceId);
+      if (slot.tele.reporters.size + slot.tele.mismatchers.size !== before) this.wakeSoon(slot); // a new device counts
     }
   }
 
@@ -339,7 +340,8 @@ export class RolloutDriver {
   private async refreshTelemetry(slot: Slot): Promise<void> {
     const since = slot.snapshot.gateWindowStart;
     if (slot.tele.since === since) return;
-    slot.tele = { since, ...(await this.deps.telemetry.rolloutReports(slot.id, slot.snapshot.seq, since)) };
+    const reporters = await this.deps.telemetry.rolloutReporters(slot.id, slot.snapshot.seq, since);
+    slot.tele = { since, reporters: new Set(reporters.map((r) => r.deviceId)), mismatchers: new Set(reporters.filter((r) => r.mismatch).map((r) => r.deviceId)) };
   }
 
   /** After a restart: acks committed before the stop whose effect the driver had not committed yet. */

@@ -15,8 +15,11 @@ export interface Slot {
   queue: Promise<void>;
   timer: NodeJS.Timeout | null;
   timerAt: number | null;
-  /** Reports in the gate window from the rollout's devices on its seq (SPEC §6 → the telemetry gate). */
-  tele: { since: number; reports: number; mismatches: number };
+  /**
+   * Devices of the rollout on its seq that reported in the gate window, and those of them that reported a
+   * mismatch (SPEC §6 → the telemetry gate counts devices, not reports: issue 17).
+   */
+  tele: { since: number; reporters: Set<string>; mismatchers: Set<string> };
   /**
    * Device acks waiting in the last job queued on this slot, applied together in one commit (one transaction
    * instead of one per ack). Null when no such job is open: any other job queued after it closes it (enqueue),
@@ -42,7 +45,7 @@ export async function loadSlot(row: RolloutRow, pinset: PinSetRow, store: Rollou
     queue: Promise.resolve(),
     timer: null,
     timerAt: null,
-    tele: { since: Number.NaN, reports: 0, mismatches: 0 },
+    tele: { since: Number.NaN, reporters: new Set(), mismatchers: new Set() },
     ackBatch: null,
   };
 }

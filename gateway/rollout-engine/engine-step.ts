@@ -6,7 +6,7 @@
  */
 import { isActiveExecution, nextDeadline } from './execution-state.js';
 import { evaluateGates, type GateCounts, type GateDecision } from './gates.js';
-import type { DeviceInfo } from './plan.js';
+import { matchesSelector, type DeviceInfo } from './plan.js';
 import { compareByRank } from './stable-hash.js';
 import { countForGates, type ExecutionRecord, type RolloutSnapshot } from './snapshot.js';
 import { available, refill, take } from './token-bucket.js';
@@ -55,9 +55,12 @@ function delivering(w: Work): boolean {
 function enrollLateJoiners(w: Work, devices: readonly DeviceInfo[], now: number): void {
   const s = w.rollout.state;
   if ((s.kind !== 'RUNNING' && s.kind !== 'PAUSED') || s.wave + 1 < s.waveCount) return;
+  // a late joiner joins the last wave only if that wave's selector takes it: a plan whose last wave selects
+  // some devices never delivers to the others (issue 17; plan.ts warns about such a plan when it is created)
+  const last = w.rollout.plan.waves[s.wave];
   let n = 0;
   for (const d of eligible(w, devices)) {
-    if (w.execs.has(d.deviceId)) continue;
+    if (w.execs.has(d.deviceId) || !matchesSelector(d, last?.selector)) continue;
     enroll(w, d.deviceId, s.wave, now);
     w.notes.push({ type: 'enrolled', at: now, deviceId: d.deviceId, wave: s.wave });
     n += 1;

@@ -31,6 +31,7 @@ export {
 } from './execution-state.js';
 export {
   assignWave,
+  isRest,
   waveQuota,
   matchesSelector,
   validatePlan,

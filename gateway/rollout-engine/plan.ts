@@ -199,6 +199,7 @@ export function validatePlan(input: unknown): PlanValidation {
   return { ok: true, plan: { waves: out }, warnings };
 }
 
-function isRest(w: WaveSpec): boolean {
+/** A "rest" wave: every remaining device of the fleet, no selector, no cap. */
+export function isRest(w: WaveSpec): boolean {
   return w.selector === undefined && 'percent' in w.limit && w.limit.percent === 100 && w.limit.max === undefined;
 }

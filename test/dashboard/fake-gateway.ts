@@ -152,9 +152,17 @@ export class FakeGateway {
       const percent = row?.percent ?? 0;
       const start = Number(c.req.query('cursor') ?? 0);
       const limit = Number(c.req.query('limit') ?? 100);
-      const page = atRisk.slice(start, start + limit).map((d) => d.deviceId);
+      // the answer in the API contract's shape (api-contract common.readiness)
+      const why = (d: FakeDevice) => (d.verifiedSeq === 0 ? 'never-said-hello' : 'pin-absent') as 'never-said-hello' | 'pin-absent';
+      const page = atRisk.slice(start, start + limit).map((d) => ({ deviceId: d.deviceId, online: d.online, installedSeq: d.verifiedSeq, why: why(d) }));
       const nextCursor = start + limit < atRisk.length ? String(start + limit) : null;
-      return c.json({ ready: percent >= target, coverage: percent, target, atRisk: atRisk.length, devices: page, nextCursor });
+      const atRiskBy = { 'pin-absent': 0, 'never-said-hello': 0, 'unrecognised-set': 0 };
+      for (const d of atRisk) atRiskBy[why(d)] += 1;
+      const total = this.fleetDevices(c.req.param('fleet')).length;
+      return c.json({
+        fleet: c.req.param('fleet'), host, pin, ready: total > 0 && percent >= target, coverage: percent, verified: row?.verified ?? 0, total, target,
+        atRisk: atRisk.length, atRiskBy, devices: page, nextCursor,
+      });
     });
     api.get('/telemetry', (c) => c.json(this.telemetry));
     api.get('/reports', (c) => c.json(this.reports.slice(-Number(c.req.query('limit') ?? 50)).reverse()));

@@ -198,14 +198,18 @@ describe('publishing API', () => {
       expect(before).toHaveLength(1);
       expect(before[0].publicKeys).toContain(gw.signerPublicKey);
       const extra = toHex(generateSignerKey().publicKey);
-      const rotated = await api(gw, 'POST', '/api/keysets/rotate', { token: tokens['publisher'], body: { publicKeys: [gw.signerPublicKey, extra] } });
+      // admin only (issue 17); leaving out the backup signer is said explicitly, with a reason
+      const rotated = await api(gw, 'POST', '/api/keysets/rotate', {
+        token: gw.adminToken,
+        body: { publicKeys: [gw.signerPublicKey, extra], removeSigners: true, reason: 'test: new backup' },
+      });
       expect(rotated.status).toBe(200);
       expect(rotated.body).toMatchObject({ version: 2, gatewayCanSign: true });
 
       const outsider = generateSignerKey();
       const forged = signKeyset({ format: 1, version: 3, publicKeys: [outsider.publicKey, generateSignerKey().publicKey], issuedAt: 1 }, outsider);
       const res = await api(gw, 'POST', '/api/keysets/rotate', {
-        token: tokens['publisher'],
+        token: gw.adminToken,
         body: { publicKeys: [toHex(outsider.publicKey), extra], envelope: Buffer.from(forged).toString('base64') },
       });
       expect(res.status).toBe(422);

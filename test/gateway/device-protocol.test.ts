@@ -164,7 +164,7 @@ describe('device protocol', () => {
   it('after a keyset rotation a device on the old keyset gets the signed keyset document, then newer pin sets', async () => {
     const v1 = (await api(gw, 'GET', '/api/keysets', { token: gw.adminToken })).body[0];
     const next = [gw.signerPublicKey, toHex(generateSignerKey().publicKey)];
-    const rotated = await api(gw, 'POST', '/api/keysets/rotate', { token: gw.adminToken, body: { publicKeys: next } });
+    const rotated = await api(gw, 'POST', '/api/keysets/rotate', { token: gw.adminToken, body: { publicKeys: next, removeSigners: true, reason: 'test' } });
     expect(rotated.body.version).toBe(2);
     const p = await api(gw, 'POST', '/api/pinsets', { token: gw.adminToken, body: pinsetDraft('fleet-a') });
     await api(gw, 'POST', `/api/pinsets/${p.body.id}/deliver`, { token: gw.adminToken, body: {} });

@@ -79,6 +79,7 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       expect(page3).toEqual({ items: [expect.objectContaining({ id: 'dev-4' })], nextCursor: null });
       expect((await r.devices.list({ q: 'kitch' }, 10)).items.map((x) => x.id)).toEqual(['dev-3']);
       expect((await r.devices.list({ q: '%' }, 10)).items).toEqual([]); // LIKE wildcards are literal
+      for (const q of ['[', ']', '"', '\\', '","']) expect((await r.devices.list({ q }, 10)).items, q).toEqual([]); // not the labels' JSON (issue 17)
       expect((await r.devices.list({ online: true }, 10)).items.map((x) => x.id)).toEqual(['dev-1']);
       expect(await r.devices.fleets()).toEqual([{ fleet: 'f', devices: 5, online: 1 }, { fleet: 'g', devices: 2, online: 0 }]);
       expect(await r.coverage.fleetSize('g')).toBe(2);

@@ -132,13 +132,13 @@ describe('rollouts on a running gateway', () => {
     expect([restart.status, restart.body.error.code]).toEqual([409, 'E_TRANSITION']);
   });
 
-  it('mismatch reports from devices on the new set pause the rollout; telemetry and reports count them', async () => {
+  it('mismatch reports from devices on the new set pause the rollout; the gate counts devices, telemetry deduplicates', async () => {
     f = await startFixture();
     all = await f.enrolFleet('fleet-m', 10);
     await connectAll(f.url, all);
     const p = await f.pinset('fleet-m');
     // a long soak keeps wave 0 RUNNING while the devices report
-    const id = (await f.call('POST', '/api/rollouts', { pinsetId: p.id, plan: { waves: [{ limit: { count: 6 } }, { limit: { percent: 100 } }] }, gates: { soakMs: 600_000 } })).body.id;
+    const id = (await f.call('POST', '/api/rollouts', { pinsetId: p.id, plan: { waves: [{ limit: { count: 6 } }, { limit: { percent: 100 } }] }, gates: { soakMs: 600_000, telemetryMinReports: 5 } })).body.id;
     await f.call('POST', `/api/rollouts/${id}/start`);
     await waitFor('wave 0 verified', async () => (await f!.rollout(id)).executions.byKind.VERIFIED === 6);
     const onSet = all.filter((d) => d.installedSeq === p.seq);
@@ -147,15 +147,16 @@ describe('rollouts on a running gateway', () => {
     for (const d of others) for (let i = 0; i < 3; i++) await d.report('mismatch', PIN_D);
     for (const d of onSet) for (let i = 0; i < 2; i++) await d.report('ok');
     await f.gw.rollouts.tick(id);
-    expect((await f.rollout(id)).state.kind).toBe('RUNNING'); // 0 of 12
-    await onSet[0]!.report('mismatch', PIN_D); // 1 of 13 = 7.7 % > 1 %
+    expect((await f.rollout(id)).state.kind).toBe('RUNNING'); // 0 of 6 devices (the repeated "ok" is the same report)
+    await onSet[0]!.report('mismatch', PIN_D); // 1 of 6 reporting devices = 16.7 % > 1 %
     const paused = await stateOf(id, 'PAUSED');
-    expect(paused.pauseReason).toEqual({ kind: 'telemetry-gate', mismatches: 1, reports: 13 });
+    expect(paused.pauseReason).toEqual({ kind: 'telemetry-gate', mismatches: 1, reports: 6 }); // devices, not reports (issue 17)
     await onSet[1]!.report('fail-open');
 
     const series = (await f.call('GET', '/api/telemetry?fleet=fleet-m&bucketSeconds=3600')).body;
     const sum = (k: 'ok' | 'mismatch' | 'failOpen') => series.reduce((n: number, pt: Record<string, number>) => n + (pt[k] ?? 0), 0);
-    expect([sum('ok'), sum('mismatch'), sum('failOpen')]).toEqual([12, others.length * 3 + 1, 1]);
+    // a report a device already sent today (same host, served pins, seq, result) is acknowledged, not counted again
+    expect([sum('ok'), sum('mismatch'), sum('failOpen')]).toEqual([6, others.length + 1, 1]);
     expect(series[0].t % 3_600_000).toBe(0);
     const reports = (await f.call('GET', `/api/reports?fleet=fleet-m&host=${HOST}&limit=5`)).body;
     expect(reports).toHaveLength(5);

@@ -6,7 +6,7 @@ import type { RouteTable } from '../route-table';
 
 /** "May host H switch to key K now?" for pipelines and Kubernetes (issue 16 §4). */
 export function admissionRoutes(routes: RouteTable, deps: ApiDeps): void {
-  const { admission } = deps;
+  const admission = deps.keyAdmission;
 
   routes.add(
     {

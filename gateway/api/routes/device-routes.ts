@@ -55,6 +55,11 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
+  routes.add(
+    { method: 'get', path: '/api/security', role: 'viewer', summary: 'Device log-in counters: failures, throttled, dropped and refused checks, takeovers (since start)' },
+    (c) => c.json({ broker: deps.admission?.stats() ?? null, telemetry: deps.telemetryLimits?.() ?? null }),
+  );
+
   routes.add({ method: 'get', path: '/api/devices/:id', response: contract.devices.deviceDetail, role: 'viewer', summary: 'One device with its recent acks and reports, and the rollouts that reached it' }, async (c) => {
     const id = c.req.param('id');
     const device = id === undefined ? undefined : await devices.get(id);
@@ -79,6 +84,8 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       const e = (await deps.rollouts.executions(r.id)).find((x) => x.deviceId === device.id);
       if (e !== undefined) rollouts.push({ id: r.id, seq: r.seq, state: r.state, wave: e.wave, execution: e.state });
     }
-    return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), history, rollouts });
+    // security: failed and throttled log-ins, session takeovers, since the gateway started (issue 17)
+    const security = deps.admission?.deviceState(device.id) ?? null;
+    return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), security, history, rollouts });
   });
 }

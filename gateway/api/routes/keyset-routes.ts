@@ -12,11 +12,17 @@ export function keysetRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/api/keysets/rotate', response: contract.common.keysetRotated,
-      role: 'publisher',
-      summary: 'Rotate the signer keyset: signed here by the gateway signer, or an envelope signed offline',
+      role: 'admin',
+      summary:
+        'Rotate the signer keyset (admin): signed here by the gateway signer, or an envelope signed offline; leaving out a current signer needs removeSigners: true and a reason (else 422 E_REMOVES_SIGNER)',
       body: rotateKeysetBody,
     },
     async (c, { body, actor }) =>
-      c.json(await deps.rotation.rotate(body.publicKeys, body.envelope === undefined ? undefined : fromBase64(body.envelope), actor)),
+      c.json(
+        await deps.rotation.rotate(body.publicKeys, body.envelope === undefined ? undefined : fromBase64(body.envelope), actor, {
+          ...(body.removeSigners === undefined ? {} : { removeSigners: body.removeSigners }),
+          ...(body.reason === undefined ? {} : { reason: body.reason }),
+        }),
+      ),
   );
 }

@@ -4,7 +4,7 @@ import { pinsetDraftSchema } from '../../pinsets/pinset-draft';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
-import { deliverBody, envelopeBody, fleetQuery, fromBase64, idParam } from '../schemas';
+import { BULK_BODY_BYTES, deliverBody, envelopeBody, fleetQuery, fromBase64, idParam } from '../schemas';
 
 /** At most this many refused devices are listed in a deliver answer (the counts are complete). */
 const MAX_LISTED_REFUSALS = 100;
@@ -74,6 +74,7 @@ export function pinsetRoutes(routes: RouteTable, deps: ApiDeps): void {
       role: 'operator',
       summary: 'Deliver a pin set to the given devices, or release it to its whole fleet (devices get it on hello)',
       body: deliverBody,
+      maxBodyBytes: BULK_BODY_BYTES,
     },
     async (c, { body, actor }) => {
       const p = await pinsetOr404(c.req.param('id'));

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
 import type { RolloutRow } from '../../registry/repositories';
-import { createRolloutBody, executionsQuery, listRolloutsQuery, rolloutActionBody } from '../schemas';
+import { BULK_BODY_BYTES, createRolloutBody, executionsQuery, listRolloutsQuery, rolloutActionBody } from '../schemas';
 
 const ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;
 
@@ -36,6 +36,7 @@ export function rolloutRoutes(routes: RouteTable, deps: ApiDeps): void {
       role: 'operator',
       summary: 'Create a DRAFT rollout of a pin set: {pinsetId, plan?, gates?, manualApproval?, delivery?, rate?}',
       body: createRolloutBody,
+      maxBodyBytes: BULK_BODY_BYTES,
       status: 201,
     },
     async (c, { body, actor }) => {

@@ -151,7 +151,8 @@ export class PgDevices implements DeviceRepo {
     if (filter.q !== undefined) {
       // case-insensitive like SQLite's LIKE; the wildcards in the search text are literal
       const p = arg(`%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`);
-      where.push(`(lower(id) like ${p} escape '\\' or lower(labels) like ${p} escape '\\')`);
+      // the literal text in the id or in one label, never in the labels' JSON text (issue 17)
+      where.push(`(lower(id) like ${p} escape '\\' or exists (select 1 from json_array_elements_text(labels::json) as l(v) where lower(l.v) like ${p} escape '\\'))`);
     }
     if (cursor !== undefined) where.push(`id > ${arg(cursor)}`);
     const list = await rows<RawDevice>(

@@ -35,14 +35,15 @@ export class PgTelemetry implements TelemetryRepo {
     return list.map((r) => ({ ...r, servedPins: JSON.parse(r.servedPins) as string[] }));
   }
 
-  async rolloutReports(rolloutId: string, seq: number, sinceMs: number): Promise<{ reports: number; mismatches: number }> {
-    const [r] = await rows<{ reports: number; mismatches: number | null }>(
+  /** Each device of the rollout on `seq` that reported since `sinceMs`, once; the telemetry gate counts devices (issue 17). */
+  async rolloutReporters(rolloutId: string, seq: number, sinceMs: number): Promise<{ deviceId: string; mismatch: boolean }[]> {
+    return rows<{ deviceId: string; mismatch: boolean }>(
       this.db,
-      `select count(*) as reports, sum(case when r.result = 'mismatch' then 1 else 0 end) as mismatches
+      `select r.device_id as "deviceId", bool_or(r.result = 'mismatch') as mismatch
        from rollout_executions e join reports r on r.device_id = e.device_id
-       where e.rollout_id = $1 and r.installed_seq = $2 and r.received_at >= $3`,
+       where e.rollout_id = $1 and r.installed_seq = $2 and r.received_at >= $3
+       group by r.device_id`,
       [rolloutId, seq, sinceMs],
     );
-    return { reports: r?.reports ?? 0, mismatches: r?.mismatches ?? 0 };
   }
 }

@@ -125,8 +125,14 @@ export class DeviceStore {
     if (filter.state === 'active') where.push(eq(devices.decommissioned, false));
     if (filter.q !== undefined) {
       const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      // like is case-insensitive for ASCII in SQLite; the PostgreSQL implementation lower()s both sides to match
-      where.push(or(sql`${devices.id} like ${pattern} escape '\\'`, sql`${devices.labels} like ${pattern} escape '\\'`)!);
+      // literal text in the id or in one label (case-insensitive for ASCII, as PostgreSQL's lower()): labels are matched element by element, never as their JSON text
+      // (whose brackets, quotes and backslashes would otherwise match `[`, `"`, `\`; issue 17)
+      where.push(
+        or(
+          sql`${devices.id} like ${pattern} escape '\\'`,
+          sql`exists (select 1 from json_each(${devices.labels}) as l where l.value like ${pattern} escape '\\')`,
+        )!,
+      );
     }
     if (cursor !== undefined) where.push(gt(devices.id, cursor));
     const rows = this.db

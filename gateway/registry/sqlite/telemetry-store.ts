@@ -87,17 +87,19 @@ export class TelemetryStore {
   }
 
   /**
-   * Reports since `sinceMs` from the devices of one rollout that run `seq` (the telemetry gate's input), counted
-   * once when a rollout is loaded or its gate window moves; afterwards the driver counts report events.
+   * The devices of one rollout that run `seq` and reported since `sinceMs`, each once, with whether any of its
+   * reports was a mismatch: the telemetry gate counts devices, never reports (issue 17), so one device that
+   * floods reports weighs as much as one that sends one.
    */
-  rolloutReports(rolloutId: string, seq: number, sinceMs: number): { reports: number; mismatches: number } {
-    const row = this.db.$client
-      .prepare<[string, number, number], { reports: number; mismatches: number | null }>(
-        `select count(*) as reports, sum(case when r.result = 'mismatch' then 1 else 0 end) as mismatches
+  rolloutReporters(rolloutId: string, seq: number, sinceMs: number): { deviceId: string; mismatch: boolean }[] {
+    return this.db.$client
+      .prepare<[string, number, number], { deviceId: string; mismatch: number }>(
+        `select r.device_id as deviceId, max(r.result = 'mismatch') as mismatch
          from rollout_executions e join reports r on r.device_id = e.device_id
-         where e.rollout_id = ? and r.installed_seq = ? and r.received_at >= ?`,
+         where e.rollout_id = ? and r.installed_seq = ? and r.received_at >= ?
+         group by r.device_id`,
       )
-      .get(rolloutId, seq, sinceMs);
-    return { reports: row?.reports ?? 0, mismatches: row?.mismatches ?? 0 };
+      .all(rolloutId, seq, sinceMs)
+      .map((r) => ({ deviceId: r.deviceId, mismatch: r.mismatch === 1 }));
   }
 }
