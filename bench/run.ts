@@ -8,6 +8,7 @@ import { runCodecBench } from './codec';
 import { runConsoleBench } from './console';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
+import { runKillSwitchBench } from './kill-switch';
 import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   codec: runCodecBench,
   coverage: runCoverageBench,
   fleet: runFleetBench,
+  'kill-switch': runKillSwitchBench,
   ops: runOpsBench,
   storage: runStorageBench,
   storm: runStormBench,
@@ -25,7 +27,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   console: runConsoleBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'storm', 'transport', 'storage', 'console']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

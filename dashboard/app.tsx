@@ -18,6 +18,7 @@ import { BarePage, ErrorPanel } from './pages/layout';
 import { rolloutRoutes } from './routes/rollout-routes';
 import { rotationRoutes } from './routes/rotation-routes';
 import { publishRoutes } from './routes/publish-routes';
+import { lifecycleRoutes } from './routes/lifecycle-routes';
 import { authRoutes } from './routes/login-routes';
 import { requireSession } from './session/require-session';
 import { formBodyLimit } from './session/form-body';
@@ -92,6 +93,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   app.route('/', publishRoutes(deps)); // before rolloutRoutes: /rollouts/new is not a rollout id
   app.route('/', rolloutRoutes(deps));
   app.route('/', rotationRoutes(deps));
+  app.route('/', lifecycleRoutes(deps));
   app.get(
     '/events',
     deps.guard,

@@ -41,6 +41,7 @@ import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
+import { startLifecycle } from './start-lifecycle';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -113,7 +114,14 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
   const config = parseGatewayConfig(input);
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? consoleLogger;
-  const fetchPins: FetchServerPins = deps.fetchServerPins ?? ((host, port, opts) => fetchServerPins(host, port, opts));
+  const resolveTo = config.lifecycle.probeResolve;
+  // PINGW_PROBE_RESOLVE: connect to the mapped address, present the host name (SNI) as a device would
+  const fetchPins: FetchServerPins =
+    deps.fetchServerPins ??
+    ((host, port, opts) => {
+      const address = resolveTo[host.toLowerCase()];
+      return address === undefined ? fetchServerPins(host, port, opts) : fetchServerPins(address, port, { ...opts, servername: host });
+    });
 
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -234,6 +242,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       validityDays: config.pinsetValidityDays,
     });
     const rotation = new KeysetRotation({ keysets, trusted, devices, delivery, audit, signer: signer.key, clock, logger });
+    const rolloutDefaults = {
+      rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
+      soakMs: rc.soakMs,
+      windows: config.maintenanceWindows,
+      delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
+    };
+    const lifecycle = await startLifecycle({
+      config, registry, views, fetchPins, driver, publisher, trusted, delivery, events, hub, clock, logger, rolloutDefaults,
+    });
+    cleanup.unshift(() => lifecycle.stop());
     const decommission = new DeviceDecommission({ registry, events, hub, clock, logger, credentials: transport.credentials, publisher: transport.publisher });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
@@ -241,12 +259,13 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
       admission,
       telemetryLimits: () => ({ ...reportLimiter.counts }),
-      rolloutDefaults: {
-        rate: { perSecond: rc.ratePerSecond, burst: rc.rateBurst },
-        soakMs: rc.soakMs,
-        windows: config.maintenanceWindows,
-        delivery: { deliveryTimeoutMs: rc.deliveryTimeoutMs, verifyTimeoutMs: rc.verifyTimeoutMs, maxAttempts: rc.maxAttempts },
-      },
+      rolloutDefaults,
+      killSwitch: lifecycle.killSwitch,
+      findings: lifecycle.findings,
+      drift: lifecycle.drift,
+      ct: lifecycle.ct,
+      plans: lifecycle.plans,
+      keyAdmission: lifecycle.admission,
     });
 
     if (config.metrics.port === 'http') api.get('/metrics', metricsRoute(metrics));
@@ -278,6 +297,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     let stopping: Promise<void> | null = null;
     const stop = () =>
       (stopping ??= (async () => {
+        lifecycle.stop();
         hub.close(); // ends the event streams, so the HTTP server can close
         await stopHttp();
         if (metricsListener !== null) await new Promise<void>((ok) => metricsListener.server.close(() => ok()));

@@ -39,3 +39,4 @@ export {
   ACK_STATUSES, REPORT_RESULTS, MAX_MESSAGE_BYTES,
   encodeHello, decodeHello, encodeAck, decodeAck, encodeReport, decodeReport,
 } from './protocol/messages';
+export { type KillMode, type KillSetFields, KILL_MODES, killSetFrom, matchKillSet } from './pinset/kill-set';

@@ -19,7 +19,7 @@ export function viewOf(identity: Identity, csrf: string, now: number): View {
   return { identity, csrf, now, canOperate: roleAtLeast(identity.role, 'operator'), canPublish: roleAtLeast(identity.role, 'publisher') };
 }
 
-export type Section = 'overview' | 'rollouts' | 'pinsets' | 'devices' | 'telemetry' | 'audit';
+export type Section = 'overview' | 'rollouts' | 'pinsets' | 'devices' | 'telemetry' | 'audit' | 'lifecycle';
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'overview', href: '/', label: 'Fleet overview' },
@@ -28,6 +28,7 @@ const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'devices', href: '/devices', label: 'Devices' },
   { id: 'telemetry', href: '/telemetry', label: 'Telemetry' },
   { id: 'audit', href: '/audit', label: 'Audit log' },
+  { id: 'lifecycle', href: '/lifecycle', label: 'Lifecycle' },
 ];
 
 function Head(props: { title: string }) {

@@ -50,6 +50,10 @@ export interface DrillKeys {
   readonly k1: BrokerKey;
   readonly k2: BrokerKey;
   readonly backup: BrokerKey;
+  /** The next "next" key of the guided rotation's second stage. */
+  readonly k3: BrokerKey;
+  /** An unannounced key someone installs by mistake (the drift finding). */
+  readonly rogue: BrokerKey;
 }
 
 export async function makeDrillKeys(o: DrillOptions): Promise<DrillKeys> {
@@ -58,6 +62,8 @@ export async function makeDrillKeys(o: DrillOptions): Promise<DrillKeys> {
     k1: await makeBrokerKey(dir, 'K1', o.brokerHost),
     k2: await makeBrokerKey(dir, 'K2', o.brokerHost),
     backup: await makeBrokerKey(dir, 'B', o.brokerHost),
+    k3: await makeBrokerKey(dir, 'K3', o.brokerHost),
+    rogue: await makeBrokerKey(dir, 'R', o.brokerHost),
   };
 }
 
@@ -73,8 +79,11 @@ export async function startDrillGateway(o: DrillOptions, served: ServedKeyFiles,
     env: {
       PINGW_CREDENTIAL_SCRYPT_N: String(o.scryptN),
       PINGW_ROLLOUT_TICK_MS: '250',
-      // the drill's host name is not in DNS: the live check of the enforced broker entry answers "unreachable" quickly
       PINGW_LIVE_CHECK_TIMEOUT_MS: '1000',
+      // the drill's host name is not in DNS: the gateway's own probes (live check, drift watch) reach the broker
+      // at 127.0.0.1 and present the name as SNI, as devices do; drift watch runs on demand only
+      PINGW_PROBE_RESOLVE: `${o.brokerHost}=127.0.0.1`,
+      PINGW_DRIFT_INTERVAL_MS: '0',
     },
   });
 }
@@ -89,10 +98,11 @@ export async function enrolDrillDevices(o: DrillOptions, gw: GatewayProcess): Pr
 }
 
 /** A pin-set draft for the broker entry (enforced, fail-open date far ahead: the drill happens before it). */
-export function brokerPinSet(o: DrillOptions, pins: readonly string[], nowSec: number): Record<string, unknown> {
+export function brokerPinSet(o: DrillOptions, pins: readonly string[], nowSec: number, port?: number): Record<string, unknown> {
   return {
     target: { fleet: o.fleet },
-    hosts: [{ name: o.brokerHost, includeSubdomains: false, pins: [...pins], enforce: true }],
+    // the port (SPEC §2 host key 5) is where the gateway's drift watch probes the broker
+    hosts: [{ name: o.brokerHost, includeSubdomains: false, pins: [...pins], enforce: true, ...(port === undefined ? {} : { port }) }],
     failOpenAfter: nowSec + 180 * 86_400,
   };
 }

@@ -10,6 +10,7 @@ import type { GatewayProcess } from './gateway-process';
 import { readinessText, watchRollout, type WatchResult } from './rollout-watch';
 import { Timeline } from './timeline';
 import { waitUntil } from '../wait-until';
+import { driftDrill, finishGuidedRotation, planAction, runDrift, startGuidedRotation, type DriftDrillResult, type PlanView } from './lifecycle-steps';
 
 export type ReadinessSummary = Omit<Readiness, 'devices' | 'nextCursor'>;
 
@@ -26,6 +27,8 @@ export interface DrillResult {
   k2: { sessionsKept: number; reconnected: number; refusedIds: string[]; gatewayOnline: number };
   backup: { connected: number; refused: number; stragglersApplied: number; stragglersVerified: number; mismatchReporters: string[] };
   final: ReadinessSummary & { pinCoverage: { pin: string; verified: number; total: number; percent: number }[] };
+  /** Issue 16: the drift finding and its resolution; the guided rotation plan the rotation was walked with. */
+  lifecycle: { drift: DriftDrillResult; plan: { id: number; steps: string[]; switchRecordedBy: string; predictionAtRisk: number | null } };
   wallSeconds: number;
 }
 
@@ -80,7 +83,7 @@ export class KeyRotationDrill {
 
     // 1. factory state: every device holds {K1, B} for the broker, published through the gateway first
     const identities = await enrolDrillDevices(o, gw);
-    const factory = await api.createPinSet(brokerPinSet(o, [pins.k1, pins.backup], Math.floor(Date.now() / 1000)));
+    const factory = await api.createPinSet(brokerPinSet(o, [pins.k1, pins.backup], Math.floor(Date.now() / 1000), gw.mqttsPort));
     const envelope = await api.envelopeOf(factory.id);
     const keyset = (await api.keysets()).at(-1);
     if (keyset === undefined) throw new Error('the gateway has no keyset');
@@ -105,19 +108,25 @@ export class KeyRotationDrill {
       return row !== undefined && row.verified === o.devices && updated.online() + stragglers.online() === o.devices ? row : undefined;
     }, perDevice(120), 200, this.explain);
     tl.add('factory-verified', `${o.devices} devices online, factory set verified: coverage K1 ${k1Row.percent}% (${k1Row.verified}/${k1Row.total})`, { ...k1Row });
+    const drift = await driftDrill({ api, gw, served, tl, host: o.brokerHost, rogue: keys.rogue, good: keys.k1 });
 
     // 2. stragglers go offline; the firmware team publishes {K1, K2, B}; staged rollout
     await stragglers.powerOff();
     await waitUntil('the gateway to see the stragglers offline', async () => (await api.fleetOnline(o.fleet)).online === o.devices - offlineIds.length, 30_000);
     tl.add('offline', `${offlineIds.length} devices (${o.offlinePercent}%) go offline: ${idsText(offlineIds)}`, { offline: offlineIds.length });
-    const next = await api.createPinSet(brokerPinSet(o, [pins.k1, pins.k2, pins.backup], Math.floor(Date.now() / 1000)));
-    tl.add('new-set', `firmware team publishes pin set seq ${next.seq} {K1, K2, B} (POST /api/pinsets)`, { seq: next.seq, pinsetId: next.id });
     const readiness = () => api.readiness(o.fleet, o.brokerHost, pins.k2, o.target);
     const before = await readiness();
     tl.add('readiness', readinessText('K2', before), strip(before));
-    const created = await api.createRollout({ pinsetId: next.id, gates: { soakMs: o.soakMs }, rate: { perSecond: 200, burst: 200 } });
-    tl.add('rollout-created', `rollout ${created.id} created: default plan ${created.waves.map((w) => w.name).join(' → ')}, soak ${o.soakMs / 1000} s`, { id: created.id, waves: created.waves.length });
-    await api.rolloutAction(created.id, 'start');
+    // the rotation is walked as a guided rotation plan: publish {K1, K2, B} → staged rollout → gate → switch → …
+    const guided = await startGuidedRotation({
+      api, tl, fleet: o.fleet, host: o.brokerHost, port: gw.mqttsPort, keys, target: o.target,
+      rollout: { gates: { soakMs: o.soakMs }, rate: { perSecond: 200, burst: 200 } },
+    });
+    const planId = guided.plan.id;
+    const next = { seq: (await api.call<{ seq: number }>('GET', `/api/pinsets/${guided.plan.stage1PinsetId}`)).seq };
+    const created = guided.rollout;
+    tl.add('new-set', `pin set seq ${next.seq} {K1, K2, B} published through the plan`, { seq: next.seq });
+    tl.add('rollout-created', `rollout ${created.id} started by the plan: default plan ${created.waves.map((w) => w.name).join(' → ')}, soak ${o.soakMs / 1000} s`, { id: created.id, waves: created.waves.length });
     const watched = await watchRollout({ api, timeline: tl, rolloutId: created.id, readiness, readinessLabel: 'K2', timeoutMs: perDevice(300) });
 
     // 3. the gate: ready at the target, the offline devices named
@@ -128,11 +137,20 @@ export class KeyRotationDrill {
     const atRiskIds = after.devices.map((d) => d.deviceId);
     tl.add('readiness', readinessText('K2', after), strip(after));
     tl.add('at-risk', `at-risk list: ${atRiskIds.length} devices, ${sameIds(atRiskIds, offlineIds) ? 'exactly the' : 'NOT the'} ${offlineIds.length} offline devices (${idsText(atRiskIds)})`, { atRiskIds });
-    const rotation = await api.recordRotation({ fleet: o.fleet, host: o.brokerHost, pin: pins.k2, target: o.target, reason: 'drill: rotate the broker to K2' });
-    tl.add('rotation', `rotation recorded (POST /api/rotations #${rotation.id}, forced: ${rotation.forced}): coverage ${rotation.readiness.coverage}% ≥ ${o.target}%, ${rotation.readiness.atRisk} devices at risk accepted`, { id: rotation.id, forced: rotation.forced });
+    const gated = await planAction(api, planId, 'confirm-gate');
+    tl.add('plan-step', `plan #${planId} confirm-gate: coverage of K2 ${gated.gate.coverage}% ≥ ${o.target}%, ${gated.gate.atRisk} at risk: ${gated.step}`, { step: gated.step });
 
     // 4. the broker switches to K2 without a restart
     const k2 = await this.switchKey(gw, served, keys.k2, 'K2');
+    // drift watch sees the next key served: the plan records the switch by itself (POST /api/rotations' record)
+    await runDrift(api);
+    const switched = await waitUntil('the plan to record the switch', async () => {
+      const p = await api.call<PlanView>('GET', `/api/rotation-plans/${planId}`);
+      return p.step === 'switched' ? p : undefined;
+    }, 30_000);
+    const recorded = switched.history.at(-1);
+    const rotation = { id: Number(recorded?.detail?.['rotationId'] ?? -1), forced: recorded?.detail?.['forced'] === true };
+    tl.add('rotation', `drift watch saw K2 served: plan #${planId} recorded the switch (rotation #${rotation.id}, forced: ${rotation.forced}, by ${recorded?.actor ?? '?'})`, { id: rotation.id, forced: rotation.forced });
     const sessionsKept = updated.online();
     tl.add('sessions-kept', `established sessions kept through the switch: ${sessionsKept}/${updated.size}`, { sessionsKept });
     await updated.powerOff();
@@ -165,6 +183,8 @@ export class KeyRotationDrill {
     const name = (pin: string) => (pin === pins.k1 ? 'K1' : pin === pins.k2 ? 'K2' : pin === pins.backup ? 'B' : pin);
     tl.add('final', `final: ${readinessText('K2', final)}; coverage ${coverage.map((c) => `${name(c.pin)} ${c.percent}%`).join(', ')}`, { ...strip(final), pinCoverage: coverage });
     const r = await api.rollout(created.id);
+    // 6. the plan's last stage: {K2, B, K3} (the next rotation's key pinned from now on), then done
+    const done = await finishGuidedRotation({ api, tl, planId, newNext: keys.k3, timeoutMs: perDevice(300) });
     tl.add('rollout-final', `rollout ${r.id} ${r.state.kind}: ${r.executions.byKind.VERIFIED}/${r.executions.total} verified`, { ...r.executions.byKind });
 
     return {
@@ -179,6 +199,10 @@ export class KeyRotationDrill {
         mismatchReporters,
       },
       final: { ...strip(final), pinCoverage: coverage },
+      lifecycle: {
+        drift,
+        plan: { id: planId, steps: done.history.map((h) => h.action), switchRecordedBy: recorded?.actor ?? '', predictionAtRisk: guided.plan.prediction?.atRisk ?? null },
+      },
       wallSeconds: Math.round((Date.now() - t0) / 100) / 10,
     };
   }

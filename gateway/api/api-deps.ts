@@ -12,6 +12,12 @@ import type { KeysetRotation } from '../keysets/keyset-rotation';
 import type { PinSetPublisher } from '../pinsets/pinset-publisher';
 import type { Delivery } from '../protocol/delivery';
 import type { DeviceCredentials } from '../transport/device-transport';
+import type { KillSwitch } from '../kill-switch/kill-switch';
+import type { DriftWatch } from '../drift-watch/drift-watch';
+import type { FindingRegister } from '../findings/finding-register';
+import type { CtWatch } from '../ct-watch/ct-watch';
+import type { GuidedRotation } from '../guided-rotation/guided-rotation';
+import type { Admission } from '../admission/admission';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { DeviceDecommission } from '../decommission/device-decommission';
 import type { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
@@ -43,6 +49,14 @@ export interface ApiDeps {
   rollouts: RolloutRepo;
   driver: RolloutDriver;
   rolloutDefaults: RolloutDefaults;
+  /** Pin lifecycle safety (issue 16). */
+  killSwitch: KillSwitch;
+  findings: FindingRegister;
+  drift: DriftWatch;
+  ct: CtWatch;
+  plans: GuidedRotation;
+  /** May a host switch to a key now (pipelines, Kubernetes AdmissionReview; issue 16). */
+  keyAdmission: Admission;
   decommission: DeviceDecommission;
   webhooks: { store: WebhookRepo; dispatcher: WebhookDispatcher; rotations: RotationWatcher };
   /** When given, every API request is timed into its latency histogram. */

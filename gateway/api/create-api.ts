@@ -16,6 +16,11 @@ import { fleetRoutes } from './routes/fleet-routes';
 import { keysetRoutes } from './routes/keyset-routes';
 import { pinsetRoutes } from './routes/pinset-routes';
 import { tokenRoutes } from './routes/token-routes';
+import { killSwitchRoutes } from './routes/kill-switch-routes';
+import { findingsRoutes } from './routes/findings-routes';
+import { ctWatchRoutes } from './routes/ct-watch-routes';
+import { rotationPlanRoutes } from './routes/rotation-plan-routes';
+import { admissionRoutes } from './routes/admission-routes';
 import { apiLatency } from '../metrics/metrics-endpoint';
 
 const API_VERSION = '1.0.0';
@@ -38,6 +43,11 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   coverageRoutes(routes, deps);
   telemetryRoutes(routes, deps);
   eventRoutes(routes, deps);
+  killSwitchRoutes(routes, deps);
+  findingsRoutes(routes, deps);
+  ctWatchRoutes(routes, deps);
+  rotationPlanRoutes(routes, deps);
+  admissionRoutes(routes, deps);
   routes.add({ method: 'get', path: '/api/openapi.json', role: null, summary: 'This OpenAPI 3.1 document', response: z.record(z.string(), z.unknown()) }, (c) =>
     c.json(openApiDocument(routes.specs, API_VERSION)),
   );

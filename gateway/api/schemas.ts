@@ -202,6 +202,8 @@ export const readinessQuery = z
     target: z.coerce.number().min(0.01).max(100).default(95),
     limit: limit(1000, 100),
     cursor: deviceId.optional(),
+    /** Predict for a planned switch time T (unix seconds) instead of now: fail-open dates are compared with T (issue 16 §5). */
+    at: z.coerce.number().int().positive().optional(),
   })
   .strict();
 

@@ -37,6 +37,10 @@ export const ENV_VARS = {
   PINGW_ROLLOUT_DELIVERY_TIMEOUT_MS: 'rollouts.deliveryTimeoutMs',
   PINGW_ROLLOUT_VERIFY_TIMEOUT_MS: 'rollouts.verifyTimeoutMs',
   PINGW_ROLLOUT_MAX_ATTEMPTS: 'rollouts.maxAttempts',
+  PINGW_DRIFT_INTERVAL_MS: 'lifecycle.driftIntervalMs',
+  PINGW_CT_LOGS: 'lifecycle.ctLogs',
+  PINGW_CT_INTERVAL_MS: 'lifecycle.ctIntervalMs',
+  PINGW_PROBE_RESOLVE: 'lifecycle.probeResolve',
   PINGW_ROLLOUT_SOAK_MS: 'rollouts.soakMs',
   PINGW_WEBHOOK_MAX_ATTEMPTS: 'webhooks.maxAttempts',
   PINGW_WEBHOOK_BACKOFF_MS: 'webhooks.backoffMs',
@@ -155,6 +159,16 @@ export function configFromEnv(env: Env): GatewayConfig {
     'PINGW_WEBHOOK_TIMEOUT_MS',
   ] as const) {
     set(name, get(name));
+  }
+  set('PINGW_DRIFT_INTERVAL_MS', get('PINGW_DRIFT_INTERVAL_MS'));
+  const ctLogs = get('PINGW_CT_LOGS');
+  if (ctLogs !== undefined) set('PINGW_CT_LOGS', list(ctLogs));
+  set('PINGW_CT_INTERVAL_MS', get('PINGW_CT_INTERVAL_MS'));
+  const resolveList = get('PINGW_PROBE_RESOLVE');
+  if (resolveList !== undefined) {
+    const pairs = list(resolveList).map((item) => item.split('='));
+    if (pairs.some((p) => p.length !== 2)) problems.push('PINGW_PROBE_RESOLVE: expected host=address[,host=address…]');
+    else set('PINGW_PROBE_RESOLVE', Object.fromEntries(pairs.map(([h, a]) => [(h ?? '').toLowerCase(), a])));
   }
 
   try {

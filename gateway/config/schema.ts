@@ -135,6 +135,22 @@ export const gatewayConfigSchema = z
         maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
       })
       .prefault({}),
+    /** Pin lifecycle watches (issue 16): drift watch schedule, Certificate Transparency logs. */
+    lifecycle: z
+      .object({
+        /** Drift watch: between two scheduled runs; 0 = on demand only. */
+        driftIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+        /** RFC 6962 log base URLs (…/ct/v1/ is appended); empty = CT watch off. */
+        ctLogs: z.array(z.string().regex(/^https?:\/\/\S+( key=[A-Za-z0-9+/]+={0,2})?$/, 'expected "URL" or "URL key=BASE64-SPKI"')).default([]),
+        /** CT watch: between two scheduled runs; 0 = on demand only. */
+        ctIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+        /**
+         * Where the gateway's own TLS probes (live check, drift watch) connect for a host name, like curl --resolve:
+         * host → address. For split-horizon DNS or a probe through the internal address; SNI stays the host name.
+         */
+        probeResolve: z.record(z.string().regex(/^[a-z0-9.-]+$/, 'expected a lower-case host name'), z.string().min(1)).default({}),
+      })
+      .prefault({}),
     /** Webhooks out: attempts per delivery, exponential backoff (base, cap) and the per-request timeout. */
     webhooks: z
       .object({

@@ -15,6 +15,8 @@ export const DOMAIN_ERROR_CODES = [
   'E_NO_SIGNER', // the gateway's signer key is not in the current keyset
   'E_KEYSET_MISMATCH', // the keys given differ from the ones in the signed keyset document
   'E_GATE_NOT_MET', // a rotation recorded before its coverage gate holds (SPEC §8)
+  'E_NOT_KILL_SET', // an envelope uploaded as a kill switch is not the kill set of the host over the fleet's newest set
+  'E_PLAN_STEP', // a guided-rotation step asked for out of order, or its gate does not hold yet
   'E_REMOVES_SIGNER', // a keyset rotation leaves out the gateway's or a backup signer without saying so (SPEC §5)
 ] as const;
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Ack, Hello, Report } from '../../shared/index';
 import type { Logger } from '../logger';
+import type { FindingEvent, KillSwitchEvent } from './lifecycle-events';
 
 export interface HelloEvent {
   deviceId: string;
@@ -111,6 +112,11 @@ export interface EventBusMap {
   offline: ConnectionEvent;
   /** A device was enrolled (POST /api/devices): rollouts of its fleet may enrol it (SPEC §7 late joiners). */
   enrolled: EnrolledEvent;
+  /** A kill switch was engaged: a set that stops enforcing a host is on its way to every device (issue 16). */
+  killSwitch: KillSwitchEvent;
+  /** A drift or CT watch raised a finding (issue 16); `findingCleared` when a later run no longer sees it. */
+  finding: FindingEvent;
+  findingCleared: FindingEvent;
   authFailed: AuthFailedEvent;
   takeover: TakeoverEvent;
   decommissioned: DecommissionEvent;

@@ -4,8 +4,10 @@ import type {
   DeviceRepo,
   IngestRepo,
   KeysetRepo,
+  KillSwitchRepo,
   PinSetRepo,
   RolloutRepo,
+  RotationPlanRepo,
   RotationRepo,
   TelemetryRepo,
   TokenRepo,
@@ -23,6 +25,9 @@ export interface RegistryTx {
   telemetry: TelemetryRepo;
   rollouts: RolloutRepo;
   rotations: RotationRepo;
+  /** Pin lifecycle records (issue 16). */
+  killSwitches: KillSwitchRepo;
+  rotationPlans: RotationPlanRepo;
 }
 
 /**

@@ -26,6 +26,7 @@ import type {
   ReportHistoryRow,
   RotationRow,
 } from './rows';
+import type { KillCoverageCounts, KillSwitchRow, NewKillSwitch, NewPlan, PlanHistoryEntry, PlanStep, PlanUpdate, RotationPlanRow } from './lifecycle-rows';
 
 export interface DeviceRepo {
   get(id: string): Promise<DeviceRow | undefined>;
@@ -65,6 +66,8 @@ export interface DeviceRepo {
     afterId: string,
     limit: number,
   ): Promise<{ id: string; online: boolean; installedSeq: number; countedInstalled: string }[]>;
+  /** How many of those devices are offline now (issue 16 §5: they fail for sure at a switch planned later). */
+  countOfflineWithInstalledKeys(fleet: string, installedKeys: readonly string[]): Promise<number>;
 }
 
 export interface PinSetRepo {
@@ -196,6 +199,31 @@ export interface RotationRepo {
   insert(r: NewRotation): Promise<RotationRow>;
   /** Newest first. */
   list(filter: { fleet?: string; host?: string }, limit: number): Promise<RotationRow[]>;
+}
+
+/** Kill switches engaged (issue 16 §1). */
+export interface KillSwitchRepo {
+  insert(r: NewKillSwitch): Promise<KillSwitchRow>;
+  get(id: number): Promise<KillSwitchRow | undefined>;
+  /** Newest first, at most `limit` (default 100). */
+  list(fleet?: string, limit?: number): Promise<KillSwitchRow[]>;
+  /** Live coverage of a kill set of seq `seq`: counts over the fleet's device rows (decommissioned excluded). */
+  coverage(fleet: string, seq: number): Promise<KillCoverageCounts>;
+}
+
+/** Guided rotation plans (issue 16 §4). */
+export interface RotationPlanRepo {
+  /** A new plan in step `planned` with an empty history. */
+  insert(p: NewPlan): Promise<RotationPlanRow>;
+  get(id: number): Promise<RotationPlanRow | undefined>;
+  /** Newest first, at most 200. */
+  list(filter?: { fleet?: string; host?: string }): Promise<RotationPlanRow[]>;
+  /**
+   * Moves the plan to `step` with the fields that changed, appending `entry` to its history, atomically (the row
+   * is locked on PostgreSQL, so two gateways cannot both append over the same history). undefined when the plan
+   * does not exist.
+   */
+  update(id: number, changes: PlanUpdate, step: PlanStep, entry: PlanHistoryEntry): Promise<RotationPlanRow | undefined>;
 }
 
 export interface IngestAck {

@@ -26,6 +26,11 @@ export interface RotationReadiness {
   atRisk: number;
   /** atRisk split by reason. */
   atRiskBy: Record<AtRiskWhy, number>;
+  /**
+   * Of atRisk, the devices offline now: no update reaches them before they reconnect, so for a switch planned at
+   * a later time (`now` = T) they are the ones that will fail for sure (issue 16 §5).
+   */
+  atRiskOffline: number;
   devices: { deviceId: string; online: boolean; installedSeq: number; why: AtRiskWhy }[];
   nextCursor: string | null;
 }
@@ -73,8 +78,10 @@ export async function rotationReadiness(
 
   let devices: RotationReadiness['devices'] = [];
   let nextCursor: string | null = null;
+  let atRiskOffline = 0;
   if (risky.size > 0) {
     const keys = [...risky.keys()];
+    atRiskOffline = await deps.devices.countOfflineWithInstalledKeys(q.fleet, keys);
     const rows = await deps.devices.withInstalledKeys(q.fleet, keys, q.cursor ?? '', q.limit + 1);
     devices = rows.slice(0, q.limit).map((d) => ({
       deviceId: d.id,
@@ -84,5 +91,5 @@ export async function rotationReadiness(
     }));
     if (rows.length > q.limit) nextCursor = devices[devices.length - 1]?.deviceId ?? null;
   }
-  return { fleet: q.fleet, host, pin: q.pin, ...r, verified, total, atRiskBy, devices, nextCursor };
+  return { fleet: q.fleet, host, pin: q.pin, ...r, verified, total, atRiskBy, atRiskOffline, devices, nextCursor };
 }

@@ -2,6 +2,7 @@ import { type OptionSpec, parseArgs } from './args';
 import { inspect } from './commands/inspect';
 import { keygen } from './commands/keygen';
 import { keyset } from './commands/keyset';
+import { kill } from './commands/kill';
 import { pin } from './commands/pin';
 import { sign } from './commands/sign';
 import { type CliIo, processIo } from './io';
@@ -17,6 +18,8 @@ const HELP = `pinctl: signed pin sets for firmware teams (SPEC format 1)
   pinctl pin --host HOST:PORT [--servername NAME] [--chain]
   pinctl sign PINSET.json --key KEY --out FILE.cose [--keyset KEYSET.json] [--now UNIX]
   pinctl inspect FILE.cose --keyset KEYSET.json [--device DEVICE.json] [--now UNIX]
+  pinctl kill BASE.json --host HOST [--mode fail-open|unpin] --key KEY --out FILE.cose [--seq N] [--now UNIX] [--valid-days D]
+      (emergency kill switch signed offline; upload with POST /api/kill-switch/envelope)
 
 The second keyset form signs keyset v(N) offline with a key of the current keyset (SPEC §5), e.g. the backup
 signer; upload ROTATE.json with POST /api/keysets/rotate. --now defaults to the clock: inspect refuses an
@@ -32,6 +35,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   pin: { values: ['host', 'servername', 'timeout'], booleans: ['chain'] },
   sign: { values: ['key', 'out', 'keyset', 'now'] },
   inspect: { values: ['keyset', 'device', 'now'] },
+  kill: { values: ['host', 'mode', 'key', 'out', 'seq', 'now', 'valid-days'] },
 };
 
 /** The CLI as a function: argv without node and script, returns the exit status. */
@@ -55,6 +59,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return sign(args, io);
       case 'inspect':
         return inspect(args, io);
+      case 'kill':
+        return kill(args, io);
       case undefined:
       case 'help':
       case '--help':

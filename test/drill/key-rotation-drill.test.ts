@@ -87,4 +87,12 @@ describe('key-rotation drill (1,000 devices, 5 % offline)', () => {
     expect(pct).toEqual({ [r.pins.k1]: 100, [r.pins.k2]: 100, [r.pins.backup]: 100 });
     expect(r.rollout.executions['VERIFIED']).toBe(DEVICES);
   });
+
+  it('issue 16: a drift finding and its resolution; the rotation walked as a guided plan whose switch drift watch saw', () => {
+    expect(r.lifecycle.drift).toMatchObject({ finding: { kind: 'drift-unpinned', atRisk: DEVICES }, cleared: 1 });
+    expect(r.lifecycle.plan.predictionAtRisk).toBe(DEVICES); // before the rollout nobody holds K2
+    expect(r.lifecycle.plan.switchRecordedBy).toBe('drift-watch');
+    expect(r.lifecycle.plan.steps).toEqual(['publish', 'roll-out', 'confirm-gate', 'record-switch', 'publish-next', 'complete']);
+    expect(drill.timeline.all('plan-done')).toHaveLength(1);
+  });
 });

@@ -6,7 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { openPostgresRegistry } from '../../gateway/registry/postgres/postgres-registry';
 import { startPostgres, type PgServer } from '../support/postgres';
-import { registryContract } from './registry-contract';
+import { lifecycleContract } from './lifecycle-contract';
+import { registryContract, type ContractDatabase } from './registry-contract';
 
 let server: PgServer;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-registryContract('PostgreSQL', async () => {
+const fresh = async (): Promise<ContractDatabase> => {
   const name = await server.createDatabase();
   const url = server.url(name);
   const query = async (sql: string) => {
@@ -38,4 +39,7 @@ registryContract('PostgreSQL', async () => {
       await server.psql('postgres', `drop database ${name} with (force)`);
     },
   };
-});
+};
+
+registryContract('PostgreSQL', fresh);
+lifecycleContract('PostgreSQL', fresh);

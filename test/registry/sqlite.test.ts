@@ -3,9 +3,10 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openSqliteRegistry } from '../../gateway/registry/sqlite/sqlite-registry';
 import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
-import { registryContract } from './registry-contract';
+import { lifecycleContract } from './lifecycle-contract';
+import { registryContract, type ContractDatabase } from './registry-contract';
 
-registryContract('SQLite', async () => {
+const fresh = async (): Promise<ContractDatabase> => {
   const dir = tempDir('pingw-contract-');
   const file = join(dir, 'registry.sqlite');
   const raw = () => new Database(file);
@@ -29,4 +30,7 @@ registryContract('SQLite', async () => {
     },
     drop: async () => removeDir(dir),
   };
-});
+};
+
+registryContract('SQLite', fresh);
+lifecycleContract('SQLite', fresh);

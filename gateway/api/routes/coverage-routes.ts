@@ -45,7 +45,9 @@ export function coverageRoutes(routes: RouteTable, deps: ApiDeps): void {
       query: readinessQuery,
     },
     async (c, { query }) => {
-      return c.json(await rotationReadiness(deps, { fleet: c.req.param('fleet') ?? '', ...query, now: clock.now() }));
+      const { at, ...rest } = query;
+      const now = at === undefined ? clock.now() : at * 1000;
+      return c.json({ ...(await rotationReadiness(deps, { fleet: c.req.param('fleet') ?? '', ...rest, now })), at: Math.floor(now / 1000) });
     },
   );
 

@@ -236,4 +236,14 @@ export class PgDevices implements DeviceRepo {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, limit);
   }
+
+  async countOfflineWithInstalledKeys(fleet: string, installedKeys: readonly string[]): Promise<number> {
+    if (installedKeys.length === 0) return 0;
+    const [r] = await rows<{ n: number }>(
+      this.db,
+      'select count(*) as n from devices where fleet = $1 and counted_installed = any($2::text[]) and not online',
+      [fleet, [...installedKeys]],
+    );
+    return r?.n ?? 0;
+  }
 }

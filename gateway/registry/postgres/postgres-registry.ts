@@ -4,6 +4,7 @@ import { PinSetViews } from '../pinset-views';
 import type { Registry, RegistryTx } from '../registry';
 import { PgCoverage } from './pg-coverage';
 import { PgDevices } from './pg-devices';
+import { PgKillSwitches, PgRotationPlans } from './pg-lifecycle';
 import { writeBatchPg } from './pg-ingest';
 import { PgPinSets } from './pg-pinsets';
 import { createPool, migratePostgres, redactUrl, type Queryable } from './pg-pool';
@@ -70,6 +71,8 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
       telemetry: new PgTelemetry(db),
       rollouts: new PgRollouts(db, (fn) => (inTx ? fn(rollouts(db)) : transaction((tx) => fn(rollouts(tx.db))))),
       rotations: new PgRotations(db),
+      killSwitches: new PgKillSwitches(db),
+      rotationPlans: new PgRotationPlans(db),
     };
   };
   const rollouts = (db: Queryable): PgRollouts => new PgRollouts(db, (fn) => fn(rollouts(db)));

@@ -218,4 +218,15 @@ export class DeviceStore {
       .all(fleet, ...installedKeys, afterId, limit);
     return rows.map((d) => ({ id: d.id, online: d.online === 1, installedSeq: d.installed_seq, countedInstalled: d.counted_installed }));
   }
+
+  countOfflineWithInstalledKeys(fleet: string, installedKeys: readonly string[]): number {
+    if (installedKeys.length === 0) return 0;
+    return (
+      this.db.$client
+        .prepare<string[], { n: number }>(
+          `select count(*) as n from devices where fleet = ? and counted_installed in (${installedKeys.map(() => '?').join(', ')}) and online = 0`,
+        )
+        .get(fleet, ...installedKeys)?.n ?? 0
+    );
+  }
 }

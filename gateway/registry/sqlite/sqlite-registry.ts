@@ -6,8 +6,10 @@ import type {
   DeviceRepo,
   IngestRepo,
   KeysetRepo,
+  KillSwitchRepo,
   PinSetRepo,
   RolloutRepo,
+  RotationPlanRepo,
   RotationRepo,
   TelemetryRepo,
   TokenRepo,
@@ -18,9 +20,11 @@ import { CoverageStore } from './coverage-store';
 import { DeviceStore } from './device-store';
 import { SqliteIngest } from './ingest-batch';
 import { KeysetStore } from './keyset-store';
+import { KillSwitchStore } from './kill-switch-store';
 import { openRegistryDb } from './open';
 import { PinSetStore } from './pinset-store';
 import { RolloutStore } from './rollout-store';
+import { RotationPlanStore } from './rotation-plan-store';
 import { RotationStore } from './rotation-store';
 import { asyncFacade, direct, SqliteGate } from './sqlite-gate';
 import { TelemetryStore } from './telemetry-store';
@@ -50,6 +54,8 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     telemetry,
     rollouts: new RolloutStore(db),
     rotations: new RotationStore(db),
+    killSwitches: new KillSwitchStore(db),
+    rotationPlans: new RotationPlanStore(db),
   };
   const ingest = new SqliteIngest(db, {
     counters: true,
@@ -69,6 +75,8 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     telemetry: asyncFacade(stores.telemetry, run) satisfies TelemetryRepo,
     rollouts: asyncFacade(stores.rollouts, run) satisfies RolloutRepo,
     rotations: asyncFacade(stores.rotations, run) satisfies RotationRepo,
+    killSwitches: asyncFacade(stores.killSwitches, run) satisfies KillSwitchRepo,
+    rotationPlans: asyncFacade(stores.rotationPlans, run) satisfies RotationPlanRepo,
   });
   const run = <R>(fn: () => R): Promise<R> => gate.run(fn);
   const root = face(run);

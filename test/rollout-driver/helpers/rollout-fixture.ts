@@ -2,6 +2,7 @@
 import { api, removeDir, startTestGateway, tempDir, type TestGateway } from '../../gateway/helpers/test-gateway';
 import { mqttUrl } from '../../gateway/helpers/device-client';
 import type { GatewayConfigInput } from '../../../gateway/config/schema';
+import type { GatewayDeps } from '../../../gateway/start';
 import { HOST, PIN_A, PIN_B, SimDevice, keysetFrom } from './sim-device';
 
 export interface Fixture {
@@ -24,8 +25,8 @@ export const FAST_CONFIG: Partial<GatewayConfigInput> = {
   ingest: { flushMs: 2, maxRows: 1000 },
 };
 
-export async function startFixture(overrides: Partial<GatewayConfigInput> = FAST_CONFIG, dir = tempDir('pingw-ro-')): Promise<Fixture> {
-  let gw = await startTestGateway(dir, overrides);
+export async function startFixture(overrides: Partial<GatewayConfigInput> = FAST_CONFIG, dir = tempDir('pingw-ro-'), deps: GatewayDeps = {}): Promise<Fixture> {
+  let gw = await startTestGateway(dir, overrides, deps);
   const f: Fixture = {
     gw,
     dir,
@@ -51,7 +52,7 @@ export async function startFixture(overrides: Partial<GatewayConfigInput> = FAST
     rollout: async (id) => (await f.call('GET', `/api/rollouts/${id}`)).body,
     async restart() {
       await f.gw.stop();
-      gw = await startTestGateway(dir, overrides);
+      gw = await startTestGateway(dir, overrides, deps);
       f.gw = gw;
       f.url = mqttUrl(gw);
       f.admin = gw.adminToken;

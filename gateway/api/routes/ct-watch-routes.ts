@@ -1,0 +1,46 @@
+import type { ApiDeps } from '../api-deps';
+import { ctCertificatesQuery, mismatchesQuery } from '../lifecycle-schemas';
+import type { RouteTable } from '../route-table';
+
+/** Certificate Transparency watch (issue 16 §3) and the classification of mismatch telemetry with it. */
+export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
+  const { ct, telemetry, audit } = deps;
+
+  routes.add({ method: 'get', path: '/api/ct-watch', role: 'viewer', summary: 'CT watch: configured logs, the last run, certificates kept' }, (c) =>
+    c.json({ configured: ct.configured, lastRun: ct.lastRun(), certificates: ct.certificates().length }),
+  );
+
+  routes.add(
+    { method: 'post', path: '/api/ct-watch/run', role: 'operator', summary: 'Follow the CT logs now (get-sth, get-entries, Merkle check); answers the run' },
+    async (c, { actor }) => {
+      const run = await ct.run('on-demand');
+      await audit.append(actor, 'ctwatch.run', null, { raised: run.raised, cleared: run.cleared, open: run.open });
+      return c.json(run);
+    },
+  );
+
+  routes.add(
+    { method: 'get', path: '/api/ct-watch/certificates', role: 'viewer', summary: 'Logged certificates for the names of the current pin sets (issuer, serial, dates, pin)', query: ctCertificatesQuery },
+    (c, { query }) => c.json(ct.certificates(query.host)),
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/ct-watch/mismatches',
+      role: 'viewer',
+      summary: 'Recent mismatch reports classified: served key logged for our name (likely our own rotation) or not (likely interception)',
+      query: mismatchesQuery,
+    },
+    async (c, { query }) => {
+      const scope = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) };
+      const reports = (await telemetry.lastReports({ ...scope, limit: query.limit })).filter((r) => r.result === 'mismatch');
+      return c.json(
+        reports.map((r) => {
+          const k = ct.classify(r.host, r.servedPins);
+          return { ...r, classification: k.class, certificates: k.certificates };
+        }),
+      );
+    },
+  );
+}
