@@ -40,7 +40,7 @@ import { registerFleetGauges } from './metrics/fleet-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
-import { RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
+import { lifecycleWebhooks, RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
 import { startLifecycle } from './start-lifecycle';
 
 export interface GatewayDeps {
@@ -160,6 +160,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
 
     const events = new EventBus(logger);
     rolloutWebhooks(events, dispatcher);
+    lifecycleWebhooks(events, dispatcher);
     const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });

@@ -13,6 +13,9 @@ export const WEBHOOK_EVENTS = [
   'rollout.aborted',
   'rollout.gate-tripped',
   'rotation.ready',
+  'finding.raised',
+  'finding.cleared',
+  'killswitch.engaged',
   'ping',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -29,6 +32,20 @@ export function rolloutWebhooks(events: EventBus, dispatcher: WebhookDispatcher)
     else if (e.to === 'COMPLETED') dispatcher.publish('rollout.completed', data);
     else if (e.to === 'ABORTED') dispatcher.publish('rollout.aborted', data);
   });
+}
+
+/**
+ * Drift and CT watch findings (issue 16) → finding.raised / finding.cleared (the finding's stable key says which
+ * problem cleared), and an engaged kill switch → killswitch.engaged: the incidents an on-call operator is paged for.
+ */
+export function lifecycleWebhooks(events: EventBus, dispatcher: WebhookDispatcher): () => void {
+  const iso = (at: number) => new Date(at).toISOString();
+  const offs = [
+    events.on('finding', (e) => dispatcher.publish('finding.raised', { ...e, at: iso(e.at) })),
+    events.on('findingCleared', (e) => dispatcher.publish('finding.cleared', { ...e, at: iso(e.at) })),
+    events.on('killSwitch', (e) => dispatcher.publish('killswitch.engaged', { ...e, at: iso(e.at) })),
+  ];
+  return () => offs.forEach((off) => off());
 }
 
 /**
