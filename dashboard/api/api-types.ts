@@ -6,7 +6,8 @@
  */
 
 import type { z } from 'zod';
-import type { common, PinSetView, Readiness as ContractReadiness, Rotation as ContractRotation } from '../../api-contract/index';
+import { common } from '../../api-contract/index';
+import type { PinSetView, Readiness as ContractReadiness, Rotation as ContractRotation } from '../../api-contract/index';
 
 type ContractCoverageRow = z.infer<typeof common.coverageRow>;
 
@@ -102,16 +103,8 @@ export type CoverageRow = ContractCoverageRow;
 export type Readiness = ContractReadiness;
 export type AtRiskDevice = ContractReadiness['devices'][number];
 
-export const EXECUTION_KINDS = [
-  'QUEUED',
-  'DELIVERED',
-  'APPLIED',
-  'VERIFIED',
-  'REJECTED',
-  'TIMED_OUT',
-  'SUPERSEDED',
-  'DECOMMISSIONED',
-] as const;
+/** The execution kinds in the API contract's order (never re-declared here). */
+export const EXECUTION_KINDS = common.EXECUTION_KINDS;
 export type ExecutionKind = (typeof EXECUTION_KINDS)[number];
 export type ExecutionCounts = Record<ExecutionKind, number>;
 

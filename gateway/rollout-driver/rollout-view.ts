@@ -1,8 +1,8 @@
 import type { RolloutRow } from '../registry/repositories';
-import { EXECUTION_KINDS, type ExecutionKind, type ExecutionSummary } from '../rollout-engine/index';
+import { zeroExecutionCounts, type ExecutionKind, type ExecutionSummary } from '../rollout-engine/index';
 import { fleetEta, waveEta } from './rollout-eta';
 
-const zero = (): Record<ExecutionKind, number> => Object.fromEntries(EXECUTION_KINDS.map((k) => [k, 0])) as Record<ExecutionKind, number>;
+const zero = zeroExecutionCounts;
 
 /** What the view computes from outside the rollout row: the size of its target now, and the time. */
 export interface RolloutViewContext {

@@ -36,6 +36,13 @@ export const EXECUTION_KINDS: readonly ExecutionKind[] = [
   'DECOMMISSIONED',
 ];
 
+/** A count of 0 for every execution kind: the start of every per-kind tally (API views, storage, summaries). */
+export function zeroExecutionCounts(): Record<ExecutionKind, number> {
+  const r = {} as Record<ExecutionKind, number>;
+  for (const k of EXECUTION_KINDS) r[k] = 0;
+  return r;
+}
+
 export type ExecutionEvent =
   /** The gateway published the envelope (one delivery attempt). */
   | { readonly type: 'delivered'; readonly at: number }

@@ -21,6 +21,7 @@ export {
   isFailedExecution,
   finishedAt,
   EXECUTION_KINDS,
+  zeroExecutionCounts,
   DEFAULT_DELIVERY_POLICY,
   type ExecutionState,
   type ExecutionKind,

@@ -5,6 +5,7 @@
 import { resolveConfig, type RolloutConfig } from './config.js';
 import {
   EXECUTION_KINDS,
+  zeroExecutionCounts,
   finishedAt,
   isFailedExecution,
   type ExecutionKind,
@@ -140,11 +141,7 @@ export interface ExecutionSummary {
   readonly byWave: ReadonlyArray<Readonly<Record<ExecutionKind, number>>>;
 }
 
-function zero(): Record<ExecutionKind, number> {
-  const r = {} as Record<ExecutionKind, number>;
-  for (const k of EXECUTION_KINDS) r[k] = 0;
-  return r;
-}
+const zero = zeroExecutionCounts;
 
 export function summarizeExecutions(executions: readonly ExecutionRecord[]): ExecutionSummary {
   const byKind = zero();

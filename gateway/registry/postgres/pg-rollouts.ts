@@ -1,6 +1,6 @@
 import {
   ACTIVE_EXECUTION_KINDS,
-  EXECUTION_KINDS,
+  zeroExecutionCounts,
   parseSnapshot,
   serializeSnapshot,
   type ExecutionKind,
@@ -140,7 +140,7 @@ export class PgRollouts implements RolloutRepo {
   }
 
   async summary(rolloutId: string): Promise<ExecutionSummary> {
-    const zero = () => Object.fromEntries(EXECUTION_KINDS.map((k) => [k, 0])) as Record<ExecutionKind, number>;
+    const zero = zeroExecutionCounts;
     const byKind = zero();
     const byWave: Record<ExecutionKind, number>[] = [];
     let total = 0;

@@ -2,7 +2,7 @@ import type { RegistryDb } from './open';
 import type { RolloutRow } from '../repositories';
 import {
   ACTIVE_EXECUTION_KINDS,
-  EXECUTION_KINDS,
+  zeroExecutionCounts,
   parseSnapshot,
   serializeSnapshot,
   type ExecutionKind,
@@ -178,7 +178,7 @@ export class RolloutStore {
 
   /** Execution counts per state, overall and per wave, from the covering index (no row is read). */
   summary(rolloutId: string): ExecutionSummary {
-    const zero = () => Object.fromEntries(EXECUTION_KINDS.map((k) => [k, 0])) as Record<ExecutionKind, number>;
+    const zero = zeroExecutionCounts;
     const byKind = zero();
     const byWave: Record<ExecutionKind, number>[] = [];
     let total = 0;
