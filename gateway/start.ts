@@ -205,8 +205,11 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       // a refused publish is counted (kind 'publish') and logged once per window, like a malformed message
       onPublishRefused: (deviceId, topic, code, detail) => malformed.record(deviceId, 'publish', code, `${detail} (${topic})`),
       onPresence: async (deviceId, online) => {
-        await devices.setOnline(deviceId, online, clock.now());
-        events.emit(online ? 'online' : 'offline', { deviceId, at: clock.now() });
+        // the time of the connection itself, taken before the write: the rollout driver compares it with delivery
+        // times ("delivered on this very connection"), so it must not move past a delivery made meanwhile
+        const at = clock.now();
+        await devices.setOnline(deviceId, online, at);
+        events.emit(online ? 'online' : 'offline', { deviceId, at });
       },
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
       onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
