@@ -20,7 +20,19 @@ export const pin = z.string().startsWith('sha256/');
 export const apiError = z.object({ error: z.object({ code: z.string().startsWith('E_'), message: z.string() }).loose() });
 
 export const whoami = z.object({ name: z.string().nullable(), role: role.nullable() });
-export const createdToken = z.object({ token: z.string(), name: z.string(), role });
+export const createdToken = z.object({ token: z.string(), name: z.string(), role, expiresAt: ms.nullable() });
+/** GET /api/tokens: never the secret nor its hash (issue 17). */
+export const tokenInfo = z.object({
+  name: z.string(),
+  role,
+  createdAt: ms,
+  createdBy: z.string(),
+  expiresAt: ms.nullable(),
+  revokedAt: ms.nullable(),
+  lastUsedAt: ms.nullable(),
+});
+export const tokens = z.array(tokenInfo);
+export const revokedToken = z.object({ name: z.string(), revokedAt: ms });
 export const enrolled = z.object({ deviceId: z.string(), fleet: z.string(), deviceClass: z.string(), credential: z.string() });
 export const fleet = z.object({ fleet: z.string(), devices: z.number().int(), online: z.number().int(), latestSeq: z.number().int() });
 export const fleets = z.array(fleet);

@@ -28,7 +28,7 @@ const API_VERSION = '1.0.0';
 /** The publishing API (docs/api.md). Test it with `app.request()`; start.ts serves it with @hono/node-server. */
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const routes = new RouteTable(app, deps.tokens, deps.audit);
+  const routes = new RouteTable(app, deps.tokens, deps.clock, deps.audit);
   if (deps.metrics !== undefined) app.use('/api/*', apiLatency(deps.metrics));
 
   tokenRoutes(routes, deps);

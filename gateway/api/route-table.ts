@@ -4,6 +4,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { hashApiToken, roleAtLeast, type Role } from '../auth/api-tokens';
 import { GatewayError } from './gateway-error';
+import type { Clock } from '../clock';
+
+/** A token's last use is written at most this often, so authentication is not a write per request (issue 17). */
+export const TOKEN_TOUCH_EVERY_MS = 60_000;
 
 export type ApiEnv = { Variables: { identity: TokenIdentity | null } };
 export type ApiContext = Context<ApiEnv>;
@@ -44,10 +48,13 @@ const tooLarge = (max: number) => () => {
  */
 export class RouteTable {
   readonly specs: RouteSpec[] = [];
+  /** token name → when its last use was written (per process; bounded by the number of tokens). */
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly app: Hono<ApiEnv>,
     private readonly tokens: TokenRepo,
+    private readonly clock: Clock,
     /** Where a refused write (403) is recorded: who tried what (issue 15). */
     private readonly audit?: AuditRepo,
   ) {}
@@ -87,7 +94,15 @@ export class RouteTable {
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw new GatewayError('E_UNAUTHORIZED', 'a bearer token is required');
     const identity = await this.tokens.lookup(hashApiToken(match[1]));
-    if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown token');
+    if (!identity) throw new GatewayError('E_UNAUTHORIZED', 'unknown or revoked token');
+    const now = this.clock.now();
+    // an expired token is refused like an unknown one: 401, never 403 (it proves no identity any more)
+    if (identity.expiresAt !== null && now >= identity.expiresAt) throw new GatewayError('E_UNAUTHORIZED', `the token "${identity.name}" has expired`);
+    const last = this.touched.get(identity.name);
+    if (last === undefined || now - last >= TOKEN_TOUCH_EVERY_MS) {
+      this.touched.set(identity.name, now);
+      await this.tokens.touch(identity.name, now);
+    }
     if (!roleAtLeast(identity.role, role)) {
       // A write refused for the caller's role is audited (a read is not: viewers browse, that is no event).
       if (spec.method === 'post' && this.audit !== undefined) {

@@ -8,7 +8,16 @@ const base64 = z.string().min(1).max(32_768).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, '
 const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 32-byte Ed25519 public key in hex');
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 
-export const createTokenBody = z.object({ name: label, role: z.enum(ROLES) }).strict();
+/** Expiry (issue 17): an absolute `expiresAt` (ms, checked to be in the future by the route) or `ttlDays`, not both. */
+export const createTokenBody = z
+  .object({
+    name: label,
+    role: z.enum(ROLES),
+    expiresAt: z.number().int().positive().optional(),
+    ttlDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict()
+  .refine((b) => b.expiresAt === undefined || b.ttlDays === undefined, { message: 'give expiresAt or ttlDays, not both' });
 
 export const enrolDeviceBody = z
   .object({

@@ -98,14 +98,37 @@ export interface KeysetRepo {
 export interface TokenIdentity {
   name: string;
   role: Role;
+  /** ms; null = never expires. The caller compares it with its clock (the storage keeps no time of its own). */
+  expiresAt: number | null;
+}
+
+/** A token as listed to admins: never its secret nor its hash. */
+export interface TokenInfo {
+  name: string;
+  role: Role;
+  createdAt: number;
+  createdBy: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
 }
 
 export interface TokenRepo {
   /** Inserts a token; false when the name is taken. */
-  insert(name: string, role: Role, tokenHash: string, createdBy: string, at: number): Promise<boolean>;
-  /** Sets the hash of a named token, creating it if needed (the admin token file is the source of truth). */
+  insert(name: string, role: Role, tokenHash: string, createdBy: string, at: number, expiresAt?: number | null): Promise<boolean>;
+  /**
+   * Sets the hash of a named token, creating it if needed (the admin token file is the source of truth). A new hash
+   * clears a revocation (the operator rotated the file); the same hash keeps it.
+   */
   upsert(name: string, role: Role, tokenHash: string, at: number): Promise<void>;
+  /** The identity of a token that exists and is not revoked (expiry is left to the caller), else null. */
   lookup(tokenHash: string): Promise<TokenIdentity | null>;
+  /** All tokens by name. */
+  list(): Promise<TokenInfo[]>;
+  /** Revokes a token at once (the first revocation time is kept); false when no token has that name. */
+  revoke(name: string, at: number): Promise<boolean>;
+  /** Records a use (the caller throttles). */
+  touch(name: string, at: number): Promise<void>;
 }
 
 /** Append-only: the storage refuses UPDATE and DELETE (a trigger in both dialects). */

@@ -128,16 +128,46 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       expect((await r.keysets.newerThan(1)).map((k) => [k.version, k.envelope?.length])).toEqual([[2, 2]]);
       expect(await r.tokens.insert('ops', 'operator', 'h1', 'admin', 1)).toBe(true);
       expect(await r.tokens.insert('ops', 'viewer', 'h2', 'admin', 1)).toBe(false);
-      expect(await r.tokens.lookup('h1')).toEqual({ name: 'ops', role: 'operator' });
+      expect(await r.tokens.lookup('h1')).toEqual({ name: 'ops', role: 'operator', expiresAt: null });
       await r.tokens.upsert('admin', 'admin', 'h3', 1);
       await r.tokens.upsert('admin', 'admin', 'h4', 2);
       expect(await r.tokens.lookup('h3')).toBeNull();
-      expect(await r.tokens.lookup('h4')).toEqual({ name: 'admin', role: 'admin' });
+      expect(await r.tokens.lookup('h4')).toEqual({ name: 'admin', role: 'admin', expiresAt: null });
       const base = { fleet: 'f', host: 'h', pin: PIN_A, reason: null, coverage: 9500, target: 9500, atRisk: 0, recordedAt: 1, recordedBy: 'ops' };
       const a = await r.rotations.insert({ ...base, forced: false });
       const b = await r.rotations.insert({ ...base, forced: true, reason: 'incident' });
       expect(b.id).toBeGreaterThan(a.id);
       expect((await r.rotations.list({ fleet: 'f' }, 10)).map((x) => [x.id, x.forced, x.reason])).toEqual([[b.id, true, 'incident'], [a.id, false, null]]);
+    });
+
+    it('token lifecycle (issue 17): expiry stored, listing without secrets, revocation at once, last use', async () => {
+      const r = await open();
+      const other = await open(); // another process on the same database
+      expect(await r.tokens.insert('ci', 'publisher', 'hc', 'admin', 10, 5_000)).toBe(true);
+      expect(await r.tokens.insert('ops', 'operator', 'ho', 'admin', 11)).toBe(true);
+      expect(await r.tokens.lookup('hc')).toEqual({ name: 'ci', role: 'publisher', expiresAt: 5_000 });
+      expect(await other.tokens.lookup('ho')).toEqual({ name: 'ops', role: 'operator', expiresAt: null }); // cached there now
+      await r.tokens.touch('ops', 40);
+      await r.tokens.touch('ops', 50);
+      const listed = await r.tokens.list();
+      expect(listed).toEqual([
+        { name: 'ci', role: 'publisher', createdAt: 10, createdBy: 'admin', expiresAt: 5_000, revokedAt: null, lastUsedAt: null },
+        { name: 'ops', role: 'operator', createdAt: 11, createdBy: 'admin', expiresAt: null, revokedAt: null, lastUsedAt: 50 },
+      ]);
+      expect(JSON.stringify(listed)).not.toContain('ho');
+      expect(await r.tokens.revoke('ops', 60)).toBe(true);
+      expect(await r.tokens.revoke('ops', 70)).toBe(true); // idempotent: the first revocation time stays
+      expect(await r.tokens.revoke('nobody', 70)).toBe(false);
+      expect(await r.tokens.lookup('ho')).toBeNull();
+      expect((await r.tokens.list()).find((t) => t.name === 'ops')?.revokedAt).toBe(60);
+      expect(await r.tokens.lookup('hc')).not.toBeNull(); // revoking one leaves the others
+      // the admin token file: a restart with the same hash keeps the revocation, a rotated file clears it
+      await r.tokens.upsert('admin', 'admin', 'ha', 1);
+      await r.tokens.revoke('admin', 80);
+      await r.tokens.upsert('admin', 'admin', 'ha', 2);
+      expect(await r.tokens.lookup('ha')).toBeNull();
+      await r.tokens.upsert('admin', 'admin', 'hb', 3);
+      expect(await r.tokens.lookup('hb')).toEqual({ name: 'admin', role: 'admin', expiresAt: null });
     });
 
     it('audit log: newest first with a cursor, and append-only (UPDATE and DELETE refused)', async () => {

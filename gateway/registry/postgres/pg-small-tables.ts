@@ -1,6 +1,8 @@
 import { ROLES, type Role } from '../../auth/api-tokens';
+
+const isRole = (r: string): r is Role => (ROLES as readonly string[]).includes(r);
 import type { Clock } from '../../clock';
-import type { AuditRepo, KeysetRepo, RotationRepo, TokenIdentity, TokenRepo } from '../repositories';
+import type { AuditRepo, KeysetRepo, RotationRepo, TokenIdentity, TokenInfo, TokenRepo } from '../repositories';
 import type { AuditEntry, KeysetRow, NewRotation, Page, RotationRow } from '../rows';
 import { rows, run, type Queryable } from './pg-pool';
 
@@ -48,27 +50,45 @@ export class PgKeysets implements KeysetRepo {
   }
 }
 
-/** API tokens; lookups are cached per process (tokens are few). Another replica's new token is found on a miss. */
+/**
+ * API tokens; lookups are cached per process (tokens are few). Another replica's new token is found on a miss; a
+ * revocation clears this process's cache at once (another replica's cached hit lasts at most CACHE_MS).
+ */
+const CACHE_MS = 5_000;
+
+interface RawToken {
+  name: string;
+  role: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
 export class PgTokens implements TokenRepo {
-  private readonly cache = new Map<string, TokenIdentity | null>();
+  private readonly cache = new Map<string, { identity: TokenIdentity; until: number }>();
 
   constructor(private readonly db: Queryable) {}
 
-  async insert(name: string, role: Role, tokenHash: string, createdBy: string, at: number): Promise<boolean> {
+  async insert(name: string, role: Role, tokenHash: string, createdBy: string, at: number, expiresAt: number | null = null): Promise<boolean> {
     const n = await run(
       this.db,
-      'insert into api_tokens (name, role, token_hash, created_at, created_by) values ($1, $2, $3, $4, $5) on conflict do nothing',
-      [name, role, tokenHash, at, createdBy],
+      'insert into api_tokens (name, role, token_hash, created_at, created_by, expires_at) values ($1, $2, $3, $4, $5, $6) on conflict do nothing',
+      [name, role, tokenHash, at, createdBy, expiresAt],
     );
     this.cache.clear();
     return n === 1;
   }
 
   async upsert(name: string, role: Role, tokenHash: string, at: number): Promise<void> {
+    // a new hash is a rotated admin token file: it clears a revocation; a restart with the same file keeps it
     await run(
       this.db,
       `insert into api_tokens (name, role, token_hash, created_at, created_by) values ($1, $2, $3, $4, 'gateway')
-       on conflict (name) do update set token_hash = excluded.token_hash, role = excluded.role`,
+       on conflict (name) do update set token_hash = excluded.token_hash, role = excluded.role,
+         revoked_at = case when api_tokens.token_hash = excluded.token_hash then api_tokens.revoked_at else null end,
+         expires_at = case when api_tokens.token_hash = excluded.token_hash then api_tokens.expires_at else null end`,
       [name, role, tokenHash, at],
     );
     this.cache.clear();
@@ -76,13 +96,44 @@ export class PgTokens implements TokenRepo {
 
   async lookup(tokenHash: string): Promise<TokenIdentity | null> {
     const hit = this.cache.get(tokenHash);
-    if (hit !== undefined && hit !== null) return hit;
-    const [row] = await rows<{ name: string; role: string }>(this.db, 'select name, role from api_tokens where token_hash = $1', [tokenHash], 'tokens_lookup');
-    const identity = row && (ROLES as readonly string[]).includes(row.role) ? { name: row.name, role: row.role as Role } : null;
+    if (hit !== undefined && hit.until > Date.now()) return hit.identity;
+    const [row] = await rows<{ name: string; role: string; expires_at: number | null }>(
+      this.db,
+      'select name, role, expires_at from api_tokens where token_hash = $1 and revoked_at is null',
+      [tokenHash],
+      'tokens_lookup',
+    );
+    const identity = row && isRole(row.role) ? { name: row.name, role: row.role, expiresAt: row.expires_at } : null;
     if (this.cache.size > 10_000) this.cache.clear();
-    // only known tokens are cached here: a token created through another gateway replica must work at once
-    if (identity !== null) this.cache.set(tokenHash, identity);
+    // only known tokens are cached here: a token created through another gateway replica must work at once.
+    // Date.now, not the injected clock: this bounds a cache's staleness in real time, it times nothing of the domain.
+    if (identity !== null) this.cache.set(tokenHash, { identity, until: Date.now() + CACHE_MS });
+    else this.cache.delete(tokenHash);
     return identity;
+  }
+
+  async list(): Promise<TokenInfo[]> {
+    const all = await rows<RawToken>(
+      this.db,
+      'select name, role, created_at, created_by, expires_at, revoked_at, last_used_at from api_tokens order by name',
+      [],
+      'tokens_list',
+    );
+    return all.flatMap((r) =>
+      isRole(r.role)
+        ? [{ name: r.name, role: r.role, createdAt: r.created_at, createdBy: r.created_by, expiresAt: r.expires_at, revokedAt: r.revoked_at, lastUsedAt: r.last_used_at }]
+        : [],
+    );
+  }
+
+  async revoke(name: string, at: number): Promise<boolean> {
+    const n = await run(this.db, 'update api_tokens set revoked_at = coalesce(revoked_at, $2) where name = $1', [name, at]);
+    this.cache.clear(); // the revoked token stops at its next request on this replica (issue 17)
+    return n === 1;
+  }
+
+  async touch(name: string, at: number): Promise<void> {
+    await run(this.db, 'update api_tokens set last_used_at = $2 where name = $1', [name, at]);
   }
 }
 

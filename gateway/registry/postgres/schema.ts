@@ -136,6 +136,11 @@ export const apiTokens = pgTable('api_tokens', {
   tokenHash: text('token_hash').notNull().unique(),
   createdAt: ms('created_at').notNull(),
   createdBy: text('created_by').notNull(),
+  /** null = never expires (issue 17). */
+  expiresAt: ms('expires_at'),
+  revokedAt: ms('revoked_at'),
+  /** written at most once a minute per token (route-table.ts). */
+  lastUsedAt: ms('last_used_at'),
 });
 
 /** Append-only: a trigger (migrations/0001_audit_append_only.sql) refuses UPDATE, DELETE and TRUNCATE. */

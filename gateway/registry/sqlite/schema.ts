@@ -153,6 +153,12 @@ export const apiTokens = sqliteTable('api_tokens', {
   tokenHash: text('token_hash').notNull().unique(),
   createdAt: integer('created_at').notNull(),
   createdBy: text('created_by').notNull(),
+  /** ms; null = never expires (issue 17). */
+  expiresAt: integer('expires_at'),
+  /** ms; set once by POST /api/tokens/:name/revoke, a revoked token never authenticates again. */
+  revokedAt: integer('revoked_at'),
+  /** ms; written at most once a minute per token (route-table.ts), not on every request. */
+  lastUsedAt: integer('last_used_at'),
 });
 
 /** Append-only (UPDATE and DELETE are refused by triggers in the migrations). */
