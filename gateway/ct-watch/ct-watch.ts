@@ -9,6 +9,7 @@ import { CtClient, verifySth, type CtLog } from './ct-client';
 import { parseEntry, type LoggedCertificate } from './ct-entry';
 import { classifyMismatch, coveredHosts, ctFindings, watchedHosts, type MismatchClass } from './ct-rules';
 import { leafHash, MerkleFrontier } from './merkle';
+import { RepeatingJob } from '../repeating-job';
 
 /** get-entries asks for at most this many entries at once (logs cap it lower; the client pages on). */
 const BATCH = 256;
@@ -52,7 +53,7 @@ interface LogState {
 export class CtWatch {
   private readonly logs: LogState[];
   private certs: LoggedCertificate[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private schedule: RepeatingJob | null = null;
   private running: Promise<CtRun> | null = null;
   private last: CtRun | null = null;
 
@@ -70,20 +71,14 @@ export class CtWatch {
 
   start(): void {
     if (this.options.intervalMs <= 0 || this.logs.length === 0) return;
-    const loop = () => {
-      this.timer = setTimeout(() => {
-        void this.run('schedule').catch((err) => this.deps.logger.error('CT watch run failed', { error: String(err) })).finally(() => {
-          if (this.timer !== null) loop();
-        });
-      }, this.options.intervalMs);
-      this.timer.unref();
-    };
-    loop();
+    this.schedule ??= new RepeatingJob(() => this.run('schedule'), this.options.intervalMs, (err) =>
+      this.deps.logger.error('CT watch run failed', { error: String(err) }),
+    );
+    this.schedule.start();
   }
 
   stop(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.schedule?.stop();
   }
 
   lastRun(): CtRun | null {

@@ -8,6 +8,7 @@ import type { PinSetViews } from '../registry/pinset-views';
 import { rotationReadiness } from '../rotation-gate/rotation-readiness';
 import { currentSets } from './current-sets';
 import { driftFinding, hostsToProbe, LISTED_DEVICES, pinsOf, type PinReadiness, type Probe } from './drift-rules';
+import { RepeatingJob } from '../repeating-job';
 
 export interface DriftRun {
   startedAt: number;
@@ -33,7 +34,7 @@ export interface DriftWatchOptions {
  * raises findings (drift-rules.ts) into the register; a finding clears at the first run that no longer sees it.
  */
 export class DriftWatch {
-  private timer: NodeJS.Timeout | null = null;
+  private schedule: RepeatingJob | null = null;
   private running: Promise<DriftRun> | null = null;
   private last: DriftRun | null = null;
   private readonly listeners: ((run: DriftRun) => void)[] = [];
@@ -48,20 +49,14 @@ export class DriftWatch {
 
   start(): void {
     if (this.options.intervalMs <= 0) return;
-    const loop = () => {
-      this.timer = setTimeout(() => {
-        void this.run('schedule').catch((err) => this.deps.logger.error('drift watch run failed', { error: String(err) })).finally(() => {
-          if (this.timer !== null) loop();
-        });
-      }, this.options.intervalMs);
-      this.timer.unref();
-    };
-    loop();
+    this.schedule ??= new RepeatingJob(() => this.run('schedule'), this.options.intervalMs, (err) =>
+      this.deps.logger.error('drift watch run failed', { error: String(err) }),
+    );
+    this.schedule.start();
   }
 
   stop(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.schedule?.stop();
   }
 
   /** Called after every run (guided rotation detects a switch: the next key served). */
