@@ -96,7 +96,24 @@ export async function startPostgres(opts: { replica?: boolean } = {}): Promise<P
   const primary: Node = { dir: join(root, 'primary'), port: await freePort() };
   let replicaNode: Node | null = null;
   const nodes: Node[] = [];
+  // pg_ctl starts a daemon, not a child of this process: if the test process ends without its afterAll (a crash, a
+  // worker killed at a timeout), stop the servers by their postmaster pid on the way out (SIGQUIT = immediate stop)
+  const orphanGuard = () => {
+    for (const n of nodes) {
+      const pidFile = join(n.dir, 'data', 'postmaster.pid');
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
+      if (Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  };
+  process.once('exit', orphanGuard);
   const cleanup = async () => {
+    process.removeListener('exit', orphanGuard);
     for (const n of [...nodes].reverse()) await stopNode(n);
     rmSync(root, { recursive: true, force: true });
   };
