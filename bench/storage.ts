@@ -3,6 +3,9 @@
  * SQLite (a temp file) and PostgreSQL 15 (a throw-away cluster started as in the tests, test/support/postgres.ts):
  * - ack ingest with coverage counters through the gateway's own IngestWriter (group commit, 5 ms / 1,000 rows),
  *   acks/s: every ack is new and moves its device's installed/verified set and the counters;
+ * - the bare baseline in the same run (./storage-bare.ts): the same rows written with the bare driver, no gateway
+ *   logic; gateway and bare runs alternate on fresh device slices, so load on the machine hits both alike and
+ *   `ratio` = gateway / bare (best run of each) is comparable between runs;
  * - coverage and rotation readiness latency at 1,000,000 devices (median of many reads, ms).
  * Only the contract is used (registry/), so both dialects answer the same calls.
  */
@@ -10,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../test/support/postgres';
+import { bareSqlite, barePg, type BareSlice } from './storage-bare';
 import type { Registry } from '../gateway/registry/registry';
 import { IngestWriter } from '../gateway/registry/ingest-writer';
 import { openRegistry } from '../gateway/registry/open-registry';
@@ -18,7 +22,9 @@ import type { PinSetRow } from '../gateway/registry/rows';
 import { rotationReadiness } from '../gateway/rotation-gate/rotation-readiness';
 
 const N = Number(process.env['STORAGE_BENCH_DEVICES'] ?? 1_000_000);
-const ACK_DEVICES = Math.min(50_000, Math.floor(N / 4));
+/** Devices per ingest run: 4 runs (gateway, bare, gateway, bare) on disjoint slices of the fleet. */
+const ACK_DEVICES = Math.min(50_000, Math.floor(N / 8));
+const BATCH_ROWS = 1000;
 const FLEET = 'bench';
 const HOST = 'api.example.com';
 const pin = (n: number) => 'sha256/' + Buffer.alloc(32, n).toString('base64');
@@ -54,7 +60,9 @@ async function storeSets(r: Registry): Promise<PinSetRow[]> {
   return sets;
 }
 
-async function benchOne(name: string, r: Registry, vacuum?: () => Promise<void>): Promise<Record<string, unknown>> {
+type Bare = (slice: BareSlice) => Promise<number>;
+
+async function benchOne(name: string, r: Registry, bare: Bare, vacuum?: () => Promise<void>): Promise<Record<string, unknown>> {
   console.log(`\n${name}: ${N.toLocaleString('en-US')} devices`);
   const [s1, s2] = (await storeSets(r)) as [PinSetRow, PinSetRow];
   let t = performance.now();
@@ -67,15 +75,15 @@ async function benchOne(name: string, r: Registry, vacuum?: () => Promise<void>)
   const enrolMs = performance.now() - t;
   console.log(`  enrolled with counters in ${(enrolMs / 1000).toFixed(1)} s (${Math.round((N * 1000) / enrolMs).toLocaleString('en-US')}/s)`);
 
-  // every device of the first quarter verifies s1 (applied + verified = 2 acks), all through the ingest writer
+  const deviceId = (i: number) => `d${String(i).padStart(7, '0')}`;
+  // a slice of devices verifies a set (applied + verified = 2 acks each), all through the ingest writer
   const ingestRate = async (set: PinSetRow, from: number) => {
-    const writer = new IngestWriter(r.ingest, clock, { flushMs: 5, maxRows: 1000 });
+    const writer = new IngestWriter(r.ingest, clock, { flushMs: 5, maxRows: BATCH_ROWS });
     const start = performance.now();
     const pending: Promise<boolean>[] = [];
     for (let i = from; i < from + ACK_DEVICES; i++) {
-      const deviceId = `d${String(i).padStart(7, '0')}`;
-      pending.push(writer.addAck({ deviceId, seq: set.seq, sha256: set.sha256, status: 'applied', code: null, pinsetId: set.id }));
-      pending.push(writer.addAck({ deviceId, seq: set.seq, sha256: set.sha256, status: 'verified', code: null, pinsetId: set.id }));
+      pending.push(writer.addAck({ deviceId: deviceId(i), seq: set.seq, sha256: set.sha256, status: 'applied', code: null, pinsetId: set.id }));
+      pending.push(writer.addAck({ deviceId: deviceId(i), seq: set.seq, sha256: set.sha256, status: 'verified', code: null, pinsetId: set.id }));
     }
     const news = await Promise.all(pending);
     const ms = performance.now() - start;
@@ -83,10 +91,22 @@ async function benchOne(name: string, r: Registry, vacuum?: () => Promise<void>)
     if (news.some((x) => !x)) throw new Error('an ack of the bench was not new');
     return Math.round((2 * ACK_DEVICES * 1000) / ms);
   };
-  const ackRate1 = await ingestRate(s1, 0);
-  const ackRate2 = await ingestRate(s2, ACK_DEVICES);
-  const acksPerSec = Math.max(ackRate1, ackRate2);
-  console.log(`  ack ingest with coverage counters: ${ackRate1.toLocaleString('en-US')} / ${ackRate2.toLocaleString('en-US')} acks/s (2 runs of ${(2 * ACK_DEVICES).toLocaleString('en-US')})`);
+  const bareRate = (set: PinSetRow, from: number) => {
+    const h = (set.json as { hosts: { name: string; pins: string[] }[] }).hosts[0] as { name: string; pins: string[] };
+    return bare({
+      deviceIds: Array.from({ length: ACK_DEVICES }, (_, k) => deviceId(from + k)),
+      fleet: FLEET, pinsetId: set.id, seq: set.seq, sha256: set.sha256, host: h.name, pins: h.pins, batchRows: BATCH_ROWS,
+    });
+  };
+  const gw1 = await ingestRate(s1, 0);
+  const bare1 = await bareRate(s1, ACK_DEVICES);
+  const gw2 = await ingestRate(s2, 2 * ACK_DEVICES);
+  const bare2 = await bareRate(s2, 3 * ACK_DEVICES);
+  const acksPerSec = Math.max(gw1, gw2);
+  const bareAcksPerSec = Math.max(bare1, bare2);
+  const ratio = +(acksPerSec / bareAcksPerSec).toFixed(2);
+  const f = (n: number) => n.toLocaleString('en-US');
+  console.log(`  ack ingest with coverage counters: gateway ${f(gw1)} / ${f(gw2)} acks/s, bare driver ${f(bare1)} / ${f(bare2)} acks/s (runs of ${f(2 * ACK_DEVICES)}): ratio ${ratio}`);
 
   const views = new PinSetViews((sha) => r.pinsets.getBySha256(sha));
   const now = Date.now();
@@ -107,11 +127,13 @@ async function benchOne(name: string, r: Registry, vacuum?: () => Promise<void>)
   }
   const check = await rotationReadiness({ devices: r.devices, coverage: r.coverage, views }, { fleet: FLEET, host: HOST, pin: pin(2), target: 95, limit: 1, now });
   console.log(`  check: pin 2 verified by ${check.verified.toLocaleString('en-US')} of ${check.total.toLocaleString('en-US')} (${check.coverage} %)`);
+  // both sets pin pin 2: every device of the four runs counts, gateway-written and bare-written alike
+  if (check.verified !== 4 * ACK_DEVICES || check.total !== N) throw new Error(`counters after the ingest runs: ${JSON.stringify(check)}`);
   t = performance.now();
   return {
     devices: N,
     enrolPerSec: Math.round((N * 1000) / enrolMs),
-    ingest: { acks: 2 * ACK_DEVICES, acksPerSecWithCounters: acksPerSec, runs: [ackRate1, ackRate2] },
+    ingest: { acks: 2 * ACK_DEVICES, acksPerSecWithCounters: acksPerSec, runs: [gw1, gw2], bare: { acksPerSec: bareAcksPerSec, runs: [bare1, bare2] }, ratio },
     reads: { coverageMs, readinessMs, ...(afterVacuum === null ? {} : { afterVacuum }) },
     check: { verified: check.verified, total: check.total, coverage: check.coverage },
   };
@@ -123,7 +145,7 @@ export async function runStorageBench(): Promise<Record<string, unknown>> {
   try {
     const sqlite = await openRegistry({ file: join(dir, 'registry.sqlite'), url: null, readUrl: null, poolSize: 1 }, clock);
     try {
-      results['sqlite'] = await benchOne('SQLite (file, WAL)', sqlite);
+      results['sqlite'] = await benchOne('SQLite (file, WAL)', sqlite, async (slice) => bareSqlite(sqlite.location, slice));
     } finally {
       await sqlite.close();
     }
@@ -133,7 +155,7 @@ export async function runStorageBench(): Promise<Record<string, unknown>> {
       const url = server.url(database);
       const pg = await openRegistry({ file: '', url, readUrl: null, poolSize: 10 }, clock);
       try {
-        results['postgres'] = await benchOne('PostgreSQL 15 (loopback, fsync off as in the tests)', pg, () => server.vacuumAnalyze(database));
+        results['postgres'] = await benchOne('PostgreSQL 15 (loopback, fsync off as in the tests)', pg, (slice) => barePg(url, slice), () => server.vacuumAnalyze(database));
       } finally {
         await pg.close();
       }
