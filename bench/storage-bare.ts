@@ -30,6 +30,21 @@ export interface BareSlice {
   batchRows: number;
 }
 
+/** Wall and CPU time of this process since it was made (CPU: user + system, every thread of the process). */
+export function stopwatch(): () => { ms: number; cpuMs: number } {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  return () => {
+    const d = process.cpuUsage(c);
+    return { ms: performance.now() - t, cpuMs: (d.user + d.system) / 1000 };
+  };
+}
+
+export interface Timing {
+  ms: number;
+  cpuMs: number;
+}
+
 /** Devices per transaction: a batch of `batchRows` acks holds batchRows / 2 devices (2 acks each). */
 function batches(s: BareSlice): string[][] {
   const per = Math.max(1, Math.floor(s.batchRows / 2));
@@ -38,8 +53,8 @@ function batches(s: BareSlice): string[][] {
   return out;
 }
 
-/** acks/s of the bare better-sqlite3 writer on the registry file (WAL: a second connection beside the gateway's). */
-export function bareSqlite(file: string, s: BareSlice): number {
+/** Time of the bare better-sqlite3 writer on the registry file (WAL: a second connection beside the gateway's). */
+export function bareSqlite(file: string, s: BareSlice): Timing {
   const db = new Database(file);
   try {
     db.pragma('synchronous = NORMAL'); // as the gateway's connection (journal_mode WAL is a property of the file)
@@ -76,20 +91,20 @@ export function bareSqlite(file: string, s: BareSlice): number {
       bumpSet.run(s.fleet, 'verified', s.sha256, n);
       for (const p of s.pins) bumpPin.run(s.fleet, s.host, p, n);
     });
-    const start = performance.now();
+    const done = stopwatch();
     for (const ids of batches(s)) write(ids, Date.now());
-    return Math.round((2 * s.deviceIds.length * 1000) / (performance.now() - start));
+    return done();
   } finally {
     db.close();
   }
 }
 
-/** acks/s of the bare pg writer: one client, one transaction of set-based statements per batch. */
-export async function barePg(url: string, s: BareSlice): Promise<number> {
+/** Time of the bare pg writer (CPU: this process only, the server's is not counted): one client, one transaction of set-based statements per batch. */
+export async function barePg(url: string, s: BareSlice): Promise<Timing> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const start = performance.now();
+    const done = stopwatch();
     for (const ids of batches(s)) {
       const at = Date.now();
       const n = ids.length;
@@ -128,7 +143,7 @@ export async function barePg(url: string, s: BareSlice): Promise<number> {
       });
       await client.query('commit');
     }
-    return Math.round((2 * s.deviceIds.length * 1000) / (performance.now() - start));
+    return done();
   } finally {
     await client.end();
   }

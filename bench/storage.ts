@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../test/support/postgres';
-import { bareSqlite, barePg, type BareSlice } from './storage-bare';
+import { bareSqlite, barePg, stopwatch, type BareSlice, type Timing } from './storage-bare';
 import type { Registry } from '../gateway/registry/registry';
 import { IngestWriter } from '../gateway/registry/ingest-writer';
 import { openRegistry } from '../gateway/registry/open-registry';
@@ -60,7 +60,7 @@ async function storeSets(r: Registry): Promise<PinSetRow[]> {
   return sets;
 }
 
-type Bare = (slice: BareSlice) => Promise<number>;
+type Bare = (slice: BareSlice) => Promise<Timing>;
 
 async function benchOne(name: string, r: Registry, bare: Bare, vacuum?: () => Promise<void>): Promise<Record<string, unknown>> {
   console.log(`\n${name}: ${N.toLocaleString('en-US')} devices`);
@@ -77,36 +77,42 @@ async function benchOne(name: string, r: Registry, bare: Bare, vacuum?: () => Pr
 
   const deviceId = (i: number) => `d${String(i).padStart(7, '0')}`;
   // a slice of devices verifies a set (applied + verified = 2 acks each), all through the ingest writer
-  const ingestRate = async (set: PinSetRow, from: number) => {
+  const ingestRate = async (set: PinSetRow, from: number): Promise<Timing> => {
     const writer = new IngestWriter(r.ingest, clock, { flushMs: 5, maxRows: BATCH_ROWS });
-    const start = performance.now();
+    const done = stopwatch();
     const pending: Promise<boolean>[] = [];
     for (let i = from; i < from + ACK_DEVICES; i++) {
       pending.push(writer.addAck({ deviceId: deviceId(i), seq: set.seq, sha256: set.sha256, status: 'applied', code: null, pinsetId: set.id }));
       pending.push(writer.addAck({ deviceId: deviceId(i), seq: set.seq, sha256: set.sha256, status: 'verified', code: null, pinsetId: set.id }));
     }
     const news = await Promise.all(pending);
-    const ms = performance.now() - start;
+    const time = done();
     await writer.close();
     if (news.some((x) => !x)) throw new Error('an ack of the bench was not new');
-    return Math.round((2 * ACK_DEVICES * 1000) / ms);
+    return time;
   };
-  const bareRate = (set: PinSetRow, from: number) => {
+  const bareRate = (set: PinSetRow, from: number): Promise<Timing> => {
     const h = (set.json as { hosts: { name: string; pins: string[] }[] }).hosts[0] as { name: string; pins: string[] };
     return bare({
       deviceIds: Array.from({ length: ACK_DEVICES }, (_, k) => deviceId(from + k)),
       fleet: FLEET, pinsetId: set.id, seq: set.seq, sha256: set.sha256, host: h.name, pins: h.pins, batchRows: BATCH_ROWS,
     });
   };
-  const gw1 = await ingestRate(s1, 0);
-  const bare1 = await bareRate(s1, ACK_DEVICES);
-  const gw2 = await ingestRate(s2, 2 * ACK_DEVICES);
-  const bare2 = await bareRate(s2, 3 * ACK_DEVICES);
-  const acksPerSec = Math.max(gw1, gw2);
-  const bareAcksPerSec = Math.max(bare1, bare2);
+  const runs = { gateway: [] as Timing[], bare: [] as Timing[] };
+  runs.gateway.push(await ingestRate(s1, 0));
+  runs.bare.push(await bareRate(s1, ACK_DEVICES));
+  runs.gateway.push(await ingestRate(s2, 2 * ACK_DEVICES));
+  runs.bare.push(await bareRate(s2, 3 * ACK_DEVICES));
+  const perSec = (t: Timing) => Math.round((2 * ACK_DEVICES * 1000) / t.ms);
+  const perCpuSec = (t: Timing) => Math.round((2 * ACK_DEVICES * 1000) / t.cpuMs);
+  const acksPerSec = Math.max(...runs.gateway.map(perSec));
+  const bareAcksPerSec = Math.max(...runs.bare.map(perSec));
   const ratio = +(acksPerSec / bareAcksPerSec).toFixed(2);
   const f = (n: number) => n.toLocaleString('en-US');
-  console.log(`  ack ingest with coverage counters: gateway ${f(gw1)} / ${f(gw2)} acks/s, bare driver ${f(bare1)} / ${f(bare2)} acks/s (runs of ${f(2 * ACK_DEVICES)}): ratio ${ratio}`);
+  const show = (ts: Timing[]) => `${ts.map((t) => f(perSec(t))).join(' / ')} acks/s (${ts.map((t) => f(perCpuSec(t))).join(' / ')} per CPU-second of this process)`;
+  console.log(`  ack ingest with coverage counters, runs of ${f(2 * ACK_DEVICES)}: ratio gateway / bare ${ratio}`);
+  console.log(`    gateway ${show(runs.gateway)}`);
+  console.log(`    bare    ${show(runs.bare)}`);
 
   const views = new PinSetViews((sha) => r.pinsets.getBySha256(sha));
   const now = Date.now();
@@ -133,7 +139,14 @@ async function benchOne(name: string, r: Registry, bare: Bare, vacuum?: () => Pr
   return {
     devices: N,
     enrolPerSec: Math.round((N * 1000) / enrolMs),
-    ingest: { acks: 2 * ACK_DEVICES, acksPerSecWithCounters: acksPerSec, runs: [gw1, gw2], bare: { acksPerSec: bareAcksPerSec, runs: [bare1, bare2] }, ratio },
+    ingest: {
+      acks: 2 * ACK_DEVICES,
+      acksPerSecWithCounters: acksPerSec,
+      runs: runs.gateway.map(perSec),
+      perCpuSecond: runs.gateway.map(perCpuSec),
+      bare: { acksPerSec: bareAcksPerSec, runs: runs.bare.map(perSec), perCpuSecond: runs.bare.map(perCpuSec) },
+      ratio,
+    },
     reads: { coverageMs, readinessMs, ...(afterVacuum === null ? {} : { afterVacuum }) },
     check: { verified: check.verified, total: check.total, coverage: check.coverage },
   };
@@ -143,24 +156,29 @@ export async function runStorageBench(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'pingw-bench-storage-'));
   const results: Record<string, unknown> = {};
   try {
-    const sqlite = await openRegistry({ file: join(dir, 'registry.sqlite'), url: null, readUrl: null, poolSize: 1 }, clock);
-    try {
-      results['sqlite'] = await benchOne('SQLite (file, WAL)', sqlite, async (slice) => bareSqlite(sqlite.location, slice));
-    } finally {
-      await sqlite.close();
-    }
-    const server = await startPostgres();
-    try {
-      const database = await server.createDatabase();
-      const url = server.url(database);
-      const pg = await openRegistry({ file: '', url, readUrl: null, poolSize: 10 }, clock);
+    const only = process.env['STORAGE_BENCH_ONLY']; // 'sqlite' or 'postgres': one side only (profiling)
+    if (only !== 'postgres') {
+      const sqlite = await openRegistry({ file: join(dir, 'registry.sqlite'), url: null, readUrl: null, poolSize: 1 }, clock);
       try {
-        results['postgres'] = await benchOne('PostgreSQL 15 (loopback, fsync off as in the tests)', pg, (slice) => barePg(url, slice), () => server.vacuumAnalyze(database));
+        results['sqlite'] = await benchOne('SQLite (file, WAL)', sqlite, async (slice) => bareSqlite(sqlite.location, slice));
       } finally {
-        await pg.close();
+        await sqlite.close();
       }
-    } finally {
-      await server.stop();
+    }
+    if (only !== 'sqlite') {
+      const server = await startPostgres();
+      try {
+        const database = await server.createDatabase();
+        const url = server.url(database);
+        const pg = await openRegistry({ file: '', url, readUrl: null, poolSize: 10 }, clock);
+        try {
+          results['postgres'] = await benchOne('PostgreSQL 15 (loopback, fsync off as in the tests)', pg, (slice) => barePg(url, slice), () => server.vacuumAnalyze(database));
+        } finally {
+          await pg.close();
+        }
+      } finally {
+        await server.stop();
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

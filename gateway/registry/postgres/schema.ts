@@ -83,7 +83,8 @@ export const acks = pgTable(
     pinsetId: integer('pinset_id'),
     receivedAt: ms('received_at').notNull(),
   },
-  (t) => [uniqueIndex('acks_device_sha_status_uq').on(t.deviceId, t.sha256, t.status), index('acks_pinset_idx').on(t.pinsetId, t.status)],
+  // (no index by pin set: per-set counts are kept in pinset_ack_counts; every write of an ack pays for each index)
+  (t) => [uniqueIndex('acks_device_sha_status_uq').on(t.deviceId, t.sha256, t.status)],
 );
 
 export const pinsetAckCounts = pgTable(

@@ -5,6 +5,7 @@ import { telemetryBucket } from '../telemetry-buckets';
 import type { RegistryDb } from './open';
 
 interface DeviceRaw {
+  rid: number;
   id: string;
   fleet: string;
   decommissioned: number;
@@ -21,7 +22,8 @@ interface DeviceRaw {
  * The SQLite side of IngestRepo.writeBatch: one better-sqlite3 transaction of raw prepared statements per batch
  * (LIBRARY-NOTES: batched prepared statements are ~15× faster than autocommit). Per ack one INSERT (the unique
  * index makes QoS 1 redelivery idempotent); per device one read and one write whatever the number of its acks
- * (their effects applied in memory in arrival order, ../counted-sets.ts); each counter row written once per batch.
+ * (their effects applied in memory in arrival order, ../counted-sets.ts; its last-seen time in the same write);
+ * each counter row written once per batch (differences summed per transition in memory).
  */
 export class SqliteIngest {
   readonly writeBatch: (batch: IngestBatch) => { acks: boolean[]; reports: boolean[] };
@@ -43,12 +45,16 @@ export class SqliteIngest {
       `insert into pinset_ack_counts (pinset_id, status, count) values (?, ?, ?)
        on conflict (pinset_id, status) do update set count = pinset_ack_counts.count + excluded.count`,
     );
+    // the row's rowid comes along so that its update goes straight to the row (devices has a text primary key: a
+    // lookup by id is a search of its index, then of the table)
     const getDevice = c.prepare<[string], DeviceRaw>(
-      `select id, fleet, decommissioned, firmware, installed_seq, installed_sha256, verified_seq, verified_sha256, counted_installed, counted_verified
+      `select rowid as rid, id, fleet, decommissioned, firmware, installed_seq, installed_sha256, verified_seq, verified_sha256, counted_installed, counted_verified
        from devices where id = ?`,
     );
-    const putDevice = c.prepare<[number, string | null, number, string | null, string | null, string | null, string]>(
-      `update devices set installed_seq = ?, installed_sha256 = ?, verified_seq = ?, verified_sha256 = ?, counted_installed = ?, counted_verified = ? where id = ?`,
+    // last seen rides along (one write of the row per batch; the writer's `seen` holds every ack's device)
+    const putDevice = c.prepare<[number, string | null, number, string | null, string | null, string | null, number | null, number]>(
+      `update devices set installed_seq = ?, installed_sha256 = ?, verified_seq = ?, verified_sha256 = ?, counted_installed = ?, counted_verified = ?,
+         last_seen = coalesce(?, last_seen) where rowid = ?`,
     );
     const bumpSet = c.prepare<[string, string, string, number]>(
       `insert into fleet_set_counts (fleet, kind, key, count) values (?, ?, ?, ?)
@@ -79,7 +85,7 @@ export class SqliteIngest {
     const tx = c.transaction((batch: IngestBatch) => {
       const acks: boolean[] = [];
       const counts = new Map<string, { pinsetId: number; status: string; n: number }>();
-      const devices = new Map<string, { row: CountedDevice; move: boolean }>();
+      const devices = new Map<string, { rid: number; row: CountedDevice; move: boolean }>();
       for (const a of batch.acks) {
         const isNew = insertAck.run(a.deviceId, a.sha256, a.seq, a.status, a.code, a.pinsetId, a.at).changes === 1;
         acks.push(isNew);
@@ -95,7 +101,7 @@ export class SqliteIngest {
         if (d === undefined) {
           const raw = getDevice.get(a.deviceId);
           if (raw === undefined) return;
-          d = { row: toCounted(raw), move: false };
+          d = { rid: raw.rid, row: toCounted(raw), move: false };
           devices.set(a.deviceId, d);
         }
         raiseSets(d.row, a);
@@ -103,7 +109,7 @@ export class SqliteIngest {
       }
       for (const x of counts.values()) countAck.run(x.pinsetId, x.status, x.n);
       const deltas = new CounterDeltas();
-      for (const { row, move } of devices.values()) {
+      for (const { rid, row, move } of devices.values()) {
         if (options.counters && move) {
           const next = deltas.move(row, options.viewOf);
           if (next !== null) {
@@ -111,7 +117,7 @@ export class SqliteIngest {
             row.countedVerified = next.verified;
           }
         }
-        putDevice.run(row.installedSeq, row.installedSha256, row.verifiedSeq, row.verifiedSha256, row.countedInstalled, row.countedVerified, row.id);
+        putDevice.run(row.installedSeq, row.installedSha256, row.verifiedSeq, row.verifiedSha256, row.countedInstalled, row.countedVerified, batch.seen.get(row.id) ?? null, rid);
       }
       for (const s of deltas.setRows()) bumpSet.run(s.fleet, s.kind, s.key, s.delta);
       for (const p of deltas.pinRows()) bumpPin.run(p.fleet, p.host, p.pin, p.delta);
@@ -124,7 +130,7 @@ export class SqliteIngest {
         return isNew;
       });
       for (const m of batch.malformed) countMalformed.run(m.deviceId, m.kind, m.code, m.count, m.lastAt, m.lastDetail);
-      for (const [deviceId, at] of batch.seen) touch.run(at, deviceId);
+      for (const [deviceId, at] of batch.seen) if (!devices.has(deviceId)) touch.run(at, deviceId);
       return { acks, reports, fleets: deltas.fleets };
     });
     this.writeBatch = (batch) => {

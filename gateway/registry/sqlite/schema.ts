@@ -96,7 +96,8 @@ export const acks = sqliteTable(
     receivedAt: integer('received_at').notNull(),
   },
   // one row per device + envelope + status: QoS 1 redelivery is absorbed by the unique index
-  (t) => [uniqueIndex('acks_device_sha_status_uq').on(t.deviceId, t.sha256, t.status), index('acks_pinset_idx').on(t.pinsetId, t.status)],
+  // (no index by pin set: per-set counts are kept in pinset_ack_counts; every write of an ack pays for each index)
+  (t) => [uniqueIndex('acks_device_sha_status_uq').on(t.deviceId, t.sha256, t.status)],
 );
 
 /** Counters kept up to date in the ack write transaction (per pin set and status). */
