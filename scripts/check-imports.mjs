@@ -3,11 +3,15 @@
 // Fails on: (1) a cycle between files, (2) a cycle between folders (a folder = a directory of source files),
 // (3) a layering rule broken: shared/ imports nothing internal, device-sim/ never imports gateway/, the dashboard
 // reaches the gateway only through its API contract (dashboard/ imports no gateway/ module; the typed contract of the
-// JSON API is the top-level api-contract/, which imports nothing internal but shared/).
+// JSON API is the top-level api-contract/, which imports nothing internal but shared/), (4) storage outside the
+// storage implementations (issue 12, storage-boundary.mjs): a database driver or drizzle imported, or SQL in a
+// string, anywhere but gateway/registry/{sqlite,postgres}/ and the folders listed there.
+// `node scripts/check-imports.mjs [ROOT]` checks another tree (the script's own test feeds it fixtures).
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname, resolve, relative } from 'node:path';
+import { storageBoundaryProblems } from './storage-boundary.mjs';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const root = process.argv[2] !== undefined ? resolve(process.argv[2]) : resolve(dirname(new URL(import.meta.url).pathname), '..');
 const ROOTS = ['shared', 'api-contract', 'gateway', 'dashboard', 'device-sim', 'bench'];
 const files = [];
 function walk(dir) {
@@ -87,8 +91,9 @@ for (const c of cycles(folderGraph)) {
     if (folder(f) !== folder(d) && c.includes(folder(f)) && c.includes(folder(d))) detail.push(`    ${f} → ${d}`);
   problems.push(`folder cycle: ${c.join(' ↔ ')}\n${detail.join('\n')}`);
 }
+problems.push(...storageBoundaryProblems(root));
 if (problems.length > 0) {
   console.error(`import check: ${problems.length} problem(s)\n` + problems.join('\n'));
   process.exit(1);
 }
-console.log(`import check: ${files.length} files, ${folderGraph.size} folders, no cycles, layers respected`);
+console.log(`import check: ${files.length} files, ${folderGraph.size} folders, no cycles, layers respected, no storage outside the registry implementations`);

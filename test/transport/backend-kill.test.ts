@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { openRegistry } from '../../gateway/registry/open-registry';
 import { encodeAck, encodeHello, topicFor } from '../../shared/index';
 import { connectRaw } from '../gateway/helpers/device-client';
 import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
@@ -90,23 +90,18 @@ describe('a gateway killed mid-ingest loses no ack the broker acknowledged (Mosq
     await gw.kill('SIGKILL');
     await device.endAsync();
 
-    const count = () => {
-      const db = new Database(join(dir, 'registry.sqlite'), { readonly: true });
-      try {
-        return db.prepare<[], { n: number }>(`select count(*) as n from acks where device_id = 'dev-k'`).get()!.n;
-      } finally {
-        db.close();
-      }
-    };
+    // the registry file read through the storage contract (WAL: beside the gateway process that writes it)
+    const registry = await openRegistry({ file: join(dir, 'registry.sqlite'), url: null, readUrl: null, poolSize: 1 }, { now: () => Date.now() });
+    const acks = async () => (await registry.devices.history('dev-k', 10 * N)).acks;
+    const count = async () => (await acks()).length;
     // nothing was committed before the kill: the case below is the redelivery, not a race won by the first gateway
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
 
     gw = await GatewayChild.start(dir, m);
-    await waitFor(`${N} acks committed after the restart`, () => count() === N, 20_000, 50);
+    await waitFor(`${N} acks committed after the restart`, async () => (await count()) === N, 20_000, 50);
     // exactly once: the unique index absorbs a redelivered duplicate, and no ack is missing
-    const db = new Database(join(dir, 'registry.sqlite'), { readonly: true });
-    const seqs = db.prepare<[], { seq: number }>(`select seq from acks where device_id = 'dev-k' order by seq`).all().map((r) => r.seq);
-    db.close();
+    const seqs = (await acks()).map((a) => a.seq).sort((a, b) => a - b);
+    await registry.close();
     expect(seqs).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     expect(m.log()).toMatch(/pingw@backend-0/);
     // its connection to Mosquitto survived the gateway: the restarted gateway still knows it is online
