@@ -64,9 +64,10 @@ interface Node {
   port: number;
 }
 
-async function startNode(node: Node): Promise<void> {
+async function startNode(node: Node, settings: Record<string, string> = {}): Promise<void> {
   // no unix socket (the temp dir is private); loopback only; small memory so several clusters fit a CI box
-  const opts = `-c listen_addresses=127.0.0.1 -c port=${node.port} -c unix_socket_directories='' -c fsync=off -c shared_buffers=32MB -c max_connections=60`;
+  const base = { listen_addresses: '127.0.0.1', port: String(node.port), unix_socket_directories: "''", fsync: 'off', shared_buffers: '32MB', max_connections: '60' };
+  const opts = Object.entries({ ...base, ...settings }).map(([k, v]) => `-c ${k}=${v}`).join(' ');
   await pg('pg_ctl', ['-w', '-t', '60', '-D', join(node.dir, 'data'), '-l', join(node.dir, 'server.log'), '-o', opts, 'start']);
 }
 
@@ -90,7 +91,7 @@ async function stopNode(node: Node): Promise<void> {
 }
 
 /** Starts a primary (and a streaming replica when asked). Throws with the server log when it cannot start. */
-export async function startPostgres(opts: { replica?: boolean } = {}): Promise<PgServer> {
+export async function startPostgres(opts: { replica?: boolean; /** server settings (-c name=value), e.g. a bench's shared_buffers */ settings?: Record<string, string> } = {}): Promise<PgServer> {
   const root = mkdtempSync(join(tmpdir(), 'pingw-pg-'));
   chmodSync(root, 0o777); // the postgres user creates its data directories in here (mkdtemp makes it 0700)
   const primary: Node = { dir: join(root, 'primary'), port: await freePort() };
@@ -123,12 +124,12 @@ export async function startPostgres(opts: { replica?: boolean } = {}): Promise<P
     const hba = join(primary.dir, 'data', 'pg_hba.conf');
     writeFileSync(hba, `${readFileSync(hba, 'utf8')}\nhost replication postgres 127.0.0.1/32 trust\n`);
     nodes.push(primary);
-    await startNode(primary);
+    await startNode(primary, opts.settings);
     if (opts.replica === true) {
       replicaNode = { dir: join(root, 'replica'), port: await freePort() };
       await pg('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', join(replicaNode.dir, 'data'), '-R', '-X', 'stream']);
       nodes.push(replicaNode);
-      await startNode(replicaNode);
+      await startNode(replicaNode, opts.settings);
     }
   } catch (err) {
     const logs = nodes.map((n) => (existsSync(join(n.dir, 'server.log')) ? readFileSync(join(n.dir, 'server.log'), 'utf8') : '')).join('\n');
