@@ -146,6 +146,11 @@ export class PgCoverage implements CoverageRepo {
         'coverage_pins',
       );
     }
+    this.announce(deltas);
+  }
+
+  /** Tells the fleets whose counters these differences moved (the ingest writes them in its own statement). */
+  announce(deltas: CounterDeltas): void {
     for (const f of deltas.fleets) this.ctx.changed(f);
   }
 

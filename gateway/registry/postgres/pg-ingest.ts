@@ -13,7 +13,10 @@ function sortedBy<T>(items: readonly T[], k: (t: T) => string): T[] {
 
 /**
  * IngestRepo.writeBatch on PostgreSQL, inside the caller's transaction: a fixed number of set-based statements
- * per batch, whatever its size (multi-row INSERT … SELECT FROM unnest(arrays)). Idempotent under concurrent
+ * per batch, whatever its size (multi-row INSERT … SELECT FROM unnest(arrays)), and as few round trips as the
+ * rules allow: acks + per-set counts in one statement, the device rows locked in a second, the device rows and
+ * both coverage counter tables in a third (data-modifying CTEs). Under load the batch's time is mostly round trips
+ * waiting for a CPU (docs/postgres.md "What bounds the ack ingest"). Idempotent under concurrent
  * writers: the acks' unique index decides which connection's row is new (ON CONFLICT DO NOTHING RETURNING), and
  * only new rows move the counters (`count = t.count + excluded.count`).
  */
@@ -33,23 +36,6 @@ export async function writeBatchPg(db: Queryable, coverage: PgCoverage, batch: I
     );
   }
   const fresh = batch.acks.filter((a, i) => ackNew[i] === true && a.pinsetId !== null);
-  if (fresh.length > 0) {
-    const counts = new Map<string, { pinsetId: number; status: string; n: number }>();
-    for (const a of fresh) {
-      const k = key(a.pinsetId as number, a.status);
-      const c = counts.get(k);
-      if (c) c.n++;
-      else counts.set(k, { pinsetId: a.pinsetId as number, status: a.status, n: 1 });
-    }
-    const c = sortedBy([...counts.values()], (x) => key(x.pinsetId, x.status));
-    await run(
-      db,
-      `insert into pinset_ack_counts (pinset_id, status, count) select * from unnest($1::int[], $2::text[], $3::bigint[])
-       on conflict (pinset_id, status) do update set count = pinset_ack_counts.count + excluded.count`,
-      [c.map((x) => x.pinsetId), c.map((x) => x.status), c.map((x) => x.n)],
-      'ingest_ack_counts',
-    );
-  }
   // The devices: locked once (id order), the acks' effects applied in memory in arrival order (sets only rise),
   // their counters moved, then ONE update per device row for the whole batch (sets, counted keys, last seen).
   const ids = new Set<string>([...fresh.map((a) => a.deviceId), ...batch.seen.keys()]);
@@ -69,13 +55,25 @@ export async function writeBatchPg(db: Queryable, coverage: PgCoverage, batch: I
       d.countedVerified = next.verified;
     }
     const list = [...locked.values()];
+    const sets = deltas.setRows();
+    const pins = deltas.pinRows();
+    // one statement (one round trip) for the device rows and both counter tables: the rows are locked already,
+    // and the counter rows are taken in one order by every batch (same statement, keys sorted), as before
     await run(
       db,
-      `update devices d set installed_seq = t.iseq, installed_sha256 = t.isha, verified_seq = t.vseq, verified_sha256 = t.vsha,
-         counted_installed = t.ci, counted_verified = t.cv, last_seen = coalesce(t.seen, d.last_seen)
-       from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-         as t(id, iseq, isha, vseq, vsha, ci, cv, seen)
-       where d.id = t.id`,
+      `with dev as (
+         update devices d set installed_seq = t.iseq, installed_sha256 = t.isha, verified_seq = t.vseq, verified_sha256 = t.vsha,
+           counted_installed = t.ci, counted_verified = t.cv, last_seen = coalesce(t.seen, d.last_seen)
+         from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+           as t(id, iseq, isha, vseq, vsha, ci, cv, seen)
+         where d.id = t.id),
+       sets as (
+         insert into fleet_set_counts (fleet, kind, key, count)
+         select * from unnest($9::text[], $10::text[], $11::text[], $12::bigint[])
+         on conflict (fleet, kind, key) do update set count = fleet_set_counts.count + excluded.count)
+       insert into coverage_counts (fleet, host, pin, count)
+       select * from unnest($13::text[], $14::text[], $15::text[], $16::bigint[])
+       on conflict (fleet, host, pin) do update set count = coverage_counts.count + excluded.count`,
       [
         list.map((d) => d.id),
         list.map((d) => d.installedSeq),
@@ -85,10 +83,18 @@ export async function writeBatchPg(db: Queryable, coverage: PgCoverage, batch: I
         list.map((d) => d.countedInstalled),
         list.map((d) => d.countedVerified),
         list.map((d) => batch.seen.get(d.id) ?? null),
+        sets.map((x) => x.fleet),
+        sets.map((x) => x.kind),
+        sets.map((x) => x.key),
+        sets.map((x) => x.delta),
+        pins.map((x) => x.fleet),
+        pins.map((x) => x.host),
+        pins.map((x) => x.pin),
+        pins.map((x) => x.delta),
       ],
-      'ingest_devices',
+      'ingest_devices_counters',
     );
-    await coverage.write(deltas);
+    coverage.announce(deltas);
   }
   return { acks: ackNew, reports: reportNew };
 }
@@ -96,13 +102,20 @@ export async function writeBatchPg(db: Queryable, coverage: PgCoverage, batch: I
 async function insertAcks(db: Queryable, acks: readonly IngestAck[]): Promise<boolean[]> {
   if (acks.length === 0) return [];
   const sorted = sortedBy(acks, (a) => key(a.deviceId, a.sha256, a.status));
+  // the per-set counts move with the rows that are new (RETURNING: the unique index decided), in the same statement
   const inserted = await rows<{ device_id: string; sha256: string; status: string }>(
     db,
-    `insert into acks (device_id, sha256, seq, status, code, pinset_id, received_at)
-     select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::bigint[])
-     on conflict do nothing returning device_id, sha256, status`,
+    `with ins as (
+       insert into acks (device_id, sha256, seq, status, code, pinset_id, received_at)
+       select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::bigint[])
+       on conflict do nothing returning device_id, sha256, status, pinset_id),
+     counted as (
+       insert into pinset_ack_counts (pinset_id, status, count)
+       select pinset_id, status, count(*) from ins where pinset_id is not null group by pinset_id, status order by pinset_id, status
+       on conflict (pinset_id, status) do update set count = pinset_ack_counts.count + excluded.count)
+     select device_id, sha256, status from ins`,
     [sorted.map((a) => a.deviceId), sorted.map((a) => a.sha256), sorted.map((a) => a.seq), sorted.map((a) => a.status), sorted.map((a) => a.code), sorted.map((a) => a.pinsetId), sorted.map((a) => a.at)],
-    'ingest_acks',
+    'ingest_acks_counted',
   );
   // a key repeated within the batch is new once: at its first position, as sequential inserts would say
   const isNew = new Set(inserted.map((r) => key(r.device_id, r.sha256, r.status)));
