@@ -160,7 +160,7 @@ function Mismatches(props: { rows: MismatchView[]; now: number }) {
               {m.classification === 'not-logged' ? (
                 <Badge kind="bad">not logged: likely interception</Badge>
               ) : (
-                <Badge kind="warn">logged for our name ({m.issuers.join(', ')})</Badge>
+                <Badge kind="warn">logged for our name ({m.certificates.map((c) => c.issuer).join(', ')})</Badge>
               )}
             </td>
             <td title={fmtTime(m.receivedAt)}>{ago(m.receivedAt, props.now)}</td>
