@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { GatewayApi } from '../../dashboard/api/api-client';
+import { createDashboard, type DashboardOptions } from '../../dashboard/app';
 import { memoryLogger } from '../../gateway/logger';
 import { startGateway, type RunningGateway } from '../../gateway/start';
 import { connectMqttDevice, type MqttDevice } from './mqtt-device';
@@ -42,6 +44,11 @@ export interface RealGateway {
   enrol(operator: string, deviceId: string, fleet: string): Promise<string>;
   /** Connects an enrolled device over MQTT with its own credential (hello, then acks updates). */
   connect(deviceId: string, credential: string, fleet: string, firmware: string): Promise<MqttDevice>;
+  /**
+   * A second dashboard on this gateway's real API (in-process fetch, as start.ts wires it) with its own options:
+   * an injected clock, secure cookies, a session limit. The production one is mounted on `gw.api`.
+   */
+  dashboard(options?: Partial<Omit<DashboardOptions, 'api'>>): ReturnType<typeof createDashboard>;
   /** enrol + connect. */
   device(operator: string, deviceId: string, fleet: string, firmware: string): Promise<MqttDevice>;
   stop(): Promise<void>;
@@ -103,6 +110,8 @@ export async function startRealGateway(): Promise<RealGateway> {
     },
     enrol,
     connect,
+    dashboard: (options = {}) =>
+      createDashboard({ api: new GatewayApi({ fetch: async (req) => gw.api.fetch(req) }), secureCookies: false, logger: memoryLogger(), ...options }),
     device: async (operator, deviceId, fleet, firmware) => connect(deviceId, await enrol(operator, deviceId, fleet), fleet, firmware),
     stop: async () => {
       await Promise.all(devices.map((d) => d.end().catch(() => undefined)));
