@@ -216,5 +216,12 @@ describe('screenshots from the real gateway', () => {
     } finally {
       await close();
     }
+    const phone = await operatorPage({ width: 390, height: 844 });
+    try {
+      await shoot(phone.page, '/devices/therm-059', 'device-decommissioned-phone.png', 'form[action$="/recommission"]');
+      expect(await noSidewaysScroll(phone.page)).toBeLessThanOrEqual(0);
+    } finally {
+      await phone.close();
+    }
   }, 240_000);
 });
