@@ -58,7 +58,7 @@ describe('the API answers what its contract says (real gateway)', () => {
     await conforms(common.readiness, 'GET', `/api/fleets/contract/rotation-readiness?host=${HOST}&pin=${encodeURIComponent(PIN_B)}`);
     await conforms(common.rotationRecorded, 'POST', '/api/rotations', { fleet: 'contract', host: HOST, pin: PIN_C, force: true, reason: 'contract test' }, 201);
     await conforms(common.rotations, 'GET', '/api/rotations');
-    await conforms(common.telemetry, 'GET', '/api/telemetry?bucketSeconds=60');
+    await vi.waitFor(async () => expect((await conforms(common.telemetry, 'GET', '/api/telemetry?bucketSeconds=60')).length).toBeGreaterThan(0));
     await vi.waitFor(async () => expect((await conforms(common.reports, 'GET', '/api/reports')).length).toBeGreaterThan(0));
     await conforms(common.auditPage, 'GET', '/api/audit');
     await conforms(common.auditPage, 'GET', '/api/audit?action=rollout.');
