@@ -10,7 +10,7 @@
  * Only the contract is used (registry/), so both dialects answer the same calls.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../test/support/postgres';
 import { bareSqlite, barePg, stopwatch, type BareSlice, type Timing } from './storage-bare';
@@ -154,7 +154,8 @@ async function benchOne(name: string, r: Registry, bare: Bare, vacuum?: () => Pr
 
 export async function runStorageBench(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'pingw-bench-storage-'));
-  const results: Record<string, unknown> = {};
+  // the machine's 1-minute load average at the start and the end: throughput on a shared box depends on it
+  const results: Record<string, unknown> = { loadAverage: { start: +(loadavg()[0] ?? 0).toFixed(2) } };
   try {
     const only = process.env['STORAGE_BENCH_ONLY']; // 'sqlite' or 'postgres': one side only (profiling)
     if (only !== 'postgres') {
@@ -185,5 +186,6 @@ export async function runStorageBench(): Promise<Record<string, unknown>> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  results['loadAverage'] = { ...(results['loadAverage'] as object), end: +(loadavg()[0] ?? 0).toFixed(2) };
   return results;
 }
