@@ -9,6 +9,7 @@ import { runConsoleBench } from './console';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runKillSwitchBench } from './kill-switch';
+import { runMillionBench } from './million';
 import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
@@ -25,6 +26,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   storm: runStormBench,
   transport: runTransportBench,
   console: runConsoleBench,
+  million: () => runMillionBench(),
 };
 /** Suites that run only when asked for by name. */
 const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console']);
@@ -33,5 +35,8 @@ const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (wanted.length > 0 ? !wanted.includes(name) : onlyWhenNamed.has(name)) continue;
   console.log(`\n== ${name}`);
-  writeResults(`${name}.json`, await run());
+  const result = await run();
+  // a run at another size than the suite's own (e.g. `-- million --devices 20000`) does not replace its results
+  const file = typeof result['resultFile'] === 'string' ? result['resultFile'] : `${name}.json`;
+  writeResults(file, result);
 }
