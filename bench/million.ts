@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- million [--devices N] [--postgres] [--sqlite-only] [--device-workers W] [--in-flight M]`
+ * `npm run bench -- million [--devices N] [--postgres] [--signature-check memo|full] [--device-workers W] [--in-flight M]`
  * (issue 14 part 5): a million devices without sockets. The real gateway (registry, ingest writer, protocol
  * handlers, rollout driver and engine, coverage counters, API) with the socketless transport of bench/million/
  * in place of the broker; devices check every envelope as SPEC §4 says (signature by node:crypto through
@@ -16,7 +16,7 @@ function options(argv: readonly string[]): { base: Omit<ScenarioOptions, 'databa
   const s = { type: 'string' } as const;
   const { values: v } = parseArgs({
     args: argv.filter((a) => a !== 'million'),
-    options: { devices: s, 'device-workers': s, 'in-flight': s, 'max-seconds': s, postgres: { type: 'boolean' } },
+    options: { devices: s, 'signature-check': s, 'device-workers': s, 'in-flight': s, 'max-seconds': s, postgres: { type: 'boolean' } },
     strict: true,
   });
   const num = (x: string | undefined, d: number, name: string) => {
@@ -26,9 +26,12 @@ function options(argv: readonly string[]): { base: Omit<ScenarioOptions, 'databa
   };
   const devices = num(v.devices, 1_000_000, 'devices');
   if (devices < 100 || devices > 9_999_999) throw new TypeError('--devices must be in 100..9,999,999');
+  const signatureCheck = v['signature-check'] ?? 'memo';
+  if (signatureCheck !== 'full' && signatureCheck !== 'memo') throw new TypeError('--signature-check must be full or memo');
   return {
     base: {
       devices,
+      signatureCheck,
       deviceWorkers: num(v['device-workers'], 1, 'device-workers'),
       maxInFlight: Math.max(1, num(v['in-flight'], 10_000, 'in-flight')),
       maxSeconds: num(v['max-seconds'], 900, 'max-seconds'),

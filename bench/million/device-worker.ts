@@ -9,6 +9,6 @@ if (port === null) throw new Error('device-worker.ts runs as a worker thread');
 port.on('message', (m: ToWorker) => {
   if (m.type === 'init') model = new DeviceFleetModel(m.spec);
   else if (model === null) throw new Error('device worker: message before init');
-  else if (m.type === 'cost') port.postMessage({ type: 'cost', cost: { ...model.cost } } satisfies FromWorker);
+  else if (m.type === 'cost') port.postMessage({ type: 'cost', cost: { ...model.cost, verifyMicros: model.measureVerify() } } satisfies FromWorker);
   else port.postMessage({ type: 'answers', answers: runBatch(model, m) } satisfies FromWorker);
 });
