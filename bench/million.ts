@@ -6,7 +6,7 @@
  * shared/cose/ed25519-verify.ts) in a worker thread. Reports time to 50 % / 90 % / every verifiable device
  * verified, with soak 0 and the default plan's waves, peak RSS, readiness latency sampled once a second (p50/p99),
  * acks committed per second. SQLite always; PostgreSQL (a throw-away cluster as in the tests) with --postgres.
- * Quick try: `npm run bench -- million --devices 20000`. Notes: docs/scale.md "A million devices".
+ * Quick try: `npm run bench -- million --devices 20000`. Notes: docs/million.md.
  */
 import { parseArgs } from 'node:util';
 import { startPostgres, postgresAvailable } from '../test/support/postgres';

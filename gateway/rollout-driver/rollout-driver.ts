@@ -45,7 +45,7 @@ const MAX_ACK_BATCH = 500;
  * Timed steps take at most this share of the event loop. A step reads every execution of its rollout (the engine
  * is pure: `step` gets them all), ~1 s at 1,000,000 devices on a loaded 2-core machine; stepped every tick and
  * 20 ms after each ack batch, it held the loop most of the time and starved the very acks it waits for
- * (bench/million.ts, docs/scale.md "A million devices"). Small fleets step in microseconds: unchanged for them.
+ * (bench/million.ts, docs/million.md). Small fleets step in microseconds: unchanged for them.
  */
 const STEP_SHARE = 0.25;
 

@@ -16,7 +16,7 @@ export class SqliteGate {
    * The end of the last transaction queued (open or waiting), null when none is. Transactions queue behind it one
    * by one, FIFO: each waits for its predecessor only. (Waiting for "the" open transaction in a loop woke every
    * waiter at every commit, one won and the rest slept again: O(waiters) per commit, which made 10,000 devices
-   * in flight cost quadratic time — bench/million.ts, docs/scale.md "A million devices".)
+   * in flight cost quadratic time — bench/million.ts, docs/million.md.)
    */
   private tail: Promise<void> | null = null;
 
