@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
  * gateway with 10,000 simulated devices, minutes of wall time), `transport` (Mosquitto vs embedded, 10,000
- * enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
- * `npm run bench -- fleet`, `npm run bench -- storage`.
+ * enrolments), `storage` (a million devices on SQLite and on a throw-away PostgreSQL) and `million` (a million-device
+ * rollout through the real gateway without sockets, 25+ minutes here: docs/million.md) run only when named:
+ * `npm run bench -- fleet`, `npm run bench -- storage`, `npm run bench -- million [--devices 20000]`.
  */
 import { runCodecBench } from './codec';
 import { runConsoleBench } from './console';
@@ -29,7 +30,7 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   million: () => runMillionBench(),
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console', 'million']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
