@@ -26,6 +26,7 @@ export class SocketlessTransport implements DeviceTransport {
   private queueHead = 0;
   private active = 0;
   private closed = false;
+  private pumpScheduled = false;
   readonly counts: SocketlessCounts = { hellos: 0, acks: { applied: 0, verified: 0, rejected: 0 }, failures: 0, firstFailure: null, published: {} };
   /** Told after each ack's commit (the moment a broker would send its PUBACK). */
   onAckCommitted: (status: 'applied' | 'verified' | 'rejected', deviceId: string) => void = () => {};
@@ -104,6 +105,7 @@ export class SocketlessTransport implements DeviceTransport {
       const id = deviceIdOf(a.index);
       this.push(async () => {
         for (const { status, payload } of a.acks) {
+          await nextTurn(); // a device's next message arrives with a later socket read, never in the same turn
           await this.handlers.onMessage(id, 'ack', payload); // the PUBACK: committed
           this.counts.acks[status] += 1;
           this.onAckCommitted(status, id);
@@ -118,7 +120,21 @@ export class SocketlessTransport implements DeviceTransport {
     this.pump();
   }
 
+  /**
+   * Starts waiting device messages, up to `maxInFlight` at once, from a macrotask of its own: a broker reads each
+   * message in a socket callback, so other work (timers, API requests) gets turns between them. Started from a
+   * finishing job directly, the messages would chain as microtasks and hold the event loop until all were done.
+   */
   private pump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.startWaiting();
+    });
+  }
+
+  private startWaiting(): void {
     while (this.active < this.maxInFlight && this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead] as () => Promise<void>;
       this.queue[this.queueHead] = noop;
@@ -142,4 +158,5 @@ export class SocketlessTransport implements DeviceTransport {
 }
 
 const noop = async (): Promise<void> => {};
+const nextTurn = (): Promise<void> => new Promise((ok) => setImmediate(ok));
 
