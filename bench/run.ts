@@ -33,5 +33,7 @@ const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (wanted.length > 0 ? !wanted.includes(name) : onlyWhenNamed.has(name)) continue;
   console.log(`\n== ${name}`);
-  writeResults(`${name}.json`, await run());
+  // a suite may name its file (the fleet bench: fleet.json at 10,000 devices, fleet-<N>.json for other counts)
+  const { __file, ...result } = await run();
+  writeResults(typeof __file === 'string' ? __file : `${name}.json`, result);
 }
