@@ -69,9 +69,11 @@ export async function runFleetBench(): Promise<Record<string, unknown>> {
     + `data in ${dataDir} (load average ${loadAtStart.join(' ')})`);
 
   let current: FleetSystem | undefined;
+  let devicesOff: (() => Promise<unknown>) | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    console.error(`fleet bench: ${sig}, stopping the current case…`);
-    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    console.error(`fleet bench: ${sig}, stopping the device workers and the current case…`);
+    void (devicesOff?.() ?? Promise.resolve()).catch(() => undefined)
+      .then(() => current?.stop()).catch(() => undefined).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -94,7 +96,7 @@ export async function runFleetBench(): Promise<Record<string, unknown>> {
       const sys = current;
       const setupSeconds = +((Date.now() - tSetup) / 1000).toFixed(1);
       try {
-        const r = await runFleet(sys, { workers, connectRate, dataDir: join(dir, 'devices'), deadline, log });
+        const r = await runFleet(sys, { workers, connectRate, dataDir: join(dir, 'devices'), deadline, log, onDevices: (off) => (devicesOff = off) });
         results[name] = { ...r, setupSeconds, loadAverageAtStart: loadAvg, ...('enrolment' in sys ? { enrolment: sys.enrolment } : {}) };
       } finally {
         await sys.stop().catch((e: unknown) => log(`stopping ${name}: ${String(e)}`));

@@ -3,7 +3,7 @@
  * same options as the gateway's embedded broker (concurrency, queue limit, CONNECT timeout), the same TLS
  * certificate, a user name + credential check against an in-memory map (no registry, no scrypt: cheaper than the
  * gateway's), no ACL, and an in-process publisher that sends the envelope to every device's update topic with
- * `aedes.publish` (as the gateway does) and counts the acks it sees. A /health HTTP route on the same event loop
+ * `aedes.publish` (as the gateway does) and counts the acks in authorizePublish (where the gateway takes them). A /health HTTP route on the same event loop
  * measures what an API beside the broker would answer during the connect storm.
  */
 import { readFileSync } from 'node:fs';
@@ -39,20 +39,22 @@ const aedes = await Aedes.createBroker({
     if (ok) done(null, true);
     else done(Object.assign(new Error('bad user name or password'), { returnCode: 4 }) as AuthenticateError, false);
   },
+  // Acks are counted where the gateway's embedded broker handles device messages: in authorizePublish, before
+  // aedes' publish pipeline (the 'publish' event comes after the QoS 1 fan-out queue and lags by seconds under load)
+  authorizePublish: (client: Client | null, packet: { topic: string; payload: Buffer | string }, done: (e?: Error | null) => void) => {
+    const t = parseTopic(packet.topic);
+    if (client !== null && t !== null && t.kind === 'ack') {
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      const r = decodeAck(new Uint8Array(payload));
+      counter.add(t.deviceId, r.ok ? r.value : null);
+    }
+    done(null);
+  },
   connectTimeout: 10_000,
   maxClientsIdLength: 128,
   concurrency: 1000,
   queueLimit: 64,
 });
-aedes.on('publish', (packet, client) => {
-  if (client === null || client === undefined) return;
-  const t = parseTopic(packet.topic);
-  if (t === null || t.kind !== 'ack') return;
-  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-  const r = decodeAck(new Uint8Array(payload));
-  counter.add(t.deviceId, r.ok ? r.value : null);
-});
-
 const tls = createTlsServer({ cert: readFileSync(config.certFile), key: readFileSync(config.keyFile), minVersion: 'TLSv1.2' }, (socket) => {
   socket.on('error', () => {});
   aedes.handle(socket);

@@ -37,6 +37,8 @@ export interface FleetRunOptions {
   readonly dataDir: string;
   readonly deadline: number;
   readonly log: (line: string) => void;
+  /** Told how to power the devices off (the bench's Ctrl-C handler stops them before it exits). */
+  readonly onDevices?: (powerOff: () => Promise<unknown>) => void;
 }
 
 const left = (deadline: number, what: string) => {
@@ -59,6 +61,7 @@ export async function runFleet(sys: FleetSystem, o: FleetRunOptions): Promise<Re
     name: sys.name, identities: sys.identities, workers: o.workers, broker: sys.broker, keyset: sys.keyset,
     factoryEnvelope: sys.factoryEnvelope, dataDir: o.dataDir, connectRate: o.connectRate, reconnectMinMs: 500, reconnectMaxMs: 4_000,
   });
+  o.onDevices?.(() => group.powerOff());
   const explain = () => {
     const t = group.totals();
     return `\n  devices: ${t === undefined ? 'off' : summaryLine(t)}`;
