@@ -23,8 +23,10 @@ export function ratios(results: Record<string, Case>): Record<string, Record<str
     const b = results[bare];
     if (g === undefined || b === undefined) continue;
     const to100 = ratio(num(g, 'rollout.secondsTo100Verified'), num(b, 'rollout.secondsTo100Verified'));
-    // memory: everything the gateway set-up holds per device (gateway processes + its broker) over the bare broker
-    const gwMem = (num(g, 'memory.gatewayRssPerConnectedDeviceKiB') ?? 0) + (num(g, 'memory.brokerRssPerConnectedDeviceKiB') ?? 0);
+    // memory: everything the gateway set-up holds per device (gateway processes + its broker) over the bare broker.
+    // A gateway without the connections (external broker) can end the connect phase smaller than it began (the
+    // enrolment's garbage collected): it holds no per-connection state, counted as 0, never as a negative cost.
+    const gwMem = Math.max(0, num(g, 'memory.gatewayRssPerConnectedDeviceKiB') ?? 0) + (num(g, 'memory.brokerRssPerConnectedDeviceKiB') ?? 0);
     out[`${gw} / ${bare}`] = {
       secondsTo95Verified: ratio(num(g, 'rollout.secondsTo95Verified'), num(b, 'rollout.secondsTo95Verified')),
       secondsTo100Verified: to100,
