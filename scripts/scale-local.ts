@@ -8,7 +8,7 @@
  * Starts Mosquitto (deploy/mosquitto, test CA made by openssl), PostgreSQL 15 primary + streaming replica, and N
  * gateway replicas, prints what to run next, then waits. Typed commands: `status`, `kill N` (SIGKILL replica N, as
  * a crash), `restart N`, `stop`. Ctrl-C, SIGTERM, `stop` or `scale-local.ts stop` stop every process by its pid.
- * The set-up is throw-away: the database and broker live in temporary directories removed at stop, and --dir is
+ * Port 0 = a free port. The set-up is throw-away: the database and broker live in temporary directories removed at stop, and --dir is
  * emptied at start (only when it is one of ours: it holds scale.json).
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,7 +99,10 @@ async function main(): Promise<number> {
   const stack = await startScaleStack({
     root: ROOT, dir, replicas,
     httpPort: portArg('http-port', v['http-port'], 18080),
-    brokerPorts: { device: portArg('device-port', v['device-port'], 18883), backend: portArg('backend-port', v['backend-port'], 18884) },
+    // 0 = a free port (tests)
+    brokerPorts: Object.fromEntries(Object.entries({
+      device: portArg('device-port', v['device-port'], 18883), backend: portArg('backend-port', v['backend-port'], 18884),
+    }).filter(([, p]) => p !== 0)),
     // PINGW_* settings of this shell reach every replica (e.g. PINGW_ROLLOUT_SOAK_MS=5000)
     gatewayEnv: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PINGW_') && e[1] !== undefined)),
     log,
