@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
- * gateway with 10,000 simulated devices, minutes of wall time), `transport` (Mosquitto vs embedded, 10,000
- * enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
+ * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (10,000
+ * simulated devices against bare aedes, bare Mosquitto and the gateway on each, side by side: tens of minutes),
+ * `transport` (Mosquitto vs embedded, 10,000 enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
  * `npm run bench -- fleet`, `npm run bench -- storage`.
  */
 import { runCodecBench } from './codec';
