@@ -24,6 +24,8 @@ class GatewayChild {
       PINGW_DATA_DIR: dataDir, PINGW_HTTP_HOST: '127.0.0.1', PINGW_HTTP_PORT: '0', PINGW_MQTT_PORT: 'off',
       PINGW_BROKER_URL: m.backendUrl, PINGW_BROKER_CA_FILE: m.caFile, PINGW_BROKER_PASSWORD_FILE: m.passwordFile,
       PINGW_BROKER_PID_FILE: m.pidFile, PINGW_BROKER_RELOAD_MS: '200', PINGW_BROKER_CLIENTS: '2',
+      // the killed gateway's client ids are taken over once their lease ran out (docs/scale.md "Backend connections")
+      PINGW_BROKER_LEASE_MS: '3000',
       // a second between commits: an ack the broker PUBACKed to the device is certainly not committed yet at the kill
       PINGW_INGEST_FLUSH_MS: '1000',
     });
