@@ -10,7 +10,8 @@ import type { PgServer } from '../support/postgres';
 import { waitFor } from '../support/wait-for';
 import { GatewayChild } from './gateway-child';
 
-export const LEASE_MS = 3000;
+/** Short in tests (a takeover within seconds); REPLICA_TEST_LEASE_MS measures another length, e.g. the default 10000. */
+export const LEASE_MS = Number(process.env['REPLICA_TEST_LEASE_MS'] ?? 3000);
 export const POOL = 4;
 
 export interface LeaseView {
