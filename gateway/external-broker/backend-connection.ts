@@ -134,6 +134,7 @@ export class BackendConnection {
         () => reject(new Error(`external broker ${this.o.url.href} (PINGW_BROKER_URL): no CONNACK for ${this.o.clientId} within ${timeoutMs} ms${this.lastError === null ? '' : ` (${this.lastError})`}`)),
         timeoutMs,
       );
+      timer.unref(); // an aborted connection's wait never holds the process open
       this.client.once('connect', () => {
         clearTimeout(timer);
         resolve();

@@ -114,6 +114,10 @@ export class LeasedPool {
       if (this.closed) return;
       const row = await leases.acquire(n, this.holder, clock.now(), timings.ttlMs);
       if (row === null) continue; // another replica was quicker
+      if (this.closed) {
+        await leases.release(n, this.holder, clock.now()); // shutting down meanwhile: free at once for the survivors
+        return;
+      }
       const previous = before.get(n);
       if (previous === undefined) this.stats.claims++;
       else this.stats.takeovers++;
@@ -133,7 +137,8 @@ export class LeasedPool {
   async close(): Promise<void> {
     this.closed = true;
     this.job.stop();
-    await Promise.allSettled([...this.pending]);
+    await this.running?.catch(() => {});
+    await Promise.allSettled([...this.pending]); // hand-offs under way
     await Promise.allSettled([...this.slots.keys()].map((n) => this.give(n, 'shutdown', () => this.o.clock.now())));
   }
 
@@ -151,10 +156,10 @@ export class LeasedPool {
     this.arm(n);
     const ready = conn.start(this.o.connectTimeoutMs);
     slot.ready = ready;
-    this.track(ready.catch((err: unknown) => {
+    ready.catch((err: unknown) => {
       // the lease is kept: mqtt.js keeps retrying while it lasts
-      this.o.logger.warn('backend slot not connected yet', { slot: n, error: String(err) });
-    }));
+      if (!this.closed) this.o.logger.warn('backend slot not connected yet', { slot: n, error: String(err) });
+    });
   }
 
   private update(n: number, f: (s: SlotState) => SlotState): void {
@@ -200,7 +205,9 @@ export class LeasedPool {
     const s = this.slots.get(n);
     if (s === undefined) return;
     s.state = drain(s.state, why);
-    await s.conn.close().catch(() => s.conn.abort());
+    // connected: wait for the PUBACKs of committed messages, disconnect keeping the session; else just stop trying
+    if (s.conn.connected) await s.conn.close().catch(() => s.conn.abort());
+    else s.conn.abort();
     if (this.slots.get(n) !== s) return; // lost meanwhile: someone else may hold it, do not release
     if (s.timer !== null) clearTimeout(s.timer);
     this.slots.delete(n);
