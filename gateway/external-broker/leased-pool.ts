@@ -102,11 +102,13 @@ export class LeasedPool {
     for (const n of [...this.slots.keys()]) this.check(n);
     const ours = [...this.slots.keys()];
     const rows = await leases.renew(this.holder, ours, clock.now(), timings.ttlMs);
+    if (this.closed) return;
     const renewedSlots = new Set(rows.map((r) => r.slot));
     for (const r of rows) this.update(r.slot, (s) => renewed(s, r, timings));
     for (const n of ours) if (!renewedSlots.has(n)) this.update(n, refused);
 
     const table = await leases.list();
+    if (this.closed) return;
     const now = clock.now();
     const d = decide({ me: this.holder, rows: table, mine: new Set(this.heldSlots()), poolSize: this.o.poolSize, share: this.o.share, now });
     const before = new Map(table.map((r) => [r.slot, r]));
@@ -137,7 +139,7 @@ export class LeasedPool {
   async close(): Promise<void> {
     this.closed = true;
     this.job.stop();
-    await this.running?.catch(() => {});
+    // a scan under way is not waited for (the registry may hang): it checks `closed` after each call
     await Promise.allSettled([...this.pending]); // hand-offs under way
     await Promise.allSettled([...this.slots.keys()].map((n) => this.give(n, 'shutdown', () => this.o.clock.now())));
   }
