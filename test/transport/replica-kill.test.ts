@@ -33,6 +33,7 @@ describe.skipIf(!postgresAvailable())('backend client ids of a lost replica are 
     const p = (pair = await ReplicaPair.start(pg, 1000));
     const { survivor, victim, victimSlots, survivorHolder } = p;
     const before = await p.leases();
+    const victimHolder = p.holderOf(victim);
     await p.connectDevices(DEVICES);
 
     let killAt = 0;
@@ -49,13 +50,14 @@ describe.skipIf(!postgresAvailable())('backend client ids of a lost replica are 
     // without the takeover, what the victim had not acknowledged to Mosquitto would wait in its sessions for ever
     await p.expectExactlyOnce('every acknowledged ack committed');
     const allCommittedAt = Date.now();
-    const takeovers = survivor.logged('backend slot taken over');
+    // the victim's slots were taken over from it, each once (on a machine so loaded that the survivor misses its own
+    // renewals it may also drop and retake its own slots: safe, and not what this test is about)
+    const takeovers = survivor.logged('backend slot taken over').filter((t) => t.context['from'] === victimHolder);
     expect(takeovers.map((t) => t.context['slot']).sort()).toEqual(victimSlots);
-    expect(takeovers.every((t) => t.context['from'] !== survivorHolder)).toBe(true);
-    // the survivor holds the whole pool; the victim's slots changed holder once each (epoch + 1)
+    // the survivor holds the whole pool, under later epochs
     const after = await p.leases();
     expect(after.map((r) => r.holder)).toEqual(Array.from({ length: POOL }, () => survivorHolder));
-    for (const slot of victimSlots) expect(after[slot]!.epoch).toBe(before[slot]!.epoch + 1);
+    for (const slot of victimSlots) expect(after[slot]!.epoch).toBeGreaterThan(before[slot]!.epoch);
 
     // measured, not asserted: printed for docs/scale.md
     console.log(JSON.stringify({
@@ -73,9 +75,17 @@ describe.skipIf(!postgresAvailable())('backend client ids of a lost replica are 
       const rows = await p.leases();
       return rows.filter((r) => r.holder === backHolder).length === POOL / 2 && rows.filter((r) => r.holder === survivorHolder).length === POOL / 2;
     }, 30_000, 50);
-    expect(survivor.logged('backend slot handed off to a replica short of its share')).toHaveLength(POOL / 2);
+    expect(survivor.logged('backend slot handed off to a replica short of its share').length).toBeGreaterThanOrEqual(POOL / 2);
     await p.publishAcks(ACKS_PER_DEVICE + 1, ACKS_PER_DEVICE + 10, IN_FLIGHT);
     await p.expectExactlyOnce('the second round committed');
+
+    // a graceful stop releases the slots (after their PUBACKs): the survivor takes them at its next scan, not a lease later
+    const backSlots = (await p.leases()).filter((r) => r.holder === backHolder).map((r) => r.slot);
+    const termAt = Date.now();
+    await back.kill('SIGTERM');
+    await waitFor('the survivor to hold the whole pool again', async () => (await p.leases()).every((r) => r.holder === survivorHolder), 10_000, 20);
+    const fromReleased = survivor.logged('backend slot taken over').filter((t) => t.at >= termAt && t.context['from'] === '(released)');
+    expect(fromReleased.map((t) => t.context['slot']).sort()).toEqual(backSlots);
   }, 180_000);
 
   it('SIGSTOP mid-ingest: the frozen replica\'s ids are taken over; woken, it drops them and never reconnects with them', async () => {
@@ -89,7 +99,8 @@ describe.skipIf(!postgresAvailable())('backend client ids of a lost replica are 
     await Promise.all([p.publishAcks(1, ACKS_PER_DEVICE, IN_FLIGHT), frozen]);
     // Mosquitto kicks the frozen replica's connections when the survivor connects with their ids [MQTT-3.1.4-3]
     await p.expectExactlyOnce('every acknowledged ack committed while the victim is frozen');
-    expect(survivor.logged('backend slot taken over').map((t) => t.context['slot']).sort()).toEqual(victimSlots);
+    const victimHolder = p.holderOf(victim);
+    expect(survivor.logged('backend slot taken over').filter((t) => t.context['from'] === victimHolder).map((t) => t.context['slot']).sort()).toEqual(victimSlots);
 
     victim.child.kill('SIGCONT');
     // woken: its deadlines passed, so it closes those connections and its reconnects are refused by the lease gate
@@ -97,7 +108,7 @@ describe.skipIf(!postgresAvailable())('backend client ids of a lost replica are 
       const l = victim.logged('backend slot lease lost: connection closed before another replica may take the id');
       return l.length >= victimSlots.length ? l : null;
     }, 20_000, 50);
-    expect(lost.map((l) => l.context['slot']).sort()).toEqual(victimSlots);
+    expect([...new Set(lost.map((l) => l.context['slot']))].sort()).toEqual(victimSlots);
     // it asks for its share back and gets it by hand-off; while it was waking, it kicked none of the survivor's
     // connections (a reconnect with a lost id would have)
     await waitFor('the pool split evenly again', async () => (await p.leases()).filter((r) => r.holder === survivorHolder).length === POOL / 2, 30_000, 50);
