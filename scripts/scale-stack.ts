@@ -96,9 +96,8 @@ export async function startScaleStack(o: ScaleStackOptions): Promise<ScaleStack>
         PINGW_BROKER_CA_FILE: brokerCaFile,
         PINGW_BROKER_PASSWORD_FILE: m.passwordFile,
         PINGW_BROKER_PID_FILE: m.pidFile,
-        // Each replica its own pool of backend client ids: two processes with one client id would take each
-        // other's session over ([MQTT-3.1.4-2]) in a loop. A replica restarted with its index reclaims its pool.
-        PINGW_BROKER_CLIENT_ID_PREFIX: `pingw@r${i}`,
+        // One pool of backend client ids for all replicas, leased through the registry (docs/scale.md "Backend
+        // connections"): a survivor takes over a dead replica's ids and the messages waiting in their sessions.
         ...o.gatewayEnv,
       },
     });
