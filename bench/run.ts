@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
- * gateway with 10,000 simulated devices, minutes of wall time), `transport` (Mosquitto vs embedded, 10,000
- * enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
+ * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (10,000
+ * simulated devices against bare aedes, bare Mosquitto and the gateway on each, side by side: tens of minutes),
+ * `transport` (Mosquitto vs embedded, 10,000 enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
  * `npm run bench -- fleet`, `npm run bench -- storage`.
  */
 import { runCodecBench } from './codec';
@@ -33,5 +33,7 @@ const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (wanted.length > 0 ? !wanted.includes(name) : onlyWhenNamed.has(name)) continue;
   console.log(`\n== ${name}`);
-  writeResults(`${name}.json`, await run());
+  // a suite may name its file (the fleet bench: fleet.json at 10,000 devices, fleet-<N>.json for other counts)
+  const { __file, ...result } = await run();
+  writeResults(typeof __file === 'string' ? __file : `${name}.json`, result);
 }
