@@ -50,7 +50,7 @@ function brief(r: Record<string, unknown>): void {
 
 export async function runMillionBench(argv: readonly string[] = process.argv.slice(2)): Promise<Record<string, unknown>> {
   const { base, postgres } = options(argv);
-  const results: Record<string, unknown> = base.devices === 1_000_000 ? {} : { resultFile: `million-${base.devices}.json` };
+  const results: Record<string, unknown> = base.devices === 1_000_000 ? {} : { __file: `million-${base.devices}.json` };
   console.log(`\nSQLite: ${base.devices.toLocaleString('en-US')} devices`);
   const sqlite = await runScenario({ ...base, databaseUrl: null });
   brief(sqlite);

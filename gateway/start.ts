@@ -219,7 +219,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
       onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
     };
-    const transport = deps.transport?.(handlers) ?? (await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir, admission }));
+    const transport = deps.transport?.(handlers) ?? (await startDeviceTransport(config, { devices, leases: registry.backendLeases, clock, logger, handlers, tls, dataDir, admission }));
     cleanup.unshift(() => transport.close());
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
