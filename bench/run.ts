@@ -12,6 +12,7 @@ import { runKillSwitchBench } from './kill-switch';
 import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
+import { runTlsBench } from './tls';
 import { runTransportBench } from './transport';
 import { writeResults } from './harness';
 
@@ -23,11 +24,12 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   ops: runOpsBench,
   storage: runStorageBench,
   storm: runStormBench,
+  tls: runTlsBench,
   transport: runTransportBench,
   console: runConsoleBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'tls', 'transport', 'storage', 'console']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
