@@ -17,12 +17,12 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-async function listen(maxInProgress: number, handshakeTimeoutMs = 10_000) {
+async function listen(maxInProgress: number, handshakeTimeoutMs = 10_000, now: () => number = Date.now) {
   const secured: TLSSocket[] = [];
   const admitted = createAdmittedTlsServer(context, (s) => {
     s.on('error', () => {});
     secured.push(s);
-  }, () => false, { ...DEFAULT_TLS_ADMISSION, maxInProgress, handshakeTimeoutMs });
+  }, () => false, { ...DEFAULT_TLS_ADMISSION, maxInProgress, handshakeTimeoutMs }, now);
   await new Promise<void>((ok) => admitted.server.listen(0, '127.0.0.1', ok));
   cleanups.push(() => {
     admitted.destroyPending();
@@ -66,6 +66,30 @@ describe('MQTT/TLS admission', () => {
     expect(await b.secure).toBe(false);
     await vi.waitFor(() => expect(secured).toHaveLength(2));
     expect(settled(admitted)).toMatchObject({ handshakesStarted: 2, skippedGone: 1, inProgress: 1, waiting: 0, timedOut: 0 });
+  });
+
+  it('under a backlog a fresh connection is served before one that has waited past staleAfterMs; that one comes next', async () => {
+    let t = 1_000_000; // the admission's clock, moved by hand
+    const { admitted, secured, port } = await listen(1, 10_000, () => t);
+    const a = device(port);
+    expect(await a.secure).toBe(true);
+    await vi.waitFor(() => expect(secured).toHaveLength(1));
+    const old = device(port);
+    await vi.waitFor(() => expect(admitted.stats.waiting).toBe(1));
+    t += DEFAULT_TLS_ADMISSION.staleAfterMs + 1;
+    const young = device(port);
+    await vi.waitFor(() => expect(admitted.stats.waiting).toBe(2));
+    let oldSecure = false;
+    void old.secure.then((ok) => (oldSecure = ok));
+
+    admitted.settle(secured[0]);
+    expect(await young.secure).toBe(true);
+    await vi.waitFor(() => expect(secured).toHaveLength(2));
+    expect(oldSecure).toBe(false); // still waiting: its slot is the young one's
+    expect(admitted.stats.waiting).toBe(1);
+    admitted.settle(secured[1]);
+    expect(await old.secure).toBe(true);
+    expect(admitted.stats).toMatchObject({ handshakesStarted: 3, waiting: 0, skippedGone: 0 });
   });
 
   it('a slot is freed when its connection closes before a CONNACK', async () => {
