@@ -15,6 +15,7 @@ import { runMillionBench } from './million';
 import { runOpsBench } from './ops';
 import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
+import { runTlsBench } from './tls';
 import { runTransportBench } from './transport';
 import { writeResults } from './harness';
 
@@ -26,12 +27,13 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   ops: runOpsBench,
   storage: runStorageBench,
   storm: runStormBench,
+  tls: runTlsBench,
   transport: runTransportBench,
   console: runConsoleBench,
   million: () => runMillionBench(),
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console', 'million']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'tls', 'transport', 'storage', 'console', 'million']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
