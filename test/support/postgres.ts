@@ -73,22 +73,32 @@ async function startNode(node: Node, settings: Record<string, string> = {}): Pro
   await pg('pg_ctl', ['-w', '-t', '60', '-D', join(node.dir, 'data'), '-l', join(node.dir, 'server.log'), '-o', opts, 'start']);
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function stopNode(node: Node): Promise<void> {
   const data = join(node.dir, 'data');
   const pidFile = join(data, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const valid = Number.isInteger(pid) && pid > 0;
   try {
     await pg('pg_ctl', ['-w', '-t', '30', '-D', data, '-m', 'fast', 'stop']);
   } catch {
     // fall back to the postmaster's pid (SIGQUIT = immediate shutdown)
-    if (Number.isInteger(pid) && pid > 0) {
-      try {
-        process.kill(pid, 'SIGQUIT');
-      } catch {
-        // already gone
-      }
-    }
+    if (valid && alive(pid)) process.kill(pid, 'SIGQUIT');
+  }
+  // pg_ctl returns once postmaster.pid is gone, a moment before the process itself has exited: "stopped" means
+  // the pid is gone (callers check that), so wait for it, and SIGKILL a postmaster that outlives 10 s
+  for (let i = 0; valid && alive(pid) && i < 300; i++) {
+    if (i === 200) process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
