@@ -13,6 +13,7 @@ import type {
   TokenRepo,
 } from './repositories';
 import type { WebhookRepo } from './webhook-repo';
+import type { Fence, LeaderLock, LeaderLockOptions } from './leader-lock';
 
 /** The repositories a unit of work sees (all bound to one transaction). */
 export interface RegistryTx {
@@ -50,7 +51,13 @@ export interface Registry extends RegistryTx {
    * of it. On SQLite transactions (and the other statements) are serialised; on PostgreSQL each runs on its own
    * pooled connection at READ COMMITTED, and the rows it reconciles are locked (SELECT … FOR UPDATE).
    */
-  transaction<T>(fn: (tx: RegistryTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: RegistryTx) => Promise<T>, fence?: Fence): Promise<T>;
+  /**
+   * Leader election's lock for `role` (docs/scale.md "Replicas"). A transaction given a `fence` first checks, inside
+   * itself, that the role's epoch is still `fence.epoch`, and rejects with DomainError E_NOT_LEADER (writing
+   * nothing) when another process acquired the role since.
+   */
+  leaderLock(role: string, options: LeaderLockOptions): LeaderLock;
   /** Called (on a later microtask) with each fleet whose coverage counters this process changed. */
   onCoverageChange: ((fleet: string) => void) | null;
   close(): Promise<void>;

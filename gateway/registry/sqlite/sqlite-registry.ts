@@ -31,6 +31,7 @@ import { TelemetryStore } from './telemetry-store';
 import { TokenStore } from './token-store';
 import type { WebhookRepo } from '../webhook-repo';
 import { WebhookStore } from './webhook-store';
+import { checkFenceSqlite, SqliteLeaderLock } from './sqlite-leader';
 
 /**
  * The embedded default: one SQLite file (WAL) through better-sqlite3, whose statements are synchronous and
@@ -91,7 +92,12 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     webhooks: asyncFacade(new WebhookStore(db), run) satisfies WebhookRepo,
     // one file: there is no replica, lists read the same connection
     reads: root,
-    transaction: (fn) => gate.transaction(() => fn(inTx)),
+    transaction: (fn, fence) =>
+      gate.transaction(() => {
+        if (fence !== undefined) checkFenceSqlite(db.$client, fence);
+        return fn(inTx);
+      }),
+    leaderLock: (role, options) => new SqliteLeaderLock(db.$client, run, file, role, options),
     onCoverageChange: null,
     close: async () => {
       if (closed) return;
