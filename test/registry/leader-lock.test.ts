@@ -76,7 +76,7 @@ describe('leader lock on PostgreSQL: an advisory lock on a session of its own', 
       // the server ends A's lock session (as when its process dies or its link breaks)
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
-      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pin-update-gateway (leader lock)'`);
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pin-update-gateway (leader lock a:1)'`);
       await admin.end();
       await waitFor('A told it lost the lock', () => lost.length === 1);
       expect(await lockA.stillHeld()).toBe(false);

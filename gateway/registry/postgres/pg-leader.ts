@@ -79,7 +79,7 @@ export class PgLeaderLock implements LeaderLock {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'pin-update-gateway (leader lock)' });
+    const client = new pg.Client({ connectionString: this.url, application_name: `pin-update-gateway (leader lock ${this.options.holder})`.slice(0, 63) });
     let lost = false;
     const lose = (reason: string) => {
       if (lost || this.released) return;
