@@ -29,8 +29,11 @@ export class LeaderElector implements Leadership {
     private readonly lock: LeaderLock,
     private readonly role: string,
     private readonly timing: LeaderTiming,
+    /** Times the lock's rules (polls, stall bound): real elapsed time, as the database measures its timeouts. */
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** The time stored with an acquisition (the gateway's injected clock). */
+    private readonly wallClock: Clock = clock,
   ) {
     this.current = initialLeaderState(clock.now());
     lock.onLost((reason) => this.apply({ type: 'lost', reason, at: this.clock.now() }));
@@ -58,7 +61,7 @@ export class LeaderElector implements Leadership {
 
   /** The first attempt (awaited: its error, e.g. SQLite's refusal, stops start-up), then the polls. */
   async start(): Promise<void> {
-    const got = await this.lock.tryAcquire(this.clock.now());
+    const got = await this.lock.tryAcquire(this.wallClock.now());
     this.apply(got === null ? { type: 'busy', at: this.clock.now() } : { type: 'acquired', epoch: got.epoch, at: this.clock.now() });
     this.schedule();
   }
@@ -87,7 +90,7 @@ export class LeaderElector implements Leadership {
         const held = await this.lock.stillHeld();
         this.apply(held ? { type: 'confirmed', at: this.clock.now() } : { type: 'lost', reason: 'the lock is no longer held', at: this.clock.now() });
       } else if (this.current.kind === 'follower') {
-        const got = await this.lock.tryAcquire(this.clock.now());
+        const got = await this.lock.tryAcquire(this.wallClock.now());
         this.apply(got === null ? { type: 'busy', at: this.clock.now() } : { type: 'acquired', epoch: got.epoch, at: this.clock.now() });
       }
     } catch (err) {

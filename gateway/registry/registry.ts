@@ -14,6 +14,8 @@ import type {
 } from './repositories';
 import type { WebhookRepo } from './webhook-repo';
 import type { Fence, LeaderLock, LeaderLockOptions } from './leader-lock';
+import type { ReplicaChannel } from './replica-channel';
+import type { Logger } from '../logger';
 
 /** The repositories a unit of work sees (all bound to one transaction). */
 export interface RegistryTx {
@@ -58,6 +60,8 @@ export interface Registry extends RegistryTx {
    * nothing) when another process acquired the role since.
    */
   leaderLock(role: string, options: LeaderLockOptions): LeaderLock;
+  /** The channel between the processes sharing this database (PostgreSQL LISTEN/NOTIFY); null on SQLite (one process). */
+  openReplicaChannel(logger: Logger): Promise<ReplicaChannel | null>;
   /** Called (on a later microtask) with each fleet whose coverage counters this process changed. */
   onCoverageChange: ((fleet: string) => void) | null;
   close(): Promise<void>;

@@ -13,6 +13,7 @@ import { PgAudit, PgKeysets, PgRotations, PgTokens } from './pg-small-tables';
 import { PgTelemetry } from './pg-telemetry';
 import { PgWebhooks } from './pg-webhooks';
 import { checkFencePg, PgLeaderLock } from './pg-leader';
+import { PgReplicaChannel } from './pg-notify';
 import type { Fence } from '../leader-lock';
 
 export interface PostgresOptions {
@@ -118,6 +119,7 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
     webhooks: new PgWebhooks(primary),
     reads: replica === null ? root : repos(replica, false),
     transaction: (fn, fence) => transaction(fn, fence),
+    openReplicaChannel: (logger) => PgReplicaChannel.open(options.url, primary, logger),
     leaderLock: (role, lockOptions) => {
       fenceStallMs = lockOptions.stallMs;
       return new PgLeaderLock(options.url, role, lockOptions);

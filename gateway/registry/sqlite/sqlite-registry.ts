@@ -97,6 +97,7 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
         if (fence !== undefined) checkFenceSqlite(db.$client, fence);
         return fn(inTx);
       }),
+    openReplicaChannel: async () => null, // one process per file: nobody to tell
     leaderLock: (role, options) => new SqliteLeaderLock(db.$client, run, file, role, options),
     onCoverageChange: null,
     close: async () => {
