@@ -82,13 +82,6 @@ export class RolloutDriver {
     // a replica that leads again after stepping down starts from the registry, like a restart
     this.stopped = false;
     this.leading = true;
-    for (const row of await rollouts.active()) {
-      const slot = await this.open(row);
-      await this.catchUpAcks(slot);
-      this.schedule(slot, clock.now());
-    }
-    // DRAFTs with a schedule.startAt are started by the clock (checked every tick)
-    if (this.options.autoTick) this.scheduledTimer = setInterval(() => void this.scheduled.run(), this.options.tickMs);
     // fleet-wide: with replicas, device messages are ingested by every replica and relayed to this one (it leads)
     this.unsubscribe.push(
       events.onFleetWide('ack', (e) => this.onAckEvent(e)),
@@ -104,6 +97,15 @@ export class RolloutDriver {
       events.onFleetWide('decommissioned', (e) => this.onFleetChange(e, false)),
       events.onFleetWide('recommissioned', (e) => this.onFleetChange(e, true)),
     );
+    // subscribed first: an ack committed after a rollout's catch-up read below reaches it as an event (a leader
+    // taking over misses none of the acks the other replicas commit meanwhile)
+    for (const row of await rollouts.active()) {
+      const slot = await this.open(row);
+      await this.catchUpAcks(slot);
+      this.schedule(slot, clock.now());
+    }
+    // DRAFTs with a schedule.startAt are started by the clock (checked every tick)
+    if (this.options.autoTick) this.scheduledTimer = setInterval(() => void this.scheduled.run(), this.options.tickMs);
   }
 
   /** Stops the timers and waits for the jobs in flight (their results are committed before the database closes). */
