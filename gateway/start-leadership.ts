@@ -51,12 +51,17 @@ export async function startLeadership(d: {
   onRemoteHub: (e: BrowserEvent) => void;
   clock: Clock;
   logger: Logger;
+  /** Receives the election before its first attempt: the first term's jobs already write with its fence. */
+  bind: (leadership: Leadership) => void;
 }): Promise<ReplicaRole> {
   const { config, registry, driver, jobs, logger } = d;
   const holder = `${hostname()}:${process.pid}`;
-  const timing = { pollMs: config.leader.pollMs, stallMs: config.leader.stallMs };
-  const lock = registry.leaderLock(LEADER_ROLE, { holder, stallMs: timing.stallMs });
+  // SQLite: no other process can take the file over, so no stall bound (a long event-loop stall under load must
+  // not make the one process step down and reload its rollouts)
+  const timing = { pollMs: config.leader.pollMs, stallMs: registry.dialect === 'sqlite' ? Number.POSITIVE_INFINITY : config.leader.stallMs };
+  const lock = registry.leaderLock(LEADER_ROLE, { holder, stallMs: config.leader.stallMs });
   const elector = new LeaderElector(lock, LEADER_ROLE, timing, monotonic, logger, d.clock);
+  d.bind(elector);
 
   // lead / step down one after the other, never overlapping
   let switching: Promise<void> = Promise.resolve();

@@ -43,6 +43,7 @@ import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { lifecycleWebhooks, RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
 import { startLifecycle } from './start-lifecycle';
 import { startLeadership, type ReplicaRole } from './start-leadership';
+import type { Leadership } from './leadership/leader-elector';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -148,8 +149,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     cleanup.unshift(() => rotationWatch.stop());
     // replicas: the rotation-gate webhooks are the leader's (one delivery per transition for the whole fleet), fed by
     // coverage changes of every replica (local ones here, the others' through the fan-out below)
-    let role: ReplicaRole | null = null;
-    const leads = () => role?.leadership.isLeader() === true;
+    let leadership: Leadership | null = null;
+    const leads = () => leadership?.isLeader() === true;
     registry.onCoverageChange = (fleet) => {
       hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
       if (leads()) rotationWatch.changed(fleet);
@@ -227,8 +228,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       {
         registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger,
         // every rollout commit carries this replica's leadership term (E_NOT_LEADER once another replica leads)
-        fence: () => role?.leadership.fence() ?? null,
-        onFenced: (reason) => role?.leadership.fenced(reason),
+        fence: () => leadership?.fence() ?? null,
+        onFenced: (reason) => leadership?.fenced(reason),
       },
       {
         tickMs: rc.tickMs,
@@ -266,8 +267,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     cleanup.unshift(() => lifecycle.stop());
     // leader election (docs/scale.md "Replicas"): the rollout driver, the drift/CT watches and the rotation-gate
     // webhooks run on the leader only; SQLite = one process = always the leader
-    role = await startLeadership({
+    const replicaRole: ReplicaRole = await startLeadership({
       config, registry, driver, events, hub, clock, logger,
+      bind: (l) => (leadership = l),
       jobs: {
         lead: async () => {
           await rotationWatch.baseline(); // transitions seen by a previous leader are not sent again
@@ -283,7 +285,6 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         if (e.type === 'coverage' && typeof e.fleet === 'string' && leads()) rotationWatch.changed(e.fleet);
       },
     });
-    const replicaRole = role;
     cleanup.unshift(() => replicaRole.stop());
     const decommission = new DeviceDecommission({ registry, events, hub, clock, logger, credentials: transport.credentials, publisher: transport.publisher });
     const api = createApi({
