@@ -56,7 +56,7 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'get', path: '/api/security', role: 'viewer', summary: 'Device log-in counters: failures, throttled, dropped and refused checks, takeovers (since start)' },
+    { method: 'get', path: '/api/security', response: contract.operations.security, role: 'viewer', summary: 'Device log-in counters: failures, throttled, dropped and refused checks, takeovers (since start)' },
     (c) => c.json({ broker: deps.admission?.stats() ?? null, telemetry: deps.telemetryLimits?.() ?? null }),
   );
 
