@@ -46,6 +46,18 @@ export const security = z.object({
       checksRun: z.number().int(),
       checksInFlight: z.number().int(),
       checksQueued: z.number().int(),
+      /** The MQTT/TLS listener's admission (gateway/broker/tls-admission.ts); null without a TLS listener. */
+      tls: z
+        .object({
+          inProgress: z.number().int(),
+          waiting: z.number().int(),
+          handshakesStarted: z.number().int(),
+          timedOut: z.number().int(),
+          refusedFull: z.number().int(),
+          skippedGone: z.number().int(),
+          expiredWaiting: z.number().int(),
+        })
+        .nullable(),
     })
     .nullable(),
   telemetry: z.record(z.string(), z.number()).nullable(),

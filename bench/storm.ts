@@ -1,14 +1,17 @@
 /**
  * `npm run bench -- storm` (issue 17): on the real gateway, in this process, with a CPU-spinning child process to
  * keep the machine busy:
- *  1. cold start: 2,000 enrolled devices connect at once over TLS (firmware-like: 30 s to CONNACK, retry after
- *     2 s); figures: attempts per device, seconds until all are connected, credential checks run / dropped;
+ *  1. cold start: 2,000 enrolled devices connect at once over TLS (firmware-like: 30 s to CONNACK, then
+ *     exponential back-off with jitter); figures: attempts per device, seconds until all are connected, credential
+ *     checks run / dropped, handshakes started / timed out, and the API's latency (p50/p95/p99) during the storm
+ *     seen from another process, with the gateway's event-loop delay;
  *  2. credential guessing: an honest device's hello → update latency, quiet and while another address floods
  *     wrong passwords for its id; figures: median / p95 of both, guesses per second, how many were throttled.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { encodeHello, topicFor } from '../shared/index';
@@ -16,25 +19,66 @@ import { mqttUrl } from '../test/gateway/helpers/device-client';
 import { api, enrol, pinsetDraft, removeDir, startTestGateway, tempDir } from '../test/gateway/helpers/test-gateway';
 import { waitUntil as waitFor } from '../device-sim/wait-until';
 
+/** STORM_DEVICES (default 2,000) devices in the cold start; STORM_ATTACK=0 skips the guessing part. */
 const DEVICES = Number(process.env['STORM_DEVICES'] ?? 2000);
 
-/** Every device connects at once over TLS, firmware-like (30 s to CONNACK, retry 2 s later); prints the attempts. */
+/**
+ * Every device connects at once over TLS with the firmware policy of device-sim/device-link.ts: 30 s to CONNACK,
+ * then exponential back-off with equal jitter (1 s doubling, at most 60 s), reset by a good connection. Prints
+ * "connected <attempts>" once all are connected, and a JSON line of its counters on SIGTERM.
+ */
 const DEVICES_SCRIPT = `
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 const ca = readFileSync(process.env.CA);
 const devices = JSON.parse(readFileSync(process.env.DEVICES_FILE, 'utf8'));
 let attempts = 0, connected = 0;
-const clients = devices.map(({ id, password }) => {
+const failed = { timedOut: 0, refused: 0, closed: 0 };
+const clients = [];
+const backoff = (n) => { const base = Math.min(60000, 1000 * 2 ** Math.min(n, 16)); return Math.round(base / 2 + Math.random() * base / 2); };
+const connectOne = (d) => {
   attempts++;
-  const c = mqtt.connect('mqtts://127.0.0.1:' + process.env.PORT, { ca, clientId: id, username: id, password, protocolVersion: 4, connectTimeout: 30000, reconnectPeriod: 2000 });
-  let once = false;
-  c.on('connect', () => { if (!once) { once = true; if (++connected === devices.length) console.log('connected ' + attempts); } });
-  c.on('reconnect', () => attempts++);
-  c.on('error', () => {});
-  return c;
+  const t0 = Date.now();
+  let refused = false, done = false;
+  const c = mqtt.connect('mqtts://127.0.0.1:' + process.env.PORT, { ca, clientId: d.id, username: d.id, password: d.password, protocolVersion: 4, connectTimeout: 30000, reconnectPeriod: 0 });
+  clients.push(c);
+  c.once('connect', () => { done = true; if (++connected === devices.length) console.log('connected ' + attempts); });
+  c.on('error', (e) => { if (typeof e.code === 'number') refused = true; });
+  c.once('close', () => {
+    if (done) return;
+    done = true;
+    if (refused) failed.refused++; else if (Date.now() - t0 >= 29000) failed.timedOut++; else failed.closed++;
+    d.failures = (d.failures ?? 0) + 1;
+    setTimeout(() => connectOne(d), backoff(d.failures));
+  });
+};
+for (const d of devices) connectOne(d);
+process.on('SIGTERM', () => { console.log(JSON.stringify({ attempts, connected, failed })); for (const c of clients) c.end(true); process.exit(0); });
+`;
+
+/**
+ * The API as an operator's browser sees it during the storm, from its own process: GET /api/fleets sent every
+ * 100 ms on a fixed schedule whatever the previous answer did (no coordinated omission: a stall shows in every
+ * request sent during it). Prints the latencies (ms; -1 = failed) and its own event-loop delay as JSON on SIGTERM:
+ * an almost idle node process on the same machine, i.e. the delay the OS scheduler alone imposes (the floor for
+ * the gateway's figures).
+ */
+const API_PROBE = `
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+const lat = [];
+const tick = setInterval(() => {
+  const t0 = performance.now();
+  fetch(process.env.URL, { headers: { authorization: 'Bearer ' + process.env.TOKEN } })
+    .then((r) => r.text().then(() => lat.push(r.ok ? performance.now() - t0 : -1)), () => lat.push(-1));
+}, 100);
+process.on('SIGTERM', () => {
+  clearInterval(tick);
+  const ms = (ns) => Math.round(ns / 1e6);
+  console.log(JSON.stringify({ lat, loop: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) } }));
+  process.exit(0);
 });
-process.on('SIGTERM', () => { for (const c of clients) c.end(true); process.exit(0); });
 `;
 
 /** 8 concurrent raw CONNECTs with wrong passwords from 127.0.0.2, each waiting for its CONNACK. */
@@ -72,10 +116,18 @@ export async function runStormBench(): Promise<Record<string, unknown>> {
     for (let i = 0; i < DEVICES; i++) creds.push(await enrol(gw, `cs-${String(i).padStart(5, '0')}`, 'fleet-cs'));
     const security = async () => (await api(gw, 'GET', '/api/security', { token: gw.adminToken })).body.broker;
 
-    // 1. cold start: the devices run in their own process (their TLS and MQTT CPU is not the gateway's)
+    // 1. cold start: the devices run in their own process (their TLS and MQTT CPU is not the gateway's), and so
+    // does the API probe
     const s0 = await security();
     const credFile = join(dir, 'storm-devices.json');
     writeFileSync(credFile, JSON.stringify(creds.map((password, i) => ({ id: `cs-${String(i).padStart(5, '0')}`, password }))));
+    const probe = spawn(process.execPath, ['--input-type=module', '-e', API_PROBE], {
+      env: { ...process.env, URL: `${gw.http.url}/api/fleets`, TOKEN: gw.adminToken }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let probeOut = '';
+    probe.stdout!.on('data', (d: Buffer) => (probeOut += d.toString()));
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const devicesProc = spawn(process.execPath, ['--input-type=module', '-e', DEVICES_SCRIPT], {
@@ -86,24 +138,49 @@ export async function runStormBench(): Promise<Record<string, unknown>> {
     let devOut = '';
     devicesProc.stdout!.on('data', (d: Buffer) => (devOut += d.toString()));
     await waitFor('all connected', () => /connected (\d+)/.test(devOut), 600_000, 100);
-    const attempts = Number(/connected (\d+)/.exec(devOut)?.[1] ?? 0);
-    devicesProc.kill('SIGTERM');
     const coldStartS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    loop.disable();
+    const ended = (p: typeof probe) => new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    const probeEnded = ended(probe);
+    probe.kill('SIGTERM');
+    const devicesEnded = ended(devicesProc);
+    devicesProc.kill('SIGTERM');
+    await Promise.all([probeEnded, devicesEnded]);
+    const attempts = Number(/connected (\d+)/.exec(devOut)?.[1] ?? 0);
+    const devCounters = JSON.parse(devOut.trim().split('\n').pop() ?? '{}') as { failed?: Record<string, number> };
+    const probed = JSON.parse(probeOut.trim() || '{"lat":[],"loop":null}') as { lat: number[]; loop: Record<string, number> | null };
+    const latencies = probed.lat;
+    const ok = latencies.filter((x) => x >= 0);
     const s1 = await security();
+    const tls0 = s0.tls ?? {}, tls1 = s1.tls ?? {};
+    const tlsDelta = (k: string) => (tls1[k] ?? 0) - (tls0[k] ?? 0);
     const coldStart = {
       devices: DEVICES,
       loadAverage1mAtEnd: Math.round((loadavg()[0] ?? 0) * 10) / 10,
-      transport: 'MQTT over TLS, client timeout 30 s, retry after 2 s',
+      transport: 'MQTT over TLS, client timeout 30 s, then back-off 1 s doubling to 60 s with equal jitter (device-sim/device-link.ts)',
       attempts,
       attemptsPerDevice: Math.round((attempts / DEVICES) * 1000) / 1000,
+      failedAttempts: devCounters.failed ?? null,
       secondsToAllConnected: Math.round(coldStartS * 10) / 10,
+      connectsPerSecond: Math.round(DEVICES / coldStartS),
       gatewayCpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
+      gatewayCpuMsPerDevice: Math.round(((cpu.user + cpu.system) / 1e3 / DEVICES) * 100) / 100,
       credentialChecksRun: s1.checksRun - s0.checksRun,
       droppedClientGone: s1.droppedGone - s0.droppedGone,
       refusedBusy: s1.refusedBusy - s0.refusedBusy,
+      tls: { handshakesStarted: tlsDelta('handshakesStarted'), handshakeTimeouts: tlsDelta('timedOut'), skippedGoneWhileWaiting: tlsDelta('skippedGone'), expiredWaiting: tlsDelta('expiredWaiting'), refusedFull: tlsDelta('refusedFull') },
+      api: {
+        probe: 'GET /api/fleets every 100 ms from its own process',
+        requests: latencies.length,
+        failed: latencies.length - ok.length,
+        p50Ms: quantile(ok, 0.5), p95Ms: quantile(ok, 0.95), p99Ms: quantile(ok, 0.99), maxMs: quantile(ok, 1),
+      },
+      gatewayEventLoopDelayMs: { p50: Math.round(loop.percentile(50) / 1e6), p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) },
+      idleProcessEventLoopDelayMs: probed.loop,
     };
     console.log('cold start', coldStart);
+    if (process.env['STORM_ATTACK'] === '0') return { coldStart }; // STORM_ATTACK=0: the cold start alone
 
     // 2. honest latency during a guessing attack
     const honestId = 'cs-honest';

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { AuthGate, DEFAULT_GATE, type GateOptions } from './auth-gate';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle';
+import type { TlsAdmissionStats } from './tls-admission';
 
 /** MQTT 3.1.1 §3.2.2.3 CONNACK return codes. */
 const SERVER_UNAVAILABLE = 3;
@@ -38,6 +39,8 @@ export interface AdmissionStats {
   checksRun: number;
   checksInFlight: number;
   checksQueued: number;
+  /** The MQTT/TLS listener's admission (./tls-admission.ts); null without a TLS listener. */
+  tls: TlsAdmissionStats | null;
 }
 
 /** A second live connection with a device's credential: the older one is closed (MQTT takeover). */
@@ -140,8 +143,16 @@ export class DeviceAdmission {
     return s === undefined ? null : { ...s };
   }
 
+  /** The TLS listener reports its admission figures here (one listener; a second replaces the first). */
+  attachTls(source: () => TlsAdmissionStats): void {
+    this.tlsStats = source;
+  }
+
+  private tlsStats: (() => TlsAdmissionStats) | null = null;
+
   stats(): AdmissionStats {
     return {
+      tls: this.tlsStats === null ? null : { ...this.tlsStats() },
       ...this.totals,
       droppedGone: this.gate.droppedGone,
       refusedBusy: this.gate.refusedBusy,

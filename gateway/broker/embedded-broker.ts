@@ -82,6 +82,11 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     );
   };
   aedes.on('clientReady', (client: Client) => presence(client.id, true));
+  // the CONNACK ends a TLS connection's admission slot (./tls-admission.ts): the next waiting device may start
+  aedes.on('connackSent', (_packet, client: Client) => {
+    const conn = (client as unknown as { conn?: unknown }).conn;
+    for (const t of tlsServers) t.settle(conn);
+  });
   aedes.on('clientDisconnect', (client: Client) => {
     if (aedes.closed) return; // shutdown: start-up marks everyone offline anyway
     presence(client.id, false);
@@ -173,14 +178,15 @@ export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBr
     disconnect: (deviceId) => connectedClient(deviceId)?.close(),
     listenTcp: (spec) => listen(createServer(accept), spec),
     listenTls: (spec, tls) => {
-      // bounded, queued handshakes, each with its own 10 s timeout (./tls-admission.ts, issue 17); a throttled
-      // address is refused before its handshake
+      // at most 32 connections between handshake and CONNACK, the rest wait unread; each handshake has its own
+      // 10 s timeout (./tls-admission.ts, issues 14 and 17); a throttled address is refused before its handshake
       const admitted = createAdmittedTlsServer(createSecureContext(tlsOptions(tls)), accept, (address) => deps.admission?.refuseConnection(address) ?? false, {
         ...DEFAULT_TLS_ADMISSION,
         handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
       });
       const server = admitted.server;
       tlsServers.push(admitted);
+      deps.admission?.attachTls(() => admitted.stats);
       return listen(server, spec);
     },
     setTlsContext(tls) {

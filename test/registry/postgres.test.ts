@@ -7,6 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { openPostgresRegistry } from '../../gateway/registry/postgres/postgres-registry';
 import { startPostgres, type PgServer } from '../support/postgres';
 import { leaderContract } from './leader-contract';
+import { backendLeaseContract } from './backend-lease-contract';
 import { lifecycleContract } from './lifecycle-contract';
 import { registryContract, type ContractDatabase } from './registry-contract';
 
@@ -45,3 +46,4 @@ const fresh = async (): Promise<ContractDatabase> => {
 registryContract('PostgreSQL', fresh);
 lifecycleContract('PostgreSQL', fresh);
 leaderContract('PostgreSQL', fresh);
+backendLeaseContract('PostgreSQL', fresh);
