@@ -28,6 +28,8 @@ export type DeviceEvent =
   | { readonly type: 'refused'; readonly reason: string; readonly served: readonly Uint8Array[] }
   | { readonly type: 'state'; readonly state: UpdateState }
   | { readonly type: 'ack'; readonly ack: Ack }
+  /** The broker's PUBACK for that ack arrived: from here on the ack is the broker's and must not be lost. */
+  | { readonly type: 'acked'; readonly ack: Ack }
   | { readonly type: 'report'; readonly report: Report }
   | { readonly type: 'keyset'; readonly ok: boolean; readonly version?: number; readonly code?: string }
   | { readonly type: 'crash' };

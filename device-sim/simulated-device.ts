@@ -156,7 +156,7 @@ export class SimulatedDevice {
   private async sendAck(ack: Ack): Promise<void> {
     this.emit({ type: 'ack', ack });
     const c = this.link.mqtt;
-    if (c !== undefined) this.publish(c, 'ack', encodeAck(ack));
+    if (c !== undefined) this.publish(c, 'ack', encodeAck(ack), (e) => e === undefined && this.emit({ type: 'acked', ack }));
   }
 
   private async onMessage(topic: string, payload: Uint8Array): Promise<void> {

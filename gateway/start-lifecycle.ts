@@ -42,6 +42,8 @@ export interface Lifecycle {
   ct: CtWatch;
   plans: GuidedRotation;
   admission: Admission;
+  /** Starts the scheduled watches (drift, CT): on the replica that leads only (docs/scale.md "Replicas"). */
+  startWatches(): void;
   /** Stops the scheduled watches (drift, CT). */
   stop(): void;
 }
@@ -75,10 +77,12 @@ export async function startLifecycle(d: LifecycleDeps): Promise<Lifecycle> {
   });
   plans.attach(drift);
   const admission = new Admission({ devices, pinsets, coverage, views, audit, clock });
-  drift.start();
-  ct.start();
   return {
     killSwitch, findings, drift, ct, plans, admission,
+    startWatches: () => {
+      drift.start();
+      ct.start();
+    },
     stop: () => {
       drift.stop();
       ct.stop();

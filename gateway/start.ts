@@ -42,6 +42,8 @@ import { DeviceDecommission } from './decommission/device-decommission';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { lifecycleWebhooks, RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
 import { startLifecycle } from './start-lifecycle';
+import { startLeadership, type ReplicaRole } from './start-leadership';
+import type { Leadership } from './leadership/leader-elector';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -149,11 +151,14 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     cleanup.unshift(() => dispatcher.stop());
     await dispatcher.reload();
     const rotationWatch = new RotationWatcher({ devices, coverage, views, dispatcher, clock, logger });
-    await rotationWatch.baseline();
     cleanup.unshift(() => rotationWatch.stop());
+    // replicas: the rotation-gate webhooks are the leader's (one delivery per transition for the whole fleet), fed by
+    // coverage changes of every replica (local ones here, the others' through the fan-out below)
+    let leadership: Leadership | null = null;
+    const leads = () => leadership?.isLeader() === true;
     registry.onCoverageChange = (fleet) => {
       hub.coalesce(`coverage:${fleet}`, () => ({ type: 'coverage', fleet }));
-      rotationWatch.changed(fleet);
+      if (leads()) rotationWatch.changed(fleet);
     };
 
     const signer = loadGatewaySigner({ mode: config.signer, file: files.signerKey, currentKeysetVersion: (await keysets.current())?.version ?? null });
@@ -225,14 +230,18 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
     const rc = config.rollouts;
     const driver = new RolloutDriver(
-      { registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger },
+      {
+        registry, devices, rollouts: rolloutStore, pinsets, telemetry, delivery, events, hub, audit, clock, logger,
+        // every rollout commit carries this replica's leadership term (E_NOT_LEADER once another replica leads)
+        fence: () => leadership?.fence() ?? null,
+        onFenced: (reason) => leadership?.fenced(reason),
+      },
       {
         tickMs: rc.tickMs,
         eventDelayMs: deps.rolloutTimers?.eventDelayMs ?? Math.min(20, rc.tickMs),
         autoTick: deps.rolloutTimers?.autoTick ?? true,
       },
     );
-    await driver.start();
     cleanup.unshift(() => driver.stop());
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
@@ -261,6 +270,27 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       config, registry, views, fetchPins, driver, publisher, trusted, delivery, events, hub, clock, logger, rolloutDefaults,
     });
     cleanup.unshift(() => lifecycle.stop());
+    // leader election (docs/scale.md "Replicas"): the rollout driver, the drift/CT watches and the rotation-gate
+    // webhooks run on the leader only; SQLite = one process = always the leader
+    const replicaRole: ReplicaRole = await startLeadership({
+      config, registry, driver, events, hub, clock, logger,
+      bind: (l) => (leadership = l),
+      jobs: {
+        lead: async () => {
+          await rotationWatch.baseline(); // transitions seen by a previous leader are not sent again
+          await driver.start();
+          lifecycle.startWatches();
+        },
+        standDown: async () => {
+          lifecycle.stop();
+          await driver.stop();
+        },
+      },
+      onRemoteHub: (e) => {
+        if (e.type === 'coverage' && typeof e.fleet === 'string' && leads()) rotationWatch.changed(e.fleet);
+      },
+    });
+    cleanup.unshift(() => replicaRole.stop());
     const decommission = new DeviceDecommission({ registry, events, hub, clock, logger, credentials: transport.credentials, publisher: transport.publisher });
     const api = createApi({
       devices, pinsets, keysets, tokens, audit, publisher, rotation, delivery, clock, logger, credentials: transport.credentials,
@@ -314,6 +344,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         await ingest.flush(); // lets handlers waiting for their commit finish
         await Promise.allSettled([...inflight]);
         await driver.stop(); // commits what the last device events changed
+        await replicaRole.stop(); // gives the leadership up (another replica takes over at its next poll)
         rotationWatch.stop();
         await dispatcher.stop(); // deliveries still waiting become dead letters
         await ingest.close();

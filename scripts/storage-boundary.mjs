@@ -11,9 +11,11 @@ import { join, relative } from 'node:path';
  * - test/registry/: the storage contract suite, which also looks under the contract (triggers refusing UPDATE on
  *   the audit log, counters recounted from the rows, migrations from an empty database);
  * - test/support/: the PostgreSQL test harness (psql, VACUUM);
+ * - test/replicas/: the replica kill tests read the database the replicas share as an oracle independent of the
+ *   code under test (the leader's epoch row, every PUBACKed ack present exactly once, counted by SQL);
  * - scripts/ and test/scripts/: tooling, and this check's own test (its fixture trees hold offenders on purpose).
  */
-export const STORAGE_ALLOWED = ['gateway/registry/sqlite/', 'gateway/registry/postgres/', 'bench/', 'test/registry/', 'test/support/', 'scripts/', 'test/scripts/'];
+export const STORAGE_ALLOWED = ['gateway/registry/sqlite/', 'gateway/registry/postgres/', 'bench/', 'test/registry/', 'test/support/', 'test/replicas/', 'scripts/', 'test/scripts/'];
 
 /** Every folder of source the rule looks at (the whole tree but dependencies, data and the migrations' SQL). */
 const SOURCE_ROOTS = ['shared', 'api-contract', 'gateway', 'dashboard', 'device-sim', 'bench', 'test', 'scripts', 'bin'];

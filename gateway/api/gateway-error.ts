@@ -27,6 +27,7 @@ const STATUS: { [K in ApiErrorCode]: ContentfulStatusCode } = {
   E_UNAUTHORIZED: 401, E_FORBIDDEN: 403, E_NOT_FOUND: 404,
   E_CONFLICT: 409, E_SEQ: 409, E_TRANSITION: 409, E_NO_SIGNER: 409,
   E_GATE_NOT_MET: 422, E_REMOVES_SIGNER: 422, E_NOT_KILL_SET: 422, E_PLAN_STEP: 409,
+  E_NOT_LEADER: 503, // no replica leads rollouts right now (a takeover is under way): retry in a few seconds
   E_TOO_LARGE: 413,
   E_ABORTED: 400,
   E_INTERNAL: 500,

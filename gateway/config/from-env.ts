@@ -49,6 +49,8 @@ export const ENV_VARS = {
   PINGW_DATABASE_URL: 'database.url',
   PINGW_DATABASE_READ_URL: 'database.readUrl',
   PINGW_DATABASE_POOL_SIZE: 'database.poolSize',
+  PINGW_LEADER_POLL_MS: 'leader.pollMs',
+  PINGW_LEADER_STALL_MS: 'leader.stallMs',
   PINGW_BROKER_URL: 'broker.url',
   PINGW_BROKER_CA_FILE: 'broker.caFile',
   PINGW_BROKER_USERNAME: 'broker.username',
@@ -142,6 +144,8 @@ export function configFromEnv(env: Env): GatewayConfig {
   set('PINGW_DATABASE_URL', get('PINGW_DATABASE_URL'));
   set('PINGW_DATABASE_READ_URL', get('PINGW_DATABASE_READ_URL'));
   set('PINGW_DATABASE_POOL_SIZE', get('PINGW_DATABASE_POOL_SIZE'));
+  set('PINGW_LEADER_POLL_MS', get('PINGW_LEADER_POLL_MS'));
+  set('PINGW_LEADER_STALL_MS', get('PINGW_LEADER_STALL_MS'));
   if (get('PINGW_BROKER_URL') !== undefined) {
     for (const name of ['PINGW_BROKER_URL', ...BROKER_VARS] as const) set(name, get(name));
   } else {

@@ -185,6 +185,17 @@ export const gatewayConfigSchema = z
       .refine((d) => d.readUrl === null || d.url !== null, { message: 'a read replica needs the primary (PINGW_DATABASE_URL) too', path: ['readUrl'] })
       .prefault({}),
     /**
+     * Replicas (docs/scale.md "Replicas"): how often leader election polls its lock, and how long a leader may go
+     * unconfirmed (frozen, its lock session quiet) before the database frees the lock and it steps down itself.
+     */
+    leader: z
+      .object({
+        pollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
+        stallMs: z.coerce.number().int().min(200).max(600_000).default(5000),
+      })
+      .refine((l) => l.stallMs >= 2 * l.pollMs, { message: 'the stall bound must be at least twice the poll interval', path: ['stallMs'] })
+      .prefault({}),
+    /**
      * An external MQTT broker carries device traffic instead of the embedded one (docs/scale.md); null = embedded.
      * The gateway connects to it as an MQTT 5 backend client.
      */

@@ -18,6 +18,7 @@ export const DOMAIN_ERROR_CODES = [
   'E_NOT_KILL_SET', // an envelope uploaded as a kill switch is not the kill set of the host over the fleet's newest set
   'E_PLAN_STEP', // a guided-rotation step asked for out of order, or its gate does not hold yet
   'E_REMOVES_SIGNER', // a keyset rotation leaves out the gateway's or a backup signer without saying so (SPEC §5)
+  'E_NOT_LEADER', // a leader-only write by a replica that no longer leads (fenced epoch), or no leader answered in time
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number] | ReceiptCode;

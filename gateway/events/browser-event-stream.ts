@@ -14,6 +14,8 @@ export class BrowserEventStream {
   private readonly pending = new Map<string, () => BrowserEvent | null>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Replicas: every local event also goes to the others (replica-fanout.ts); null = one process. */
+  private relay: ((e: BrowserEvent) => void) | null = null;
 
   constructor(private readonly coalesceMs = 250) {}
 
@@ -31,8 +33,22 @@ export class BrowserEventStream {
     };
   }
 
+  relayTo(relay: ((e: BrowserEvent) => void) | null): void {
+    this.relay = relay;
+  }
+
   publish(event: BrowserEvent): void {
     if (this.closed) return;
+    this.relay?.(event);
+    this.deliver(event);
+  }
+
+  /** An event another replica published: to this replica's subscribers only (never relayed again). */
+  publishRemote(event: BrowserEvent): void {
+    if (!this.closed) this.deliver(event);
+  }
+
+  private deliver(event: BrowserEvent): void {
     for (const s of this.subscribers) {
       try {
         s(event);
@@ -47,7 +63,8 @@ export class BrowserEventStream {
    * sent (so expensive payloads such as counts are computed once per burst). `make` may return null (nothing).
    */
   coalesce(key: string, make: () => BrowserEvent | null): void {
-    if (this.closed || this.subscribers.size === 0) return;
+    // with replicas, built even without local subscribers: those of the other replicas get it
+    if (this.closed || (this.subscribers.size === 0 && this.relay === null)) return;
     this.pending.set(key, make);
     this.timer ??= setTimeout(() => {
       this.timer = null;

@@ -131,19 +131,55 @@ export interface EventBusMap {
  */
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  /** Listeners of events raised on every replica (fleetWide), and the relay that sends local ones to the others. */
+  private readonly fleetWide = new EventEmitter();
+  private relay: (<K extends keyof EventBusMap>(event: K, payload: EventBusMap[K]) => void) | null = null;
 
   constructor(private readonly logger: Logger) {
     this.emitter.setMaxListeners(100);
+    this.fleetWide.setMaxListeners(100);
   }
 
-  /** Subscribes; returns the function that unsubscribes. */
+  /** Subscribes to events raised in this process; returns the function that unsubscribes. */
   on<K extends keyof EventBusMap>(event: K, listener: (e: EventBusMap[K]) => void): () => void {
     this.emitter.on(event, listener);
     return () => this.emitter.off(event, listener);
   }
 
+  /**
+   * Subscribes to an event raised on any replica (docs/scale.md "Replicas"): this process's own, and those the
+   * replica fan-out (replica-fanout.ts) brings from the others. The leader's rollout driver listens so; counters
+   * (metrics) and webhooks keep `on`, so that each fact is counted and sent once, where it happened.
+   */
+  onFleetWide<K extends keyof EventBusMap>(event: K, listener: (e: EventBusMap[K]) => void): () => void {
+    this.fleetWide.on(event, listener);
+    return () => this.fleetWide.off(event, listener);
+  }
+
+  /** Sets the relay that every locally raised event is handed to (null: one process, nothing to relay). */
+  relayTo(relay: (<K extends keyof EventBusMap>(event: K, payload: EventBusMap[K]) => void) | null): void {
+    this.relay = relay;
+  }
+
   emit<K extends keyof EventBusMap>(event: K, payload: EventBusMap[K]): void {
-    for (const listener of this.emitter.listeners(event)) {
+    this.call(this.emitter, event, payload);
+    this.call(this.fleetWide, event, payload);
+    if (this.relay !== null) {
+      try {
+        this.relay(event, payload);
+      } catch (err) {
+        this.logger.error('gateway event relay failed', { event, error: String(err) });
+      }
+    }
+  }
+
+  /** An event another replica raised: only fleet-wide listeners hear it, and it is not relayed again. */
+  emitRemote<K extends keyof EventBusMap>(event: K, payload: EventBusMap[K]): void {
+    this.call(this.fleetWide, event, payload);
+  }
+
+  private call<K extends keyof EventBusMap>(emitter: EventEmitter, event: K, payload: EventBusMap[K]): void {
+    for (const listener of emitter.listeners(event)) {
       try {
         (listener as (e: EventBusMap[K]) => void)(payload);
       } catch (err) {

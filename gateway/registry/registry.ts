@@ -14,6 +14,9 @@ import type {
 } from './repositories';
 import type { BackendLeaseRepo } from './backend-lease-repo';
 import type { WebhookRepo } from './webhook-repo';
+import type { Fence, LeaderLock, LeaderLockOptions } from './leader-lock';
+import type { ReplicaChannel } from './replica-channel';
+import type { Logger } from '../logger';
 
 /** The repositories a unit of work sees (all bound to one transaction). */
 export interface RegistryTx {
@@ -53,7 +56,15 @@ export interface Registry extends RegistryTx {
    * of it. On SQLite transactions (and the other statements) are serialised; on PostgreSQL each runs on its own
    * pooled connection at READ COMMITTED, and the rows it reconciles are locked (SELECT … FOR UPDATE).
    */
-  transaction<T>(fn: (tx: RegistryTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: RegistryTx) => Promise<T>, fence?: Fence): Promise<T>;
+  /**
+   * Leader election's lock for `role` (docs/scale.md "Replicas"). A transaction given a `fence` first checks, inside
+   * itself, that the role's epoch is still `fence.epoch`, and rejects with DomainError E_NOT_LEADER (writing
+   * nothing) when another process acquired the role since.
+   */
+  leaderLock(role: string, options: LeaderLockOptions): LeaderLock;
+  /** The channel between the processes sharing this database (PostgreSQL LISTEN/NOTIFY); null on SQLite (one process). */
+  openReplicaChannel(logger: Logger): Promise<ReplicaChannel | null>;
   /** Called (on a later microtask) with each fleet whose coverage counters this process changed. */
   onCoverageChange: ((fleet: string) => void) | null;
   close(): Promise<void>;

@@ -2,6 +2,8 @@ import type { PinSetRepo, RolloutRepo } from '../registry/repositories';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { Clock } from '../clock';
 import type { Registry } from '../registry/registry';
+import type { Fence } from '../registry/leader-lock';
+import { DomainError } from '../errors/domain-error';
 import type { Logger } from '../logger';
 import type { Delivery } from '../protocol/delivery';
 import { isRest, onAck, summarizeExecutions, type ExecutionRecord, type RolloutCommand, type RolloutNote, type StepResult } from '../rollout-engine/index';
@@ -16,6 +18,11 @@ export interface CommitterDeps {
   hub: BrowserEventStream;
   clock: Clock;
   logger: Logger;
+  /**
+   * Replicas: the fence of this replica's leadership term, checked inside every commit (E_NOT_LEADER once another
+   * replica took over); null = not leading now. Absent = no election (tests that drive the engine alone).
+   */
+  fence?: () => Fence | null;
 }
 
 /** Deliveries started together; the event loop gets a turn between two chunks. */
@@ -36,13 +43,17 @@ export class RolloutCommitter {
     const { registry, clock, hub } = this.deps;
     const now = clock.now();
     const completedNow = r.rollout.state.kind === 'COMPLETED' && slot.snapshot.state.kind !== 'COMPLETED';
-    await registry.transaction(async (tx) => {
+    const fence = this.deps.fence === undefined ? undefined : this.deps.fence();
+    if (fence === null) throw new DomainError('E_NOT_LEADER', `rollout ${slot.id}: this replica does not lead`);
+    const write = async (tx: Parameters<Parameters<typeof registry.transaction>[0]>[0]) => {
       await tx.rollouts.save(r.rollout, r.executions, now, lastGate);
       // from now on every device of the fleet that lacks the set gets it on hello (late devices, stragglers) —
       // only when the plan ends with a "rest" wave: a plan that selects devices keeps the others out (issue 17)
       const last = r.rollout.plan.waves[r.rollout.plan.waves.length - 1];
       if (completedNow && last !== undefined && isRest(last)) await tx.pinsets.markReleased(slot.pinset.id, now);
-    });
+    };
+    // fenced: a frozen ex-leader's step is refused inside the transaction, before anything is written
+    await (fence === undefined ? registry.transaction(write) : registry.transaction(write, fence));
     slot.snapshot = r.rollout;
     for (const e of r.executions) slot.execs.set(e.deviceId, e);
     await this.journal.record(actor, r.rollout, r.notes, () =>

@@ -2,6 +2,7 @@ import type { AuditRepo, DeviceRepo, PinSetRepo, RolloutRepo, RolloutRow, Teleme
 import type { PinSetRow } from '../registry/rows';
 import { toHex } from '../../shared/index';
 import { DomainError } from '../errors/domain-error';
+import type { Fence } from '../registry/leader-lock';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { Clock } from '../clock';
 import type { Registry } from '../registry/registry';
@@ -36,6 +37,10 @@ export interface RolloutDriverDeps {
   audit: AuditRepo;
   clock: Clock;
   logger: Logger;
+  /** Replicas: this term's fence, checked by every commit (rollout-committer.ts); absent = no election. */
+  fence?: () => Fence | null;
+  /** Replicas: a commit was refused because another replica leads now (the election steps down at once). */
+  onFenced?: (reason: string) => void;
 }
 
 /** Acks committed in one transaction at most (bounds the time one job holds the event loop). */
@@ -65,6 +70,10 @@ export class RolloutDriver {
   private stopped = false;
   private readonly scheduled: ScheduledStarts;
   private scheduledTimer: NodeJS.Timeout | null = null;
+  /** Whether this driver runs the rollouts (started and not stopped): a follower replica's driver does not. */
+  private leading = false;
+  /** Replicas: sends a command to the leading replica (command-relay.ts) while this one does not lead. */
+  private remote: ((id: string, command: OperatorCommand, actor: string, reason?: string) => Promise<void>) | null = null;
 
   constructor(
     private readonly deps: RolloutDriverDeps,
@@ -78,6 +87,26 @@ export class RolloutDriver {
   /** Loads every rollout that still has work (a restart resumes each exactly where it was) and subscribes. */
   async start(): Promise<void> {
     const { rollouts, events, clock } = this.deps;
+    // a replica that leads again after stepping down starts from the registry, like a restart
+    this.stopped = false;
+    this.leading = true;
+    // fleet-wide: with replicas, device messages are ingested by every replica and relayed to this one (it leads)
+    this.unsubscribe.push(
+      events.onFleetWide('ack', (e) => this.onAckEvent(e)),
+      events.onFleetWide('ackRepeated', (e) => this.onAckEvent(e)),
+      events.onFleetWide('hello', (e) => this.onHelloEvent(e.deviceId)),
+      events.onFleetWide('report', (e) => this.onReport(e.deviceId, e.report.installedSeq, e.report.result, e.at)),
+      events.onFleetWide('online', (e) => this.directory.connection(e.deviceId, true, e.at)),
+      events.onFleetWide('offline', (e) => this.directory.connection(e.deviceId, false, e.at)),
+      events.onFleetWide('enrolled', (e) => {
+        this.directory.add(e.fleet, { deviceId: e.deviceId, deviceClass: e.deviceClass, labels: e.labels, online: false });
+        for (const s of this.slotsOf(e.fleet)) this.wakeSoon(s);
+      }),
+      events.onFleetWide('decommissioned', (e) => this.onFleetChange(e, false)),
+      events.onFleetWide('recommissioned', (e) => this.onFleetChange(e, true)),
+    );
+    // subscribed first: an ack committed after a rollout's catch-up read below reaches it as an event (a leader
+    // taking over misses none of the acks the other replicas commit meanwhile)
     for (const row of await rollouts.active()) {
       const slot = await this.open(row);
       await this.catchUpAcks(slot);
@@ -85,29 +114,23 @@ export class RolloutDriver {
     }
     // DRAFTs with a schedule.startAt are started by the clock (checked every tick)
     if (this.options.autoTick) this.scheduledTimer = setInterval(() => void this.scheduled.run(), this.options.tickMs);
-    this.unsubscribe.push(
-      events.on('ack', (e) => this.onAckEvent(e)),
-      events.on('ackRepeated', (e) => this.onAckEvent(e)),
-      events.on('hello', (e) => this.onHelloEvent(e.deviceId)),
-      events.on('report', (e) => this.onReport(e.deviceId, e.report.installedSeq, e.report.result, e.at)),
-      events.on('online', (e) => this.directory.connection(e.deviceId, true, e.at)),
-      events.on('offline', (e) => this.directory.connection(e.deviceId, false, e.at)),
-      events.on('enrolled', (e) => {
-        this.directory.add(e.fleet, { deviceId: e.deviceId, deviceClass: e.deviceClass, labels: e.labels, online: false });
-        for (const s of this.slotsOf(e.fleet)) this.wakeSoon(s);
-      }),
-      events.on('decommissioned', (e) => this.onFleetChange(e, false)),
-      events.on('recommissioned', (e) => this.onFleetChange(e, true)),
-    );
   }
 
   /** Stops the timers and waits for the jobs in flight (their results are committed before the database closes). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe.forEach((u) => u());
+    this.leading = false;
+    this.unsubscribe.splice(0).forEach((u) => u());
     if (this.scheduledTimer !== null) clearInterval(this.scheduledTimer);
+    this.scheduledTimer = null;
     for (const s of this.slots.values()) this.clearTimer(s);
     await Promise.all([...this.slots.values()].map((s) => s.queue));
+    this.slots.clear(); // a later start() (this replica leads again) reloads them from the registry
+  }
+
+  /** Replicas: while this driver does not lead, operator commands go to the leader through `remote`. */
+  forwardCommands(remote: ((id: string, command: OperatorCommand, actor: string, reason?: string) => Promise<void>) | null): void {
+    this.remote = remote;
   }
 
   /** Steps one rollout (or all) now; resolves when done. Tests drive the engine with this and a manual clock. */
@@ -138,11 +161,15 @@ export class RolloutDriver {
    * operator did it (any command; pause and abort also carry it in their state), written to the audit entry.
    */
   async command(id: string, command: OperatorCommand, actor: string, reason?: string): Promise<void> {
+    if (!this.leading && this.remote !== null) return this.remote(id, command, actor, reason);
     const row = await this.deps.rollouts.get(id);
     if (row === undefined) throw DomainError.notFound(`rollout "${id}"`);
     const slot = this.slots.get(id) ?? (await this.open(row));
     try {
       await this.runCommand(slot, command, actor, reason);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'E_NOT_LEADER') this.deps.onFenced?.(err.message);
+      throw err;
     } finally {
       if (!needsTicks(slot) && this.slots.get(id) === slot) this.close(slot);
     }
@@ -371,6 +398,11 @@ export class RolloutDriver {
   }
 
   private fail(slot: Slot, err: unknown): void {
+    if (err instanceof DomainError && err.code === 'E_NOT_LEADER') {
+      this.deps.logger.warn('rollout write refused: another replica leads now', { rollout: slot.id, error: err.message });
+      this.deps.onFenced?.(err.message);
+      return;
+    }
     this.deps.logger.error('rollout driver job failed', { rollout: slot.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
 }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openSqliteRegistry } from '../../gateway/registry/sqlite/sqlite-registry';
 import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
+import { leaderContract } from './leader-contract';
 import { backendLeaseContract } from './backend-lease-contract';
 import { lifecycleContract } from './lifecycle-contract';
 import { registryContract, type ContractDatabase } from './registry-contract';
@@ -35,4 +36,5 @@ const fresh = async (): Promise<ContractDatabase> => {
 
 registryContract('SQLite', fresh);
 lifecycleContract('SQLite', fresh);
+leaderContract('SQLite', fresh);
 backendLeaseContract('SQLite', fresh);

@@ -13,6 +13,9 @@ import { PgRollouts } from './pg-rollouts';
 import { PgAudit, PgKeysets, PgRotations, PgTokens } from './pg-small-tables';
 import { PgTelemetry } from './pg-telemetry';
 import { PgWebhooks } from './pg-webhooks';
+import { checkFencePg, PgLeaderLock } from './pg-leader';
+import { PgReplicaChannel } from './pg-notify';
+import type { Fence } from '../leader-lock';
 
 export interface PostgresOptions {
   url: string;
@@ -80,18 +83,30 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
   // one token cache per process, on the primary
   const tokens = new PgTokens(primary);
 
-  const transaction = async <T>(fn: (tx: RegistryTx & { coverage: PgCoverage; devices: PgDevices; db: pg.PoolClient }) => Promise<T>): Promise<T> => {
+  // how long a fenced transaction may sit open without a statement before the server ends it (leaderLock's stallMs)
+  let fenceStallMs = 5000;
+  const transaction = async <T>(
+    fn: (tx: RegistryTx & { coverage: PgCoverage; devices: PgDevices; db: pg.PoolClient }) => Promise<T>,
+    fence?: Fence,
+  ): Promise<T> => {
     const client = await primary.connect();
+    // the server may end this session between statements (a fenced transaction of a process that was frozen past
+    // idle_in_transaction_session_timeout): that arrives as an 'error' event, which must not crash the process
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('begin');
+      if (fence !== undefined) await checkFencePg(client, fence, fenceStallMs);
       const result = await fn({ ...repos(client, true), db: client });
       await client.query('commit');
       return result;
     } catch (err) {
-      await client.query('rollback').catch(() => {});
+      await client.query('rollback').catch((e: unknown) => (broken ??= e as Error));
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken); // a broken connection is discarded, not pooled
     }
   };
 
@@ -105,7 +120,12 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
     webhooks: new PgWebhooks(primary),
     backendLeases: new PgBackendLeases(primary),
     reads: replica === null ? root : repos(replica, false),
-    transaction: (fn) => transaction(fn),
+    transaction: (fn, fence) => transaction(fn, fence),
+    openReplicaChannel: (logger) => PgReplicaChannel.open(options.url, primary, logger),
+    leaderLock: (role, lockOptions) => {
+      fenceStallMs = lockOptions.stallMs;
+      return new PgLeaderLock(options.url, role, lockOptions);
+    },
     onCoverageChange: null,
     close: async () => {
       if (closed) return;

@@ -248,3 +248,15 @@ export const idCounters = pgTable('id_counters', {
   name: text('name').primaryKey(),
   n: bigint('n', { mode: 'number' }).notNull(),
 });
+
+/**
+ * Leadership (docs/scale.md "Replicas"): one row per single-writer role. `epoch` rises at every acquisition (made
+ * while holding the role's advisory lock) and every fenced write checks it inside its transaction (SELECT … FOR
+ * SHARE), so a frozen ex-leader's write is refused once another replica took over.
+ */
+export const leaderEpochs = pgTable('leader_epochs', {
+  role: text('role').primaryKey(),
+  epoch: bigint('epoch', { mode: 'number' }).notNull(),
+  holder: text('holder'),
+  acquiredAt: ms('acquired_at').notNull(),
+});

@@ -309,3 +309,15 @@ export const schema = {
   telemetryBuckets,
   rotations,
 };
+
+/**
+ * Leadership (docs/scale.md "Replicas"): one row per single-writer role. `epoch` rises at every acquisition and every
+ * fenced write checks it inside its transaction; `holder` names the process (host:pid) that leads. On SQLite the one
+ * process that opens the file is the leader, and a second live process on the same file is refused at start-up.
+ */
+export const leaderEpochs = sqliteTable('leader_epochs', {
+  role: text('role').primaryKey(),
+  epoch: integer('epoch').notNull(),
+  holder: text('holder'),
+  acquiredAt: integer('acquired_at').notNull(),
+});

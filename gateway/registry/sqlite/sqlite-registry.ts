@@ -33,6 +33,7 @@ import type { BackendLeaseRepo } from '../backend-lease-repo';
 import type { WebhookRepo } from '../webhook-repo';
 import { BackendLeaseStore } from './backend-lease-store';
 import { WebhookStore } from './webhook-store';
+import { checkFenceSqlite, SqliteLeaderLock } from './sqlite-leader';
 
 /**
  * The embedded default: one SQLite file (WAL) through better-sqlite3, whose statements are synchronous and
@@ -94,7 +95,13 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     backendLeases: asyncFacade(new BackendLeaseStore(db), run) satisfies BackendLeaseRepo,
     // one file: there is no replica, lists read the same connection
     reads: root,
-    transaction: (fn) => gate.transaction(() => fn(inTx)),
+    transaction: (fn, fence) =>
+      gate.transaction(() => {
+        if (fence !== undefined) checkFenceSqlite(db.$client, fence);
+        return fn(inTx);
+      }),
+    openReplicaChannel: async () => null, // one process per file: nobody to tell
+    leaderLock: (role, options) => new SqliteLeaderLock(db.$client, run, file, role, options),
     onCoverageChange: null,
     close: async () => {
       if (closed) return;
