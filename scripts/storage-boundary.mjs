@@ -13,9 +13,12 @@ import { join, relative } from 'node:path';
  * - test/support/: the PostgreSQL test harness (psql, VACUUM);
  * - test/replicas/: the replica kill tests read the database the replicas share as an oracle independent of the
  *   code under test (the leader's epoch row, every PUBACKed ack present exactly once, counted by SQL);
+ * - test/leadership/: the election tests kill the lock's database session from outside (pg_terminate_backend);
+ * - test/events/replica-fanout.test.ts: listens on the NOTIFY channel from outside to measure payload sizes
+ *   against PostgreSQL's 8000-byte limit;
  * - scripts/ and test/scripts/: tooling, and this check's own test (its fixture trees hold offenders on purpose).
  */
-export const STORAGE_ALLOWED = ['gateway/registry/sqlite/', 'gateway/registry/postgres/', 'bench/', 'test/registry/', 'test/support/', 'test/replicas/', 'scripts/', 'test/scripts/'];
+export const STORAGE_ALLOWED = ['gateway/registry/sqlite/', 'gateway/registry/postgres/', 'bench/', 'test/registry/', 'test/support/', 'test/replicas/', 'test/leadership/', 'test/events/replica-fanout.test.ts', 'scripts/', 'test/scripts/'];
 
 /** Every folder of source the rule looks at (the whole tree but dependencies, data and the migrations' SQL). */
 const SOURCE_ROOTS = ['shared', 'api-contract', 'gateway', 'dashboard', 'device-sim', 'bench', 'test', 'scripts', 'bin'];

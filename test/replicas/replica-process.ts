@@ -38,8 +38,9 @@ export class ReplicaProcess {
       PINGW_DATABASE_URL: o.databaseUrl, PINGW_DATABASE_POOL_SIZE: '4',
       PINGW_BROKER_URL: m.backendUrl, PINGW_BROKER_CA_FILE: m.caFile, PINGW_BROKER_PASSWORD_FILE: m.passwordFile,
       PINGW_BROKER_PID_FILE: m.pidFile, PINGW_BROKER_RELOAD_MS: '200', PINGW_BROKER_CLIENTS: '2',
-      // until survivors reclaim a dead replica's client ids (pool leases), each replica has ids of its own
-      PINGW_BROKER_CLIENT_ID_PREFIX: `pingw@${o.name}`,
+      // one pool of 4 backend client ids leased through the registry, 2 per replica: a survivor reclaims a dead
+      // replica's ids and the messages waiting in their sessions (docs/scale.md "Backend connections")
+      PINGW_BROKER_POOL_SIZE: '4', PINGW_BROKER_LEASE_MS: '5000',
       PINGW_ROLLOUT_TICK_MS: '250', PINGW_DRIFT_INTERVAL_MS: '0', PINGW_LIVE_CHECK_TIMEOUT_MS: '3000',
       ...o.env,
     });

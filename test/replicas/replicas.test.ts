@@ -208,10 +208,8 @@ describe('gateway replicas on one PostgreSQL and one Mosquitto', () => {
     expect(Number((await holder())?.epoch)).toBeGreaterThan(epochBefore); // a new term (one more, unless a loaded machine made a replica stall too)
     process.stdout.write(`replica takeover after SIGKILL of the leader: ${takeoverMs} ms\n`);
 
-    // The killed replica's backend sessions at Mosquitto hold the device messages it had not committed, and
-    // Mosquitto keeps handing them a share of new ones: until survivors reclaim a dead replica's client ids (pool
-    // leases, another branch), it is restarted with its own ids, and follows (the survivor keeps the lead).
-    const back = await start(leader.name);
+    // The killed replica's backend sessions at Mosquitto hold the device messages it had not committed: the
+    // survivor takes its leased client ids over when their leases expire and drains them (nothing is restarted).
     await waitFor('the rollout to complete on the survivor', async () => (await rollout(survivor, rid)).state.kind === 'COMPLETED', 90_000, 200).catch(async (err: unknown) => {
       throw new Error(`${String(err)}; executions ${JSON.stringify(await executions(rid))}; survivor:\n${survivor.output.slice(-3000)}`);
     });
@@ -223,10 +221,11 @@ describe('gateway replicas on one PostgreSQL and one Mosquitto', () => {
     expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
     // every device acked the rolled-out set applied and verified, each once
     expect(rows.filter((r) => r.seq === next.body.seq && r.status === 'verified')).toHaveLength(N);
-    expect(back.output).not.toContain('this replica leads');
   }, 240_000);
 
   it('SIGSTOP of the leader: the other replica takes over; after SIGCONT the frozen one writes nothing and steps down', async () => {
+    // two replicas again: the one killed above comes back (it follows; it gets its share of the pool by hand-off)
+    for (const r of [...replicas.values()]) if (!r.alive) await start(r.name);
     const leader = (await leaderOf()) as ReplicaProcess;
     const other = [...replicas.values()].find((r) => r !== leader && r.alive) as ReplicaProcess;
     const next = await api<{ id: number; seq: number }>(other, 'POST', '/api/pinsets', pinsetDraft(FLEET, [brokerPin, randomPin()]));
