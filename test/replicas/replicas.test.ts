@@ -252,6 +252,46 @@ describe('gateway replicas on one PostgreSQL and one Mosquitto', () => {
     expect((await holder())?.holder).toBe(`${hostname()}:${other.pid}`);
     process.stdout.write(`SIGSTOP leader, output after SIGCONT:\n${after.split('\n').filter((l) => /leader|leads|stepped|refused/.test(l)).join('\n')}\n`);
   }, 240_000);
+
+  it("SIGKILL of a follower mid-rollout: the leader keeps the lead, reclaims the follower's backend client ids, the rollout completes, every PUBACKed ack is counted exactly once", async () => {
+    for (const r of [...replicas.values()]) if (!r.alive) await start(r.name);
+    const leader = await waitFor('a leader', () => leaderOf(), 20_000, 50);
+    const follower = [...replicas.values()].find((r) => r !== leader && r.alive) as ReplicaProcess;
+    // the follower holds part of the backend pool (its share, handed off by the leader): its sessions matter
+    const slotsOf = async (r: ReplicaProcess) =>
+      (await db.query<{ slot: number }>(`select slot from backend_leases where holder like $1`, [`${hostname()}/${r.pid}/%`])).rows.map((x) => x.slot);
+    await waitFor('the follower to hold backend slots', async () => (await slotsOf(follower)).length > 0, 30_000, 100);
+    const epochBefore = Number((await holder())?.epoch);
+
+    const next = await api<{ id: number; seq: number }>(follower, 'POST', '/api/pinsets', pinsetDraft(FLEET, [brokerPin, randomPin()]));
+    expect(next.status).toBe(201);
+    const created = await api<{ id: string }>(follower, 'POST', '/api/rollouts', { pinsetId: next.body.id, gates: { soakMs: 1500 } });
+    expect(created.status).toBe(201);
+    const rid = created.body.id;
+    expect((await api(follower, 'POST', `/api/rollouts/${rid}/start`)).status).toBe(200);
+    await waitFor('the rollout under way', async () => {
+      const e = await executions(rid);
+      return (e['VERIFIED'] ?? 0) > 0 && (e['VERIFIED'] ?? 0) < N;
+    }, 60_000, 50);
+
+    const victimSlots = await slotsOf(follower);
+    const killedAt = Date.now();
+    await follower.kill('SIGKILL');
+    await waitFor("the leader to take the follower's slots over", async () => {
+      const mine = await slotsOf(leader);
+      return victimSlots.every((x) => mine.includes(x));
+    }, 30_000, 100);
+    process.stdout.write(`backend slots reclaimed after SIGKILL of a follower: ${Date.now() - killedAt} ms\n`);
+    await waitFor('the rollout to complete on the leader', async () => (await rollout(leader, rid)).state.kind === 'COMPLETED', 90_000, 200).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}; executions ${JSON.stringify(await executions(rid))}; leader:\n${leader.output.slice(-3000)}`);
+    });
+    expect(await executions(rid)).toEqual({ VERIFIED: N });
+    expect(Number((await holder())?.epoch)).toBe(epochBefore); // the leader never lost the lead
+    await waitFor('every PUBACKed ack in the registry', async () => missing().then((x) => x.length === 0), 30_000, 100);
+    const rows = (await db.query<{ device_id: string; seq: number; status: string; n: string }>(`select device_id, seq, status, count(*) as n from acks where device_id like 'rep-%' group by device_id, seq, status`)).rows;
+    expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+    expect(rows.filter((r) => r.seq === next.body.seq && r.status === 'verified')).toHaveLength(N);
+  }, 240_000);
 });
 
 function key(deviceId: string, ack: Ack): string {
