@@ -4,8 +4,9 @@ import * as common from './common';
 import * as devices from './devices';
 import * as pinsets from './pinsets';
 import * as rollouts from './rollouts';
+import * as security from './security';
 
-export { common, devices, pinsets, rollouts };
+export { common, devices, pinsets, rollouts, security };
 export type Rollout = z.infer<typeof rollouts.rollout>;
 export type Execution = z.infer<typeof rollouts.execution>;
 export type Device = z.infer<typeof devices.device>;
@@ -14,3 +15,4 @@ export type Readiness = z.infer<typeof common.readiness>;
 export type Rotation = z.infer<typeof common.rotation>;
 export type PinSetView = z.infer<typeof pinsets.pinsetView>;
 export type AuditEntry = z.infer<typeof common.auditEntry>;
+export type SecurityReport = z.infer<typeof security.security>;

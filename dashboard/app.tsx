@@ -19,6 +19,7 @@ import { rolloutRoutes } from './routes/rollout-routes';
 import { rotationRoutes } from './routes/rotation-routes';
 import { publishRoutes } from './routes/publish-routes';
 import { lifecycleRoutes } from './routes/lifecycle-routes';
+import { securityRoutes } from './routes/security-routes';
 import { authRoutes } from './routes/login-routes';
 import { requireSession } from './session/require-session';
 import { formBodyLimit } from './session/form-body';
@@ -94,6 +95,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   app.route('/', rolloutRoutes(deps));
   app.route('/', rotationRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
+  app.route('/', securityRoutes(deps));
   app.get(
     '/events',
     deps.guard,
