@@ -64,6 +64,7 @@ describe('the API answers what its contract says (real gateway)', () => {
     await conforms(common.auditPage, 'GET', '/api/audit?action=rollout.');
     await conforms(common.keysets, 'GET', '/api/keysets');
     await conforms(common.whoami, 'GET', '/api/whoami');
+    await conforms(contract.security.security, 'GET', '/api/security');
     const refused = await real.call('POST', `/api/rollouts/${r.id}/start`, real.admin, {});
     expect(common.apiError.safeParse(refused.body).success).toBe(true);
   });
