@@ -10,6 +10,7 @@ import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runKillSwitchBench } from './kill-switch';
 import { runOpsBench } from './ops';
+import { runSecurityBench } from './security';
 import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
 import { runTransportBench } from './transport';
@@ -25,9 +26,10 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   storm: runStormBench,
   transport: runTransportBench,
   console: runConsoleBench,
+  security: runSecurityBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console', 'security']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
