@@ -24,18 +24,8 @@ const COLUMNS: { key: keyof Counts; label: string }[] = [
 
 const cells = (c: Counts) => COLUMNS.map((col) => <td class={`num sec-${col.key}`}>{c[col.key]}</td>);
 
-function Facts(props: { items: [string, string | number][] }) {
-  return (
-    <dl class="stats">
-      {props.items.map(([label, value]) => (
-        <div>
-          <dt>{label}</dt>
-          <dd>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
-}
+/** What the device's last refusal was, in the page's words (the ledger names a counter, or "kind CODE"). */
+const lastWords = (what: string) => COLUMNS.find((c) => c.key === what)?.label.toLowerCase() ?? (what.startsWith('flagged') ? 'flagged' : what);
 
 export function SecurityPage(props: { view: View; report: SecurityReport }) {
   const r = props.report;
@@ -47,18 +37,28 @@ export function SecurityPage(props: { view: View; report: SecurityReport }) {
         title="Security"
         subtitle={<>What this gateway refused since it started ({fmtTime(r.since)}); counters are per gateway process. The same figures are on /metrics.</>}
       />
-      <section class="panel" id="security-totals">
+      <section class="panel panel-table" id="security-totals">
         <h2>Totals</h2>
-        <Facts items={COLUMNS.map((c) => [c.label, r.totals[c.key]])} />
-        {b !== null ? (
-          <Facts items={[['Closed at accept (address in back-off)', b.closedAtAccept], ['Dropped (client gone before its check)', b.droppedGone], ['Refused (check queue full)', b.refusedBusy], ['Credential checks run', b.checksRun]]} />
-        ) : null}
-        {r.telemetry !== null ? <Facts items={[['Reports stored', r.telemetry.accepted], ['Duplicate reports', r.telemetry.duplicate], ['Reports over the cap', r.telemetry.overLimit]]} /> : null}
+        <Table
+          head={['Refused', 'Since start']}
+          empty="—"
+          rows={[
+            ...COLUMNS.map((c): [string, number] => [c.label, r.totals[c.key]]),
+            ...(b === null ? [] : ([['Closed at accept (address in back-off)', b.closedAtAccept], ['Dropped (client gone before its check)', b.droppedGone], ['Refused (check queue full)', b.refusedBusy], ['Credential checks run', b.checksRun]] as [string, number][])),
+            ...(r.telemetry === null ? [] : ([['Duplicate reports (not stored)', r.telemetry.duplicate], ['Reports over the cap (not stored)', r.telemetry.overLimit]] as [string, number][])),
+          ].map(([label, n]) => (
+            <tr>
+              <td>{label}</td>
+              <td class="num">{n}</td>
+            </tr>
+          ))}
+        />
       </section>
       <section class="panel panel-table" id="security-fleets">
         <h2>Per fleet</h2>
         <Table
           head={['Fleet', 'Devices', ...COLUMNS.map((c) => c.label)]}
+          phoneHidden={[6, 7, 8, 9]}
           empty="Nothing refused since the gateway started."
           rows={r.fleets.map((f) => (
             <tr data-fleet={f.fleet ?? ''}>
@@ -75,7 +75,8 @@ export function SecurityPage(props: { view: View; report: SecurityReport }) {
           {r.devicesAffected} device ids with a refusal; two holders of one credential first, then by the number of refusals.
         </p>
         <Table
-          head={['Device', 'Fleet', ...COLUMNS.map((c) => c.label), 'Last', 'From']}
+          head={['Device', 'Fleet', 'Log-ins refused', 'Takeovers', 'Messages refused', 'Flags', 'Last', 'From']}
+          phoneHidden={[2, 8]}
           empty="No device has a refusal counted."
           rows={r.devices.map((d) => (
             <tr data-device={d.deviceId}>
@@ -90,9 +91,16 @@ export function SecurityPage(props: { view: View; report: SecurityReport }) {
                 {d.suspiciousTakeovers > 0 ? <Badge kind="bad">two holders</Badge> : null}
               </td>
               <td>{d.fleet ?? <span class="muted">not enrolled</span>}</td>
-              {cells(d)}
-              <td>
-                {d.lastWhat} <Ago at={d.lastAt} now={props.view.now} />
+              <td class="num" title="wrong credential + throttled">
+                {d.authFailures + d.throttled}
+              </td>
+              <td class="num">{d.takeovers}</td>
+              <td class="num" title="refused publishes + malformed + reports over the cap">
+                {d.refusedPublishes + d.malformed + d.reportsOverLimit}
+              </td>
+              <td class="num">{d.flags}</td>
+              <td class="nowrap">
+                {lastWords(d.lastWhat)} <Ago at={d.lastAt} now={props.view.now} />
               </td>
               <td class="mono">{d.lastFrom ?? '—'}</td>
             </tr>
