@@ -36,6 +36,8 @@ export interface DashboardOptions {
   readonly sessionLimits?: SessionLimits;
   /** Where an unexpected error while building a page is logged (the gateway passes its own logger). */
   readonly logger?: DashboardLogger;
+  /** Told of each dashboard request refused with 400, 403 or 413 (a form too large or unreadable, CSRF), issue 17. */
+  readonly onRefused?: (status: number) => void;
 }
 
 /** The part of a logger the dashboard needs (the gateway's Logger has this shape; declared here, not imported). */
@@ -62,6 +64,7 @@ export const CSP = [
 ].join('; ');
 
 const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/');
+const REFUSED = new Set([400, 403, 413]);
 
 const securityHeaders: MiddlewareHandler = async (c, next) => {
   await next();
@@ -85,6 +88,14 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   };
 
   const app = new Hono<DashboardEnv>();
+  const onRefused = options.onRefused;
+  if (onRefused !== undefined) {
+    // outermost, so it sees the final answer, the error pages of onError included (issue 17: counted on /metrics)
+    app.use('*', async (c, next) => {
+      await next();
+      if (!isApiPath(c.req.path) && REFUSED.has(c.res.status)) onRefused(c.res.status);
+    });
+  }
   app.use('*', securityHeaders);
   app.use('*', formBodyLimit(isApiPath)); // before any route reads a body (issue 17)
   app.route('/', assetRoutes());

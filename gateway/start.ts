@@ -289,6 +289,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       secureCookies: config.dashboardSecureCookies,
       clock,
       logger,
+      onRefused: (status) => securityMetrics.refusedDashboard(status),
     }));
 
     const endpoints = await transport.start();

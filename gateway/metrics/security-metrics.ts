@@ -28,6 +28,7 @@ export class SecurityMetrics {
   private readonly takeovers: Counter<'suspicious'>;
   private readonly flagged: Counter;
   private readonly apiRefused: Counter<'code' | 'status'>;
+  private readonly dashboardRefused: Counter<'status'>;
   /** API refusals by code since start (GET /api/security shows them beside the device counters). */
   readonly apiRefusedByCode = new Map<string, number>();
 
@@ -50,6 +51,12 @@ export class SecurityMetrics {
       name: 'pingw_api_requests_refused_total',
       help: 'API requests refused with an error code (E_TOO_LARGE, E_BAD_BODY, E_BAD_JSON, E_UNAUTHORIZED, E_FORBIDDEN, …) and status',
       labelNames: ['code', 'status'],
+      registers,
+    });
+    this.dashboardRefused = new Counter({
+      name: 'pingw_dashboard_requests_refused_total',
+      help: 'Dashboard requests refused: 413 (form over 64 KiB), 400 (form that does not parse, or values the API refused), 403 (CSRF, origin, role)',
+      labelNames: ['status'],
       registers,
     });
     new Counter({
@@ -88,6 +95,11 @@ export class SecurityMetrics {
       events.on('flagged', () => this.flagged.inc()),
     ];
     return () => offs.forEach((off) => off());
+  }
+
+  /** A dashboard request refused (400, 403, 413): the dashboard's onRefused. */
+  refusedDashboard(status: number): void {
+    this.dashboardRefused.inc({ status: String(status) });
   }
 
   /** An API request answered with an error code (called by the API's onError). */

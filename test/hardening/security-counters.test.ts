@@ -10,7 +10,7 @@ import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as contract from '../../api-contract/index';
 import { encodeReport, topicFor } from '../../shared/index';
-import { login } from '../dashboard/helpers';
+import { login, ORIGIN } from '../dashboard/helpers';
 import { connectDevice, mqttUrl } from '../gateway/helpers/device-client';
 import { api, enrol, removeDir, startTestGateway, tempDir, type TestGateway } from '../gateway/helpers/test-gateway';
 import { WebhookReceiver } from '../ops/webhook-receiver';
@@ -107,6 +107,10 @@ describe('security counters where operators see them', () => {
     const big = await api(gw, 'POST', '/api/devices', { token: gw.adminToken, rawBody: JSON.stringify({ deviceId: 'x', fleet: 'y', deviceClass: 'z'.repeat(70_000) }) });
     expect(big.status).toBe(413);
     expect((await api(gw, 'POST', '/api/devices', { token: gw.adminToken, rawBody: '{not json' })).status).toBe(400);
+    // refused dashboard forms: one over the 64 KiB form cap, one without its CSRF field
+    const form = (body: string) => gw.api.request('/login', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect((await form(`token=${'x'.repeat(100_000)}`)).status).toBe(413);
+    expect((await form('token=abc')).status).toBe(403);
 
     // --- GET /api/security, in the contract's shape
     const report = await vi.waitFor(
@@ -154,6 +158,8 @@ describe('security counters where operators see them', () => {
     expect(sample(m, 'pingw_reports_dropped_total', { reason: 'over_limit' })).toBe(5);
     expect(sample(m, 'pingw_api_requests_refused_total', { code: 'E_TOO_LARGE', status: '413' })).toBe(1);
     expect(sample(m, 'pingw_api_requests_refused_total', { code: 'E_BAD_JSON', status: '400' })).toBe(1);
+    expect(sample(m, 'pingw_dashboard_requests_refused_total', { status: '413' })).toBe(1);
+    expect(sample(m, 'pingw_dashboard_requests_refused_total', { status: '403' })).toBe(1);
 
     // --- webhooks: the flagged device, and one device.login-throttled for sec-g however many guesses were throttled
     const flagged = await vi.waitFor(() => {
