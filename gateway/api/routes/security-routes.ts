@@ -2,6 +2,7 @@ import * as contract from '../../../api-contract/index';
 import type { ApiDeps } from '../api-deps';
 import type { RouteTable } from '../route-table';
 import { z } from 'zod';
+import { zeroCounts } from '../../security/security-ledger';
 
 const securityQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict();
 
@@ -18,7 +19,7 @@ export function securityRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async (c, { query }) => {
       const snap = deps.security === undefined
-        ? { since: 0, totals: contract.security.securityCounts.parse(zero), fleets: [], devices: [], devicesAffected: 0 }
+        ? { since: 0, totals: zeroCounts(), fleets: [], devices: [], devicesAffected: 0 }
         : await deps.security.ledger.snapshot(query.limit);
       const t = deps.telemetryLimits?.();
       return c.json({
@@ -30,5 +31,3 @@ export function securityRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 }
-
-const zero = { authFailures: 0, throttled: 0, takeovers: 0, suspiciousTakeovers: 0, refusedPublishes: 0, malformed: 0, reportsOverLimit: 0, flags: 0 };
