@@ -1,6 +1,7 @@
 /** Device answers: the list (cursor pages, or a scan with totals), one device with its history and rollouts. */
 import { z } from 'zod';
 import { executionKind, ms } from './common';
+import { executionState } from './rollouts';
 
 export const device = z.object({
   deviceId: z.string(),
@@ -62,7 +63,7 @@ export const deviceDetail = device.extend({
       seq: z.number().int(),
       state: z.string(),
       wave: z.number().int(),
-      execution: z.object({ kind: executionKind, attempts: z.number().int() }).loose(),
+      execution: executionState,
     }),
   ),
 });

@@ -81,8 +81,28 @@ export const rollout = z.object({
 });
 export const rollouts = z.array(rollout);
 
-/** GET /api/rollouts/:id/executions: the execution state's own fields (attempts, deliveredAt, code, phase …). */
-export const execution = z
-  .object({ deviceId: z.string(), wave: z.number().int(), enrolledAt: ms, kind: executionKind, attempts: z.number().int(), code: z.string().optional(), phase: z.string().optional() })
-  .loose();
+/** An execution's state, its own fields by kind (the engine's ExecutionState, SPEC §7). */
+const states = [
+  z.object({ kind: z.literal('QUEUED'), attempts: z.number().int(), nextAttemptAt: ms }),
+  z.object({ kind: z.literal('DELIVERED'), attempts: z.number().int(), deliveredAt: ms }),
+  z.object({ kind: z.literal('APPLIED'), attempts: z.number().int(), appliedAt: ms }),
+  z.object({ kind: z.literal('VERIFIED'), attempts: z.number().int(), at: ms }),
+  z.object({ kind: z.literal('REJECTED'), attempts: z.number().int(), code: z.string(), at: ms }),
+  z.object({ kind: z.literal('TIMED_OUT'), attempts: z.number().int(), phase: z.enum(['delivery', 'verify']), at: ms }),
+  z.object({ kind: z.literal('SUPERSEDED'), attempts: z.number().int(), at: ms }),
+  z.object({ kind: z.literal('DECOMMISSIONED'), attempts: z.number().int(), at: ms }),
+] as const;
+export const executionState = z.discriminatedUnion('kind', [...states]);
+/** GET /api/rollouts/:id/executions: one device's execution (its state's fields, and where it is in the rollout). */
+const base = { deviceId: z.string(), wave: z.number().int(), enrolledAt: ms };
+export const execution = z.discriminatedUnion('kind', [
+  states[0].extend(base),
+  states[1].extend(base),
+  states[2].extend(base),
+  states[3].extend(base),
+  states[4].extend(base),
+  states[5].extend(base),
+  states[6].extend(base),
+  states[7].extend(base),
+]);
 export const executionPage = z.object({ items: z.array(execution), nextCursor: z.string().nullable() });

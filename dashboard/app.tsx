@@ -135,6 +135,8 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
       // the gateway refused the request's own values (e.g. a crafted ?host= on /rotation): the browser's mistake,
       // 400 with the gateway's code — never a 502 that blames the gateway (issue 17)
       if (err.status === 400) return page('Bad request', `${err.code}: ${err.message}`, 400);
+      // an answer outside the API contract is the gateway's bug (the schemas are shared): logged, never guessed at
+      if (err.code === 'E_CONTRACT') (options.logger ?? stderrLogger).error('gateway answer outside the API contract', { method: c.req.method, path: c.req.path, error: err.message });
       return page('Gateway API error', `${err.code}: ${err.message}`, 502);
     }
     if (c.req.raw.signal.aborted) {

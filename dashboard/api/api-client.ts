@@ -1,7 +1,8 @@
 /**
  * Thin typed client over the gateway's JSON API (docs/api.md). `GatewayApi` knows how to reach the API (a fetch
  * function: the gateway's own `app.fetch` in-process, or a real HTTP fetch to a URL); `forToken` binds the
- * operator's bearer token from the session. Answers are normalised into the dashboard's view types.
+ * operator's bearer token from the session. Every answer is parsed with its schema from the API contract
+ * (api-contract/, the schemas the gateway declares on its routes); nothing is guessed (issue 15).
  */
 import type {
   AuditEntry,
@@ -21,18 +22,6 @@ import type {
   RolloutAction,
   TelemetryPoint,
 } from './api-types';
-import {
-  cursorOf,
-  list,
-  num,
-  obj,
-  str,
-  toAudit,
-  toFleet,
-  toIdentity,
-  toReport,
-  toTelemetry,
-} from './normalize';
 import { toRolloutView } from './rollout-view';
 import { toDeviceDetailView, toDeviceView } from './device-view';
 
@@ -75,26 +64,16 @@ export class GatewayApi {
   }
 
   /**
-   * Who a token is, or null when the API refuses it (401). Uses GET /api/whoami when the gateway has it;
-   * otherwise checks the token with a viewer GET and learns whether it may act as an operator with a side-effect
-   * free probe: an empty POST /api/devices (operator role; the gateway checks the role before the body), where
-   * 403 = below operator and 400/422 (bad body) = operator or admin. Anything else counts as read-only: when in
-   * doubt the dashboard hides buttons (the gateway enforces roles on every call anyway).
+   * Who a token is (GET /api/whoami, parsed with the contract), or null when the API refuses it (401). Any other
+   * failure is thrown: the log-in page shows it rather than guessing a role.
    */
   async identify(token: string): Promise<Identity | null> {
-    const who = await this.#send(token, '/api/whoami', { method: 'GET' });
-    if (who.status === 401) return null;
-    if (who.ok) {
-      const id = toIdentity(await who.json().catch(() => null));
-      if (id !== null) return id;
-    } else await who.body?.cancel();
-    const check = await this.#send(token, '/api/fleets', { method: 'GET' });
-    if (check.status === 401 || check.status === 403) return null;
-    if (!check.ok) throw await toError(check);
-    await check.body?.cancel();
-    const probe = await this.#send(token, '/api/devices', { method: 'POST', body: '{}' });
-    await probe.body?.cancel();
-    return { name: '', role: probe.status === 400 || probe.status === 422 ? 'operator' : 'viewer' };
+    const who = await this.forToken(token).whoami().catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 401) return null;
+      throw err;
+    });
+    // a token always has a name and a role on /api/whoami (it needs the viewer role); null ones are not a log-in
+    return who === null || who.name === null || who.role === null ? null : { name: who.name, role: who.role };
   }
 
   async #send(token: string, path: string, init: { method: string; body?: string; signal?: AbortSignal }) {
@@ -110,10 +89,11 @@ export class GatewayApi {
   }
 }
 
+/** A non-2xx answer as ApiError: its `{"error":{code,message}}` (contract `apiError`), or the HTTP status when it has none. */
 async function toError(res: Response): Promise<ApiError> {
-  const body = obj(await res.json().catch(() => null));
-  const err = obj(body['error']);
-  return new ApiError(res.status, str(err['code']) ?? `HTTP_${res.status}`, str(err['message']) ?? res.statusText);
+  const body = contract.common.apiError.safeParse(await res.json().catch(() => null));
+  if (body.success) return new ApiError(res.status, body.data.error.code, body.data.error.message);
+  return new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
 }
 
 function qs(query: Query): string {
@@ -135,7 +115,7 @@ export class ApiClient {
    * An answer parsed with its schema from the API contract (gateway/api-contract, the same schemas the gateway
    * declares); an answer that does not match is the gateway's bug, reported as E_CONTRACT (502), never guessed at.
    */
-  async #typed<S extends z.ZodType>(schema: S, path: string, method = 'GET', body?: unknown): Promise<z.output<S>> {
+  async typed<S extends z.ZodType>(schema: S, path: string, method = 'GET', body?: unknown): Promise<z.output<S>> {
     const parsed = schema.safeParse(await this.#json(path, method, body));
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
@@ -148,21 +128,25 @@ export class ApiClient {
     return res.json();
   }
 
+  async whoami() {
+    return this.typed(contract.common.whoami, '/api/whoami');
+  }
+
   async fleets(): Promise<Fleet[]> {
-    return list(await this.#json('/api/fleets')).map(toFleet);
+    return this.typed(contract.common.fleets, '/api/fleets');
   }
 
   async coverage(fleet: string): Promise<CoverageRow[]> {
-    return this.#typed(contract.common.coverage, `/api/fleets/${seg(fleet)}/coverage`);
+    return this.typed(contract.common.coverage, `/api/fleets/${seg(fleet)}/coverage`);
   }
 
   async readiness(fleet: string, q: { host: string; pin: string; target?: number; limit?: number; cursor?: string }) {
     const query: Query = { host: q.host, pin: q.pin, target: q.target, limit: q.limit, cursor: q.cursor };
-    return this.#typed(contract.common.readiness, `/api/fleets/${seg(fleet)}/rotation-readiness${qs(query)}`);
+    return this.typed(contract.common.readiness, `/api/fleets/${seg(fleet)}/rotation-readiness${qs(query)}`);
   }
 
   async devices(q: DeviceQuery): Promise<DevicePage> {
-    const body = await this.#typed(contract.devices.devicePage, `/api/devices${qs({ ...q })}`);
+    const body = await this.typed(contract.devices.devicePage, `/api/devices${qs({ ...q })}`);
     return {
       items: body.items.map(toDeviceView),
       nextCursor: body.nextCursor,
@@ -174,72 +158,73 @@ export class ApiClient {
   }
 
   async device(id: string): Promise<DeviceDetail> {
-    return toDeviceDetailView(await this.#typed(contract.devices.deviceDetail, `/api/devices/${seg(id)}`));
+    return toDeviceDetailView(await this.typed(contract.devices.deviceDetail, `/api/devices/${seg(id)}`));
   }
 
   async rollouts(q: { fleet?: string; state?: string } = {}): Promise<Rollout[]> {
-    return (await this.#typed(contract.rollouts.rollouts, `/api/rollouts${qs(q)}`)).map(toRolloutView);
+    return (await this.typed(contract.rollouts.rollouts, `/api/rollouts${qs(q)}`)).map(toRolloutView);
   }
 
   async rollout(id: string): Promise<Rollout> {
-    return toRolloutView(await this.#typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}`));
+    return toRolloutView(await this.typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}`));
   }
 
   /** A rollout's devices with their execution state (filtered by states and wave), paged by device id. */
   async executions(id: string, q: { state?: string; wave?: number; limit?: number; cursor?: string }): Promise<Page<Execution>> {
-    const body = await this.#typed(contract.rollouts.executionPage, `/api/rollouts/${seg(id)}/executions${qs(q)}`);
+    const body = await this.typed(contract.rollouts.executionPage, `/api/rollouts/${seg(id)}/executions${qs(q)}`);
     const items = body.items.map((e): Execution => {
-      const at = e['at'] ?? e['deliveredAt'] ?? e['appliedAt'] ?? e['nextAttemptAt'];
-      return { deviceId: e.deviceId, wave: e.wave, kind: e.kind, attempts: e.attempts, code: e.code ?? null, phase: e.phase ?? null, at: typeof at === 'number' ? at : null };
+      // the time that matters for each state: when it is due again, was delivered, applied, or ended
+      const at = e.kind === 'QUEUED' ? e.nextAttemptAt : e.kind === 'DELIVERED' ? e.deliveredAt : e.kind === 'APPLIED' ? e.appliedAt : e.at;
+      const code = e.kind === 'REJECTED' ? e.code : null;
+      return { deviceId: e.deviceId, wave: e.wave, kind: e.kind, attempts: e.attempts, code, phase: e.kind === 'TIMED_OUT' ? e.phase : null, at };
     });
     return { items, nextCursor: body.nextCursor };
   }
 
   async rolloutAction(id: string, action: RolloutAction, reason?: string): Promise<Rollout> {
     const body = reason !== undefined && reason !== '' ? { reason } : {};
-    return toRolloutView(await this.#typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}/${action}`, 'POST', body));
+    return toRolloutView(await this.typed(contract.rollouts.rollout, `/api/rollouts/${seg(id)}/${action}`, 'POST', body));
   }
 
   async rotations(q: { fleet?: string; host?: string; limit?: number }): Promise<Rotation[]> {
-    return this.#typed(contract.common.rotations, `/api/rotations${qs(q)}`);
+    return this.typed(contract.common.rotations, `/api/rotations${qs(q)}`);
   }
 
   /** POST /api/rotations: 422 E_GATE_NOT_MET unless ready, or forced with a reason. */
   async recordRotation(body: { fleet: string; host: string; pin: string; target?: number; force?: boolean; reason?: string }) {
-    return this.#typed(contract.common.rotationRecorded, '/api/rotations', 'POST', body);
+    return this.typed(contract.common.rotationRecorded, '/api/rotations', 'POST', body);
   }
 
   async pinsets(fleet?: string): Promise<PinSetSummary[]> {
-    return (await this.#typed(contract.pinsets.pinsets, `/api/pinsets${qs({ fleet })}`)).map(
+    return (await this.typed(contract.pinsets.pinsets, `/api/pinsets${qs({ fleet })}`)).map(
       (p): PinSetSummary => ({ ...p, hosts: p.pinset.hosts.map((h) => ({ name: h.name, pins: h.pins, enforce: h.enforce })) }),
     );
   }
 
   /** POST /api/pinsets (JSON draft, signed by the gateway) or /api/pinsets/envelope (signed offline, base64). */
   async publishPinSet(kind: 'json' | 'envelope', body: unknown) {
-    return this.#typed(contract.pinsets.published, kind === 'json' ? '/api/pinsets' : '/api/pinsets/envelope', 'POST', body);
+    return this.typed(contract.pinsets.published, kind === 'json' ? '/api/pinsets' : '/api/pinsets/envelope', 'POST', body);
   }
 
   async createRollout(body: unknown): Promise<Rollout> {
-    return toRolloutView(await this.#typed(contract.rollouts.rollout, '/api/rollouts', 'POST', body));
+    return toRolloutView(await this.typed(contract.rollouts.rollout, '/api/rollouts', 'POST', body));
   }
 
   /** Decommission (reason required) or recommission a device. */
   async deviceDecommission(id: string, retire: boolean, reason: string): Promise<void> {
-    await this.#json(`/api/devices/${seg(id)}/${retire ? 'decommission' : 'recommission'}`, 'POST', retire || reason !== '' ? { reason } : {});
+    await this.typed(contract.operations.decommissioned, `/api/devices/${seg(id)}/${retire ? 'decommission' : 'recommission'}`, 'POST', retire || reason !== '' ? { reason } : {});
   }
 
-  async telemetry(q: { fleet?: string; host?: string; bucketSeconds?: number; since?: number }) {
-    return list(await this.#json(`/api/telemetry${qs(q)}`)).map(toTelemetry) as TelemetryPoint[];
+  async telemetry(q: { fleet?: string; host?: string; bucketSeconds?: number; since?: number }): Promise<TelemetryPoint[]> {
+    return this.typed(contract.common.telemetry, `/api/telemetry${qs(q)}`);
   }
 
   async reports(q: { fleet?: string; host?: string; limit?: number }): Promise<Report[]> {
-    return list(await this.#json(`/api/reports${qs(q)}`)).map(toReport);
+    return this.typed(contract.common.reports, `/api/reports${qs(q)}`);
   }
 
   async audit(q: { limit?: number; cursor?: string; actor?: string; action?: string; target?: string }): Promise<Page<AuditEntry>> {
-    const body = await this.#json(`/api/audit${qs(q)}`);
-    return { items: list(body).map(toAudit), nextCursor: cursorOf(body) };
+    return this.typed(contract.common.auditPage, `/api/audit${qs(q)}`);
   }
 
   /** GET /api/events as a raw SSE response, or null when the gateway has no event stream (404/405/501). */

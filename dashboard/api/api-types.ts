@@ -1,13 +1,21 @@
 /**
- * What the dashboard reads from the gateway's JSON API (docs/api.md). Rollout answers and those of the newer
- * routes (executions, rotations, pin sets, publishing) are parsed with the API contract's schemas (gateway/api-contract, the one part
- * of gateway/ the dashboard may import) and typed by it; the older ones are still normalised (normalize*.ts) into
- * the view types below until the fake gateway the older tests use is retired. Times are unix milliseconds.
+ * What the dashboard reads from the gateway's JSON API (docs/api.md). Every answer is parsed with the API
+ * contract's schemas (top-level api-contract/, the same ones the gateway declares on its routes) and typed by them;
+ * the view types below either are the contract's types or are derived from them without guessing (rollout-view.ts,
+ * device-view.ts put rollouts and devices into words). Times are unix milliseconds.
  */
 
 import type { z } from 'zod';
 import { common } from '../../api-contract/index';
-import type { PinSetView, Readiness as ContractReadiness, Rotation as ContractRotation } from '../../api-contract/index';
+import type {
+  AuditEntry as ContractAuditEntry,
+  Fleet as ContractFleet,
+  PinSetView,
+  Readiness as ContractReadiness,
+  Report as ContractReport,
+  Rotation as ContractRotation,
+  TelemetryPoint as ContractTelemetryPoint,
+} from '../../api-contract/index';
 
 type ContractCoverageRow = z.infer<typeof common.coverageRow>;
 
@@ -29,12 +37,8 @@ export interface Page<T> {
   readonly nextCursor: string | null;
 }
 
-export interface Fleet {
-  readonly fleet: string;
-  readonly devices: number;
-  readonly online: number;
-  readonly latestSeq: number | null;
-}
+/** GET /api/fleets rows; `latestSeq` is 0 while the fleet has no pin set. */
+export type Fleet = ContractFleet;
 
 export interface Device {
   readonly deviceId: string;
@@ -195,33 +199,11 @@ export type PinSetSummary = PinSetView & {
   readonly hosts: { readonly name: string; readonly pins: string[]; readonly enforce: boolean }[];
 };
 
-export interface TelemetryPoint {
-  readonly t: number;
-  readonly ok: number;
-  readonly mismatch: number;
-  readonly failOpen: number;
-}
-
-export interface Report {
-  readonly deviceId: string;
-  readonly host: string;
-  readonly port: number;
-  readonly result: string;
-  readonly servedPins: string[];
-  readonly installedSeq: number | null;
-  readonly at: number | null;
-}
-
-export interface AuditEntry {
-  readonly id: string;
-  readonly at: number | null;
-  readonly actor: string;
-  readonly action: string;
-  readonly target: string | null;
-  readonly detail: string | null;
-  /** The detail object as the gateway recorded it (put into words by components/audit-text.ts). */
-  readonly data: Readonly<Record<string, unknown>> | null;
-}
+export type TelemetryPoint = ContractTelemetryPoint;
+/** A pin validation report; `receivedAt` is the gateway's clock, `deviceTime` the device's (unix seconds). */
+export type Report = ContractReport;
+/** An audit entry; `detail` is the object the gateway recorded (put into words by components/audit-text.ts). */
+export type AuditEntry = ContractAuditEntry;
 
 export const ROLLOUT_ACTIONS = ['start', 'pause', 'resume', 'abort', 'advance', 'retry-failed'] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];

@@ -41,7 +41,7 @@ export function toDeviceDetailView(d: ApiDeviceDetail): DeviceDetail {
     state: r.state,
     wave: r.wave,
     kind: r.execution.kind,
-    code: typeof r.execution['code'] === 'string' ? r.execution['code'] : null,
+    code: r.execution.kind === 'REJECTED' ? r.execution.code : null,
   }));
   return { ...toDeviceView(d), history, rollouts };
 }

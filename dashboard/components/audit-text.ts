@@ -51,7 +51,7 @@ const VERBS: Record<string, string> = {
 
 /** "paused · from RUNNING to PAUSED · wave 2 · reason: night freeze" */
 export function describeAudit(e: AuditEntry): { verb: string; detail: string } {
-  const d = e.data ?? {};
+  const d = e.detail ?? {};
   const parts: string[] = [];
   const refused = e.action.endsWith('.refused') && e.action.startsWith('rollout.');
   const verb = refused ? `was refused: ${e.action.slice('rollout.'.length, -'.refused'.length)}` : (VERBS[e.action] ?? e.action);

@@ -42,7 +42,7 @@ function targetHref(e: AuditEntry): string | null {
   if (e.action.startsWith('pinset.')) return `/pinsets?fleet=${encodeURIComponent(t.split('#')[0] ?? '')}`;
   if (e.action.startsWith('rotation.')) {
     const [fleet, host] = t.split('/');
-    const pin = typeof e.data?.['pin'] === 'string' ? e.data['pin'] : '';
+    const pin = typeof e.detail?.['pin'] === 'string' ? e.detail['pin'] : '';
     return fleet !== undefined && host !== undefined && pin !== '' ? `/rotation?${new URLSearchParams({ fleet, host, pin }).toString()}` : null;
   }
   return null;

@@ -125,7 +125,7 @@ function FleetCard(props: { fv: FleetView; index: number }) {
           </div>
           <div>
             <dt>Pin-set seq in use</dt>
-            <dd class="stat-seq">{fleet.latestSeq ?? '—'}</dd>
+            <dd class="stat-seq">{fleet.latestSeq > 0 ? fleet.latestSeq : '—'}</dd>
           </div>
         </dl>
       </div>

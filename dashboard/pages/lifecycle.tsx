@@ -73,6 +73,7 @@ function Kills(props: { kills: KillSwitchView[]; now: number }) {
       <h2>Kill switches</h2>
       <Table
         head={['Fleet / host', 'Mode', 'Reason', 'Online devices with it', 'Whole fleet', 'Engaged', 'Pinning']}
+        phoneHidden={[2, 3, 5, 6]}
         empty="No kill switch engaged."
         rows={props.kills.map((k) => (
           <tr data-kill={k.id}>
@@ -111,6 +112,7 @@ function Findings(props: { view: View; findings: LifecycleData['findings']; now:
       ) : null}
       <Table
         head={['Severity', 'Kind', 'Fleet', 'Host', 'What', 'Since']}
+        phoneHidden={[2, 4, 6]}
         empty="No open finding: every served key is pinned and covered; no unknown certificate logged."
         rows={open.map((f) => (
           <tr data-finding={f.kind}>
@@ -120,7 +122,7 @@ function Findings(props: { view: View; findings: LifecycleData['findings']; now:
             <td>{f.kind}</td>
             <td>{f.fleet ?? '—'}</td>
             <td>{f.host}</td>
-            <td>{f.summary}</td>
+            <td class="wrap-anywhere">{f.summary}</td>
             <td title={fmtTime(f.firstSeenAt)}>{ago(f.firstSeenAt, props.now)}</td>
           </tr>
         ))}
@@ -148,6 +150,7 @@ function Mismatches(props: { rows: MismatchView[]; now: number }) {
       <p class="muted">A served key logged for our name is likely our own unannounced rotation; one no log has is likely interception.</p>
       <Table
         head={['Device', 'Fleet / host', 'Served key', 'Classification', 'Received']}
+        phoneHidden={[2, 3, 5]}
         empty="No mismatch report."
         rows={props.rows.map((m) => (
           <tr data-mismatch={m.classification}>
@@ -160,7 +163,7 @@ function Mismatches(props: { rows: MismatchView[]; now: number }) {
               {m.classification === 'not-logged' ? (
                 <Badge kind="bad">not logged: likely interception</Badge>
               ) : (
-                <Badge kind="warn">logged for our name ({m.issuers.join(', ')})</Badge>
+                <Badge kind="warn">logged for our name ({m.certificates.map((c) => c.issuer).join(', ')})</Badge>
               )}
             </td>
             <td title={fmtTime(m.receivedAt)}>{ago(m.receivedAt, props.now)}</td>
@@ -177,6 +180,7 @@ function Plans(props: { view: View; plans: PlanView[] }) {
       <h2>Guided rotations</h2>
       <Table
         head={['Fleet / host', 'Keys', 'Step', 'Gate (next key)', 'At the planned switch', 'Next']}
+        phoneHidden={[2, 5]}
         empty="No rotation plan: POST /api/rotation-plans (docs/runbook-planned-rotation.md)."
         rows={props.plans.map((p) => (
           <tr data-plan={p.id}>

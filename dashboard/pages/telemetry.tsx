@@ -72,7 +72,7 @@ export function TelemetryPage(props: {
             empty="No reports yet."
             rows={props.reports.map((r) => (
               <tr>
-                <td class="muted nowrap">{fmtTime(r.at)}</td>
+                <td class="muted nowrap">{fmtTime(r.receivedAt)}</td>
                 <td>
                   <a class="mono" href={`/devices/${encodeURIComponent(r.deviceId)}`}>
                     {r.deviceId}
@@ -84,7 +84,7 @@ export function TelemetryPage(props: {
                 <td>
                   <Badge kind={RESULT_BADGE[r.result] ?? 'muted'}>{r.result}</Badge>
                 </td>
-                <td class="num">{r.installedSeq ?? '—'}</td>
+                <td class="num">{r.installedSeq}</td>
                 <td class="mono small">
                   {r.servedPins.map((p) => (
                     <span class="pin" title={p}>

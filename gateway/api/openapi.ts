@@ -45,7 +45,7 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): R
       responses: {
         [status]: {
           description: 'OK',
-          content: { [spec.contentType ?? 'application/json']: { schema: spec.response ? jsonSchema(spec.response, 'output') : { type: 'string' } } },
+          content: { [spec.contentType ?? 'application/json']: { schema: jsonSchema(spec.response, 'output') } },
         },
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },

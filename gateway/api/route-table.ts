@@ -29,8 +29,11 @@ export interface RouteSpec {
   status?: number;
   /** Largest request body accepted, in bytes (default DEFAULT_MAX_BODY_BYTES); checked before buffering. */
   maxBodyBytes?: number;
-  /** The success answer's schema (gateway/api-contract, issue 15): OpenAPI `responses`, parsed by the dashboard. */
-  response?: z.ZodType;
+  /**
+   * The success answer's schema (api-contract/, issue 15): OpenAPI `responses`, parsed by the dashboard and by the
+   * contract test. Required: a route without a described answer does not compile.
+   */
+  response: z.ZodType;
   /** The answer is not JSON (e.g. text/event-stream). */
   contentType?: string;
 }

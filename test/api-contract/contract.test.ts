@@ -58,15 +58,55 @@ describe('the API answers what its contract says (real gateway)', () => {
     await conforms(common.readiness, 'GET', `/api/fleets/contract/rotation-readiness?host=${HOST}&pin=${encodeURIComponent(PIN_B)}`);
     await conforms(common.rotationRecorded, 'POST', '/api/rotations', { fleet: 'contract', host: HOST, pin: PIN_C, force: true, reason: 'contract test' }, 201);
     await conforms(common.rotations, 'GET', '/api/rotations');
-    await conforms(common.telemetry, 'GET', '/api/telemetry?bucketSeconds=60');
+    await vi.waitFor(async () => expect((await conforms(common.telemetry, 'GET', '/api/telemetry?bucketSeconds=60')).length).toBeGreaterThan(0));
     await vi.waitFor(async () => expect((await conforms(common.reports, 'GET', '/api/reports')).length).toBeGreaterThan(0));
     await conforms(common.auditPage, 'GET', '/api/audit');
     await conforms(common.auditPage, 'GET', '/api/audit?action=rollout.');
     await conforms(common.keysets, 'GET', '/api/keysets');
     await conforms(common.whoami, 'GET', '/api/whoami');
-    await conforms(contract.security.security, 'GET', '/api/security');
     const refused = await real.call('POST', `/api/rollouts/${r.id}/start`, real.admin, {});
     expect(common.apiError.safeParse(refused.body).success).toBe(true);
+  });
+
+  it('lifecycle, operations and identity routes, parsed with gateway/api-contract', async () => {
+    const { common, lifecycle, operations } = contract;
+    // a fleet of its own: the kill switch aborts the fleet's running rollouts
+    const k = await real.device(operator, 'k-0', 'contract-kill', '1.0');
+    const pk = await conforms(contract.pinsets.published, 'POST', '/api/pinsets', { target: { fleet: 'contract-kill' }, hosts: [{ name: HOST, includeSubdomains: false, pins: [PIN_A, PIN_B], enforce: true }] }, 201);
+    await conforms(contract.pinsets.delivered, 'POST', `/api/pinsets/${pk.id}/deliver`, {});
+    await vi.waitFor(() => expect(k.verified.includes(pk.seq)).toBe(true), { timeout: 10_000 });
+    const kill = await conforms(lifecycle.killSwitchEngaged, 'POST', '/api/kill-switch', { fleet: 'contract-kill', host: HOST, mode: 'fail-open', reason: 'contract test', confirm: HOST }, 201);
+    await conforms(lifecycle.killSwitches, 'GET', '/api/kill-switch');
+    await conforms(lifecycle.killSwitch, 'GET', `/api/kill-switch/${kill.id}`);
+
+    await conforms(lifecycle.driftRun, 'POST', '/api/drift-watch/run', {});
+    await conforms(lifecycle.driftWatch, 'GET', '/api/drift-watch');
+    await conforms(lifecycle.findings, 'GET', '/api/findings');
+    await conforms(lifecycle.ctRun, 'POST', '/api/ct-watch/run', {});
+    await conforms(lifecycle.ctWatch, 'GET', '/api/ct-watch');
+    await conforms(lifecycle.loggedCertificates, 'GET', '/api/ct-watch/certificates');
+    await ds[1]?.report(HOST, [PIN_C], 'mismatch');
+    await vi.waitFor(async () => expect((await conforms(lifecycle.mismatches, 'GET', '/api/ct-watch/mismatches')).length).toBeGreaterThan(0));
+
+    const plan = await conforms(lifecycle.rotationPlan, 'POST', '/api/rotation-plans', { fleet: 'contract', host: 'plan.example.com', current: PIN_A, next: PIN_B, backup: PIN_C, switchAt: 2_000_000_000 }, 201);
+    await conforms(lifecycle.rotationPlans, 'GET', '/api/rotation-plans');
+    await conforms(lifecycle.rotationPlan, 'GET', `/api/rotation-plans/${plan.id}`);
+    await conforms(lifecycle.rotationPlan, 'POST', `/api/rotation-plans/${plan.id}/publish`, {});
+    await conforms(lifecycle.admissionDecision, 'POST', '/api/admission/check', { host: HOST, key: PIN_C });
+    const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-1', operation: 'DELETE' } };
+    await conforms(lifecycle.admissionReview, 'POST', '/api/admission/review', review);
+
+    await conforms(operations.decommissioned, 'POST', '/api/devices/c-late/decommission', { reason: 'contract test' });
+    await conforms(operations.decommissioned, 'POST', '/api/devices/c-late/recommission', {});
+    const hook = await conforms(operations.webhookCreated, 'POST', '/api/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['rollout.paused'] }, 201);
+    await conforms(operations.webhooks, 'GET', '/api/webhooks');
+    await conforms(operations.queued, 'POST', `/api/webhooks/${hook.id}/ping`, {}, 202);
+    await conforms(operations.deadLetters, 'GET', '/api/webhooks/dead-letters');
+    await conforms(operations.deleted, 'DELETE', `/api/webhooks/${hook.id}`);
+    await conforms(operations.security, 'GET', '/api/security');
+
+    await conforms(common.tokens, 'GET', '/api/tokens');
+    await conforms(common.revokedToken, 'POST', '/api/tokens/vic/revoke', {});
   });
 
   it('the OpenAPI document describes every answer', async () => {

@@ -14,3 +14,12 @@ describe('execution kinds', () => {
     expect(common.executionCounts.parse(zero)).toEqual(zero);
   });
 });
+
+// The same for the guided rotation's steps (issue 16), which the dashboard reads from the contract.
+describe('rotation plan steps', () => {
+  it('the API contract lists exactly the registry\'s steps, in the same order', async () => {
+    const { lifecycle } = await import('../../api-contract/index');
+    const { PLAN_STEPS } = await import('../../gateway/registry/lifecycle-rows');
+    expect([...lifecycle.PLAN_STEPS]).toEqual([...PLAN_STEPS]);
+  });
+});

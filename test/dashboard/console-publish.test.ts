@@ -2,7 +2,8 @@
  * Issue 15 in chromium on the REAL gateway: the README's "first rollout" without a terminal. Publish a pin set as
  * JSON (a refused one first: the gateway's own message, the input kept), upload an envelope signed offline with the
  * backup signer (and a tampered one, refused), create a rollout from the form (a bad value first: the API's
- * validation message), start it, and watch real devices verify it.
+ * validation message), start it, and watch real devices verify it; then the key rotation: the overview's rotation gate
+ * for the new key turns ready, its page records the rotation, and the page shows it recorded.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('publishing and creating a rollout from the dashboard (issue 15)', () => {
-  it('chromium: publish JSON and an offline-signed envelope, create a rollout, start it, devices verify', async () => {
+  it('chromium: publish JSON and an offline-signed envelope, create a rollout, start it, devices verify, record the rotation', async () => {
     const admin = await real.token('ada', 'operator'); // operator ≥ publisher
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await ctx.newPage();
@@ -100,6 +101,25 @@ describe('publishing and creating a rollout from the dashboard (issue 15)', () =
       // the page follows live to the end, even when the rollout completed while the page was loading
       await page.waitForSelector('[data-rollout-state="COMPLETED"]', { timeout: 60_000 });
       expect(await page.textContent('.verified-count')).toBe('4');
+      expect(await page.textContent('tr[data-wave="0"]')).toContain('done');
+
+      // the key rotation, still in the browser: from the overview's rotation gate for the new key C to a recorded
+      // rotation, and the page reflecting it
+      await page.click('nav a[href="/"]');
+      await page.waitForSelector(`tr[data-pin="${PIN_C}"] [data-gate="ready"]`);
+      await page.click(`tr[data-pin="${PIN_C}"] [data-gate] a`);
+      await page.waitForSelector('h1');
+      expect(new URL(page.url()).pathname).toBe('/rotation');
+      expect(await page.getAttribute('[data-gate]', 'data-gate')).toBe('ready');
+      expect(await page.locator('.force-rotation').count()).toBe(0);
+      await page.fill('#rot-reason', 'CHG-42: api.example.com switches to key C');
+      await page.click('form.record-rotation button[type=submit]');
+      await page.waitForSelector('.rotation-recorded');
+      expect(new URL(page.url()).pathname).toBe('/rotation');
+      expect(await page.textContent('.notice')).toContain(`Rotation of ${HOST} recorded.`);
+      expect(await page.textContent('tr[data-rotation]')).toContain('CHG-42');
+      const recorded = (await real.call('GET', '/api/rotations?fleet=plugs', operator)).body as { pin: string; forced: boolean; recordedBy: string }[];
+      expect(recorded.map((r) => [r.pin, r.forced, r.recordedBy])).toEqual([[PIN_C, false, 'ada']]);
     } finally {
       await ctx.close();
     }

@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { GatewayApi } from '../../dashboard/api/api-client';
+import { createDashboard, type DashboardOptions } from '../../dashboard/app';
 import { memoryLogger } from '../../gateway/logger';
-import { startGateway, type RunningGateway } from '../../gateway/start';
+import { startGateway, type GatewayDeps, type RunningGateway } from '../../gateway/start';
 import { connectMqttDevice, type MqttDevice } from './mqtt-device';
 import { waitFor } from '../support/wait-for';
 
@@ -42,12 +44,24 @@ export interface RealGateway {
   enrol(operator: string, deviceId: string, fleet: string): Promise<string>;
   /** Connects an enrolled device over MQTT with its own credential (hello, then acks updates). */
   connect(deviceId: string, credential: string, fleet: string, firmware: string): Promise<MqttDevice>;
+  /**
+   * A second dashboard on this gateway's real API (in-process fetch, as start.ts wires it) with its own options:
+   * an injected clock, secure cookies, a session limit. The production one is mounted on `gw.api`.
+   */
+  dashboard(options?: Partial<Omit<DashboardOptions, 'api'>>): ReturnType<typeof createDashboard>;
   /** enrol + connect. */
   device(operator: string, deviceId: string, fleet: string, firmware: string): Promise<MqttDevice>;
   stop(): Promise<void>;
 }
 
-export async function startRealGateway(): Promise<RealGateway> {
+export interface RealGatewayOptions {
+  /** The gateway's TLS probe (live check, drift watch); default: every host unreachable. */
+  readonly fetchServerPins?: NonNullable<GatewayDeps['fetchServerPins']>;
+  /** RFC 6962 logs the CT watch follows (PINGW_CT_LOGS). */
+  readonly ctLogs?: readonly string[];
+}
+
+export async function startRealGateway(options: RealGatewayOptions = {}): Promise<RealGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'pingw-dash-'));
   const gw = await startGateway(
     {
@@ -57,13 +71,17 @@ export async function startRealGateway(): Promise<RealGateway> {
       mqtts: { host: '127.0.0.1', port: 0 },
       credentialScryptN: 1024,
       rollouts: { tickMs: 50 },
+      // the watches run when a test asks (POST /api/drift-watch/run, /api/ct-watch/run), never on a schedule
+      lifecycle: { driftIntervalMs: 0, ctIntervalMs: 0, ctLogs: [...(options.ctLogs ?? [])] },
     },
     {
       logger: memoryLogger(),
       // The live check of enforced hosts: nothing is reachable from the test (the set is accepted as unchecked).
-      fetchServerPins: async (host, port) => {
-        throw new Error(`${host}:${port} is not reachable from the test`);
-      },
+      fetchServerPins:
+        options.fetchServerPins ??
+        (async (host, port) => {
+          throw new Error(`${host}:${port} is not reachable from the test`);
+        }),
     },
   );
   // start.ts mounts the dashboard at / (the API lives at /api): the browser sees the production app.
@@ -103,6 +121,8 @@ export async function startRealGateway(): Promise<RealGateway> {
     },
     enrol,
     connect,
+    dashboard: (options = {}) =>
+      createDashboard({ api: new GatewayApi({ fetch: async (req) => gw.api.fetch(req) }), secureCookies: false, logger: memoryLogger(), ...options }),
     device: async (operator, deviceId, fleet, firmware) => connect(deviceId, await enrol(operator, deviceId, fleet), fleet, firmware),
     stop: async () => {
       await Promise.all(devices.map((d) => d.end().catch(() => undefined)));

@@ -1,8 +1,10 @@
 /**
  * docs/screenshots/ from the REAL gateway (issue 15), desktop 1400 × 900 and phone 390 × 844: three fleets of
  * simulated devices over MQTT, pin sets, three rollouts (one completed, one paused by its success gate's failures,
- * one held by its gate), device reports, an at-risk rotation gate. Runs only with UPDATE_SCREENSHOTS=1 (a normal
- * test run leaves docs/ untouched); what it shows is asserted, so a broken page cannot be photographed silently.
+ * one held by its gate), device reports, an at-risk rotation gate; then the lifecycle pages (a kill switch, a drift
+ * finding from a real TLS server serving an unpinned key, a CT finding from a real RFC 6962 test log, a guided
+ * rotation plan) and a device decommissioned from its page. Runs only with UPDATE_SCREENSHOTS=1 (a normal test run
+ * leaves docs/ untouched); what it shows is asserted, so a broken page cannot be photographed silently.
  */
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
@@ -10,12 +12,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MqttDevice } from './mqtt-device';
 import { launchChromium, startRealGateway, type RealGateway } from './real-harness';
 import { HOST, PIN_A, PIN_B, PIN_C } from './scenario';
+import { fetchServerPins } from '../../shared/index';
+import { TestCtLog, TestPki, type CtCert } from '../support/ct-log';
+import { startTlsServer } from '../support/tls';
 
 const UPDATE = process.env['UPDATE_SCREENSHOTS'] === '1';
 const DIR = new URL('../../docs/screenshots/', import.meta.url);
 
 let real: RealGateway;
 let browser: Browser;
+let ctLog: TestCtLog | null = null;
+/** The key api.example.com serves once the lifecycle screenshots start: logged in CT, pinned by no set. */
+let renewed: CtCert;
+/** Port of the real TLS server the gateway's probes reach for HOST; null = unreachable (the pin sets' live check). */
+let tlsPort: number | null = null;
+let tls: Awaited<ReturnType<typeof startTlsServer>> | null = null;
 let operator = '';
 const byFleet = new Map<string, MqttDevice[]>();
 
@@ -40,7 +51,18 @@ async function rollout(fleetName: string, pins: string[], body: Record<string, u
 beforeAll(async () => {
   if (!UPDATE) return;
   mkdirSync(DIR, { recursive: true });
-  real = await startRealGateway();
+  const pki = new TestPki();
+  renewed = pki.leaf([HOST], '1003');
+  ctLog = new TestCtLog(pki, 2);
+  ctLog.add(renewed);
+  const logUrl = await ctLog.start();
+  real = await startRealGateway({
+    ctLogs: [logUrl],
+    fetchServerPins: async (host, port, opts) => {
+      if (host !== HOST || tlsPort === null) throw new Error(`${host}:${port} is not reachable from the test`);
+      return fetchServerPins('127.0.0.1', tlsPort, { ...opts, servername: HOST });
+    },
+  });
   operator = await real.token('olivia', 'operator');
   const thermostats = await fleet('thermostats', 60, '3.2.1');
   const meters = await fleet('meters', 50, '1.9.0');
@@ -81,7 +103,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await real?.stop();
+  await tls?.close();
+  await ctLog?.stop();
 });
+
+/** Logs a new browser context in as the operator at that viewport. */
+async function operatorPage(viewport: { width: number; height: number }): Promise<{ page: Page; close(): Promise<void> }> {
+  const ctx = await browser.newContext({ viewport });
+  const page = await ctx.newPage();
+  await page.goto(real.url + '/');
+  await page.fill('#token', operator);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${real.url}/`);
+  return { page, close: () => ctx.close() };
+}
+
+const noSidewaysScroll = (page: Page) => page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 
 async function shoot(page: Page, path: string, name: string, ready: string): Promise<void> {
   await page.goto(real.url + path);
@@ -125,6 +162,66 @@ describe('screenshots from the real gateway', () => {
       } finally {
         await ctx.close();
       }
+    }
+  }, 240_000);
+
+  it.skipIf(!UPDATE)('lifecycle (kill switch, drift and CT findings, guided rotation) and decommission, desktop and phone', async () => {
+    // a guided rotation of HOST in thermostats from B to C, backup A, switch planned in a week; its first step
+    const switchAt = Math.floor(Date.now() / 1000) + 7 * 86_400;
+    const plan = await real.call('POST', '/api/rotation-plans', operator, { fleet: 'thermostats', host: HOST, current: PIN_B, next: PIN_C, backup: PIN_A, switchAt });
+    expect(plan.status).toBe(201);
+    expect((await real.call('POST', `/api/rotation-plans/${plan.body.id}/publish`, operator, {})).status).toBe(200);
+    // the host is renewed with a key nobody pins: the drift watch sees it served, the CT watch sees it logged
+    tls = await startTlsServer({ keyPem: renewed.keyPem, certPem: renewed.pem, dir: '' });
+    tlsPort = tls.port;
+    const drift = await real.call('POST', '/api/drift-watch/run', operator, {});
+    expect(drift.body.raised).toBeGreaterThan(0);
+    const ct = await real.call('POST', '/api/ct-watch/run', operator, {});
+    expect(ct.body.raised).toBeGreaterThan(0);
+    // a camera reports the unpinned key (a mismatch, classified "logged for our name")
+    await byFleet.get('cameras')?.[0]?.report(HOST, [renewed.pin], 'mismatch');
+    await vi.waitFor(async () => expect((await real.call('GET', '/api/ct-watch/mismatches', operator)).body).toHaveLength(1));
+    // the cameras stop enforcing the host at once (kill switch), every online camera applies it
+    const kill = await real.call('POST', '/api/kill-switch', operator, { fleet: 'cameras', host: HOST, mode: 'fail-open', reason: 'INC-7: renewed key not pinned', confirm: HOST });
+    expect(kill.status).toBe(201);
+    await vi.waitFor(async () => expect((await real.call('GET', `/api/kill-switch/${kill.body.id}`, operator)).body.coverage.percentOnline).toBe(100), { timeout: 30_000 });
+
+    for (const [viewport, suffix] of [
+      [{ width: 1400, height: 900 }, ''],
+      [{ width: 390, height: 844 }, '-phone'],
+    ] as const) {
+      const { page, close } = await operatorPage(viewport);
+      try {
+        await shoot(page, '/lifecycle', `lifecycle${suffix}.png`, '#findings tr[data-finding="drift-unpinned"]');
+        expect(await page.locator('#findings tr[data-finding="ct-unpinned"]').count()).toBeGreaterThan(0);
+        expect(await page.locator('#kill-switches tr[data-kill]').count()).toBe(1);
+        expect(await page.locator('#rotation-plans tr[data-plan]').count()).toBe(1);
+        expect(await page.locator('#mismatches tr[data-mismatch="logged-for-our-name"]').count()).toBe(1);
+        expect(await noSidewaysScroll(page), `lifecycle${suffix}`).toBeLessThanOrEqual(0);
+      } finally {
+        await close();
+      }
+    }
+
+    // decommission a thermostat from its page (the confirmation accepted, a reason given)
+    const { page, close } = await operatorPage({ width: 1400, height: 900 });
+    try {
+      await page.goto(real.url + '/devices/therm-059');
+      await page.fill('form[action$="/decommission"] input[name="reason"]', 'RMA-311: returned, board replaced');
+      page.once('dialog', (d) => void d.accept());
+      await page.click('form[action$="/decommission"] button');
+      await page.waitForSelector('form[action$="/recommission"]');
+      expect((await real.call('GET', '/api/devices/therm-059', operator)).body.decommissioned).toBe(true);
+      await shoot(page, '/devices/therm-059', 'device-decommissioned.png', 'form[action$="/recommission"]');
+    } finally {
+      await close();
+    }
+    const phone = await operatorPage({ width: 390, height: 844 });
+    try {
+      await shoot(phone.page, '/devices/therm-059', 'device-decommissioned-phone.png', 'form[action$="/recommission"]');
+      expect(await noSidewaysScroll(phone.page)).toBeLessThanOrEqual(0);
+    } finally {
+      await phone.close();
     }
   }, 240_000);
 });

@@ -1,3 +1,4 @@
+import * as contract from '../../../api-contract/index';
 import { pinFromKeyInput } from '../../guided-rotation/key-input';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
@@ -12,6 +13,7 @@ export function admissionRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/api/admission/check',
+      response: contract.lifecycle.admissionDecision,
       role: 'viewer',
       summary: 'May host H switch to key K now? {host, key: pin | PEM key | CSR | certificate} → allowed, at-risk count, per fleet',
       body: admissionCheckBody,
@@ -27,6 +29,7 @@ export function admissionRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/api/admission/review',
+      response: contract.lifecycle.admissionReview,
       role: 'viewer',
       summary: 'Kubernetes ValidatingAdmissionWebhook for TLS Secrets: AdmissionReview in, AdmissionReview out (denied with the at-risk count)',
       body: admissionReviewBody,

@@ -1,3 +1,4 @@
+import * as contract from '../../../api-contract/index';
 import type { ApiDeps } from '../api-deps';
 import { ctCertificatesQuery, mismatchesQuery } from '../lifecycle-schemas';
 import type { RouteTable } from '../route-table';
@@ -6,12 +7,12 @@ import type { RouteTable } from '../route-table';
 export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { ct, telemetry, audit } = deps;
 
-  routes.add({ method: 'get', path: '/api/ct-watch', role: 'viewer', summary: 'CT watch: configured logs, the last run, certificates kept' }, (c) =>
+  routes.add({ method: 'get', path: '/api/ct-watch', response: contract.lifecycle.ctWatch, role: 'viewer', summary: 'CT watch: configured logs, the last run, certificates kept' }, (c) =>
     c.json({ configured: ct.configured, lastRun: ct.lastRun(), certificates: ct.certificates().length }),
   );
 
   routes.add(
-    { method: 'post', path: '/api/ct-watch/run', role: 'operator', summary: 'Follow the CT logs now (get-sth, get-entries, Merkle check); answers the run' },
+    { method: 'post', path: '/api/ct-watch/run', response: contract.lifecycle.ctRun, role: 'operator', summary: 'Follow the CT logs now (get-sth, get-entries, Merkle check); answers the run' },
     async (c, { actor }) => {
       const run = await ct.run('on-demand');
       await audit.append(actor, 'ctwatch.run', null, { raised: run.raised, cleared: run.cleared, open: run.open });
@@ -20,7 +21,7 @@ export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'get', path: '/api/ct-watch/certificates', role: 'viewer', summary: 'Logged certificates for the names of the current pin sets (issuer, serial, dates, pin)', query: ctCertificatesQuery },
+    { method: 'get', path: '/api/ct-watch/certificates', response: contract.lifecycle.loggedCertificates, role: 'viewer', summary: 'Logged certificates for the names of the current pin sets (issuer, serial, dates, pin)', query: ctCertificatesQuery },
     (c, { query }) => c.json(ct.certificates(query.host)),
   );
 
@@ -28,6 +29,7 @@ export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'get',
       path: '/api/ct-watch/mismatches',
+      response: contract.lifecycle.mismatches,
       role: 'viewer',
       summary: 'Recent mismatch reports classified: served key logged for our name (likely our own rotation) or not (likely interception)',
       query: mismatchesQuery,

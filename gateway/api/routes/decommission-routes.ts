@@ -1,3 +1,4 @@
+import * as contract from '../../../api-contract/index';
 import type { ApiDeps } from '../api-deps';
 import type { RouteTable } from '../route-table';
 import { decommissionBody, recommissionBody } from '../schemas';
@@ -7,6 +8,7 @@ export function decommissionRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/api/devices/:id/decommission',
+      response: contract.operations.decommissioned,
       role: 'operator',
       summary: 'Retire a device: leaves coverage, credential refused, session closed, executions end DECOMMISSIONED; {reason}',
       body: decommissionBody,
@@ -17,6 +19,7 @@ export function decommissionRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/api/devices/:id/recommission',
+      response: contract.operations.decommissioned,
       role: 'operator',
       summary: 'Undo a decommission: the same credential works again and the device counts again; {reason?}',
       body: recommissionBody,

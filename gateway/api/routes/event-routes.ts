@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import * as contract from '../../../api-contract/index';
 import { streamSSE } from 'hono/streaming';
 import type { ApiDeps } from '../api-deps';
@@ -16,6 +17,8 @@ export function eventRoutes(routes: RouteTable, deps: ApiDeps): void {
       method: 'get',
       path: '/api/events',
       contentType: 'text/event-stream',
+      // an SSE stream: `event: <type>` lines with JSON `data` (docs/api.md); OpenAPI describes it as text
+      response: z.string().describe('text/event-stream: each event is `event: <type>` and `data: <JSON with that type>`'),
       role: 'viewer',
       summary: 'Server-sent events: rollout, executions, coverage, device, rotation (JSON data with a `type`)',
     },

@@ -1,3 +1,4 @@
+import * as contract from '../../../api-contract/index';
 import { PLAN_ACTIONS } from '../../guided-rotation/plan-steps';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
@@ -18,6 +19,7 @@ export function rotationPlanRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/api/rotation-plans',
+      response: contract.lifecycle.rotationPlan,
       role: 'operator',
       summary: 'Plan a rotation of host H in a fleet: current, next and backup keys (each a pin, PEM public key, CSR or certificate), target, planned switch time',
       body: createPlanBody,
@@ -26,12 +28,12 @@ export function rotationPlanRoutes(routes: RouteTable, deps: ApiDeps): void {
     async (c, { body, actor }) => c.json(await plans.create(body, actor), 201),
   );
 
-  routes.add({ method: 'get', path: '/api/rotation-plans', role: 'viewer', summary: 'Rotation plans, newest first, each with its gate and prediction', query: plansQuery }, async (c, { query }) =>
+  routes.add({ method: 'get', path: '/api/rotation-plans', response: contract.lifecycle.rotationPlans, role: 'viewer', summary: 'Rotation plans, newest first, each with its gate and prediction', query: plansQuery }, async (c, { query }) =>
     c.json(await plans.list({ ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) })),
   );
 
   routes.add(
-    { method: 'get', path: '/api/rotation-plans/:id', role: 'viewer', summary: 'One plan: step, next action, gate now, who fails at the planned switch time, history' },
+    { method: 'get', path: '/api/rotation-plans/:id', response: contract.lifecycle.rotationPlan, role: 'viewer', summary: 'One plan: step, next action, gate now, who fails at the planned switch time, history' },
     async (c) => c.json(await plans.view(id(c.req.param('id')))),
   );
 
@@ -40,6 +42,7 @@ export function rotationPlanRoutes(routes: RouteTable, deps: ApiDeps): void {
       {
         method: 'post',
         path: `/api/rotation-plans/:id/${action}`,
+        response: contract.lifecycle.rotationPlan,
         role: 'operator',
         summary: `Guided rotation step "${action}" (409 E_PLAN_STEP out of order; 422 E_GATE_NOT_MET before the coverage gate)`,
         body: planActionBody,

@@ -1,3 +1,4 @@
+import * as contract from '../../../api-contract/index';
 import { newWebhookSecret } from '../../webhooks/webhook-signature';
 import type { ApiDeps } from '../api-deps';
 import { GatewayError } from '../gateway-error';
@@ -18,6 +19,7 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/api/webhooks',
+      response: contract.operations.webhookCreated,
       role: 'admin',
       summary: 'Register a URL for events {url, events[], rotations?, description?}; the signing secret is shown once',
       body: createWebhookBody,
@@ -33,11 +35,11 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
-  routes.add({ method: 'get', path: '/api/webhooks', role: 'operator', summary: 'Registered webhooks (without their secrets)' }, (c) =>
+  routes.add({ method: 'get', path: '/api/webhooks', response: contract.operations.webhooks, role: 'operator', summary: 'Registered webhooks (without their secrets)' }, (c) =>
     c.json(webhooks.dispatcher.registrations().map(({ secret: _s, ...w }) => w)),
   );
 
-  routes.add({ method: 'delete', path: '/api/webhooks/:id', role: 'admin', summary: 'Remove a webhook (its dead letters stay)' }, async (c, { actor }) => {
+  routes.add({ method: 'delete', path: '/api/webhooks/:id', response: contract.operations.deleted, role: 'admin', summary: 'Remove a webhook (its dead letters stay)' }, async (c, { actor }) => {
     const id = idOf(c, 'webhook');
     if (!(await webhooks.store.delete(id))) throw GatewayError.notFound(`webhook ${id}`);
     await webhooks.dispatcher.reload();
@@ -46,7 +48,7 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
   });
 
   routes.add(
-    { method: 'post', path: '/api/webhooks/:id/ping', role: 'operator', summary: 'Send a signed "ping" event to one webhook', status: 202 },
+    { method: 'post', path: '/api/webhooks/:id/ping', response: contract.operations.queued, role: 'operator', summary: 'Send a signed "ping" event to one webhook', status: 202 },
     (c, { actor }) => {
       const id = idOf(c, 'webhook');
       const hook = webhooks.dispatcher.registrations().find((w) => w.id === id);
@@ -58,7 +60,7 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'get', path: '/api/webhooks/dead-letters', role: 'operator', summary: 'Deliveries that failed every retry, newest first', query: deadLettersQuery },
+    { method: 'get', path: '/api/webhooks/dead-letters', response: contract.operations.deadLetters, role: 'operator', summary: 'Deliveries that failed every retry, newest first', query: deadLettersQuery },
     async (c, { query }) =>
       c.json(
         (await webhooks.store.deadLetters(query.limit)).map(({ payload, ...d }) => ({ ...d, failedAt: d.failedAt, payload: JSON.parse(payload) as unknown })),
@@ -66,7 +68,7 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 
   routes.add(
-    { method: 'post', path: '/api/webhooks/dead-letters/:id/redeliver', role: 'operator', summary: 'Send a dead letter again (same delivery id)', status: 202 },
+    { method: 'post', path: '/api/webhooks/dead-letters/:id/redeliver', response: contract.operations.queued, role: 'operator', summary: 'Send a dead letter again (same delivery id)', status: 202 },
     async (c, { actor }) => {
       const id = idOf(c, 'dead letter');
       const d = await webhooks.store.deadLetter(id);
@@ -80,7 +82,7 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
-  routes.add({ method: 'delete', path: '/api/webhooks/dead-letters/:id', role: 'operator', summary: 'Drop a dead letter' }, async (c, { actor }) => {
+  routes.add({ method: 'delete', path: '/api/webhooks/dead-letters/:id', response: contract.operations.deleted, role: 'operator', summary: 'Drop a dead letter' }, async (c, { actor }) => {
     const id = idOf(c, 'dead letter');
     if (!(await webhooks.store.deleteDeadLetter(id))) throw GatewayError.notFound(`dead letter ${id}`);
     await audit.append(actor, 'webhook.dead-letter.delete', String(id));
