@@ -1,14 +1,17 @@
 /**
- * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (the real
- * gateway with 10,000 simulated devices, minutes of wall time), `transport` (Mosquitto vs embedded, 10,000
- * enrolments) and `storage` (a million devices on SQLite and on a throw-away PostgreSQL) run only when named:
- * `npm run bench -- fleet`, `npm run bench -- storage`.
+ * `npm run bench`: every benchmark; results land in bench/results/. Pass names to run a subset. `fleet` (10,000
+ * simulated devices against bare aedes, bare Mosquitto and the gateway on each, side by side: tens of minutes),
+ * `transport` (Mosquitto vs embedded, 10,000 enrolments), `storage` (a million devices on SQLite and on a throw-away
+ * PostgreSQL) and `million` (a million-device rollout through the real gateway without sockets, 25+ minutes here:
+ * docs/million.md) run only when named: `npm run bench -- fleet`, `npm run bench -- storage`,
+ * `npm run bench -- million [--devices 20000]`.
  */
 import { runCodecBench } from './codec';
 import { runConsoleBench } from './console';
 import { runCoverageBench } from './coverage';
 import { runFleetBench } from './fleet';
 import { runKillSwitchBench } from './kill-switch';
+import { runMillionBench } from './million';
 import { runOpsBench } from './ops';
 import { runSecurityBench } from './security';
 import { runStorageBench } from './storage';
@@ -26,14 +29,17 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   storm: runStormBench,
   transport: runTransportBench,
   console: runConsoleBench,
+  million: () => runMillionBench(),
   security: runSecurityBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console', 'security']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'transport', 'storage', 'console', 'million', 'security']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (wanted.length > 0 ? !wanted.includes(name) : onlyWhenNamed.has(name)) continue;
   console.log(`\n== ${name}`);
-  writeResults(`${name}.json`, await run());
+  // a suite may name its file (the fleet bench: fleet.json at 10,000 devices, fleet-<N>.json for other counts)
+  const { __file, ...result } = await run();
+  writeResults(typeof __file === 'string' ? __file : `${name}.json`, result);
 }

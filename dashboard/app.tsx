@@ -30,7 +30,7 @@ export interface DashboardOptions {
   /** Secure (and `__Host-`) cookies: true whenever the dashboard is reached over TLS. */
   readonly secureCookies: boolean;
   readonly clock?: Clock;
-  /** Server-side polling period for live updates when the gateway has no /api/events (default 1000 ms). */
+  /** Server-side polling period for live updates when /api/events cannot be had, e.g. behind a proxy (default 1000 ms). */
   readonly pollIntervalMs?: number;
   readonly heartbeatMs?: number;
   readonly sessionLimits?: SessionLimits;

@@ -1,8 +1,10 @@
 import type { DeviceAdmission } from './broker/device-admission';
 import { createEmbeddedTransport } from './broker/embedded-broker';
+import type { Clock } from './clock';
 import type { GatewayConfig } from './config/schema';
 import { createExternalTransport } from './external-broker/external-transport';
 import type { Logger } from './logger';
+import type { BackendLeaseRepo } from './registry/backend-lease-repo';
 import type { DeviceRepo } from './registry/repositories';
 import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
 
@@ -14,6 +16,9 @@ export async function startDeviceTransport(
   config: GatewayConfig,
   deps: {
     devices: DeviceRepo;
+    /** Leases on the external broker's backend client ids (shared by the replicas). */
+    leases: BackendLeaseRepo;
+    clock: Clock;
     logger: Logger;
     handlers: TransportHandlers;
     tls: { cert: Buffer; key: Buffer };
@@ -38,6 +43,8 @@ export async function startDeviceTransport(
       logger,
       isOnline: async (deviceId) => (await devices.get(deviceId))?.online === true,
       listCredentials: () => activeCredentials(devices),
+      leases: deps.leases,
+      clock: deps.clock,
     },
     { ...config.broker, dataDir: deps.dataDir },
   );

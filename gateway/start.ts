@@ -52,6 +52,11 @@ export interface GatewayDeps {
   fetchServerPins?: FetchServerPins;
   /** Rollout driver timers (tests may turn them off and call `rollouts.tick()` with a manual clock). */
   rolloutTimers?: Partial<Pick<RolloutDriverOptions, 'autoTick' | 'eventDelayMs'>>;
+  /**
+   * A device transport of the caller's instead of the configured broker (bench/million.ts drives a million
+   * simulated devices through the same handlers without sockets). Production never sets it: start-transport.ts picks.
+   */
+  transport?: (handlers: TransportHandlers) => DeviceTransport;
 }
 
 export interface RunningGateway {
@@ -222,7 +227,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
       onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
     };
-    const transport = await startDeviceTransport(config, { devices, logger, handlers, tls, dataDir, admission });
+    const transport = deps.transport?.(handlers) ?? (await startDeviceTransport(config, { devices, leases: registry.backendLeases, clock, logger, handlers, tls, dataDir, admission }));
     cleanup.unshift(() => transport.close());
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });

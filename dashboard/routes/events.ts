@@ -1,6 +1,7 @@
 /**
  * GET /events: the browser's live-update stream (server-sent events). It relays the gateway's GET /api/events
- * (as `change` events carrying the upstream event name); when the gateway has no event stream it polls the API
+ * (as `change` events carrying the upstream event name); when that stream cannot be had (404/405/501, e.g. a proxy
+ * that does not pass server-sent events) it polls the API
  * server-side instead and sends `change` whenever what the pages show has changed. The browser's live.js then
  * re-fetches the page and patches its live fragments. The stream carries no page content itself.
  */
@@ -10,7 +11,7 @@ import { ApiError, type ApiClient } from '../api/api-client';
 import type { DashboardEnv } from '../session/env';
 
 export interface EventOptions {
-  /** Server-side polling period when /api/events is absent. */
+  /** Server-side polling period when /api/events cannot be had. */
   readonly pollIntervalMs: number;
   /** Comment lines keep idle connections (and proxies) alive. */
   readonly heartbeatMs: number;

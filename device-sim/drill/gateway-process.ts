@@ -32,6 +32,7 @@ export class GatewayProcess {
   ) {}
 
   apiUrl = '';
+  /** The embedded broker's MQTT/TLS port; 0 when devices use an external broker (PINGW_BROKER_URL). */
   mqttsPort = 0;
   adminToken = '';
 
@@ -66,13 +67,23 @@ export class GatewayProcess {
     const ports = await waitUntil('the gateway to print its ports', () => {
       if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}:\n${gw.tail()}`);
       const api = /API:\s+(http:\/\/\S+)\/api\s/.exec(gw.output);
-      const mqtts = /MQTT\/TLS:\s+port (\d+)/.exec(gw.output);
-      return api !== null && mqtts !== null ? { api: api[1] as string, mqtts: Number(mqtts[1]) } : undefined;
+      // "port N" on the embedded broker; with PINGW_BROKER_URL devices use the external broker (no port of ours: 0)
+      const mqtts = /MQTT\/TLS:\s+(?:port (\d+)|devices use the external broker)/.exec(gw.output);
+      return api !== null && mqtts !== null ? { api: api[1] as string, mqtts: Number(mqtts[1] ?? 0) } : undefined;
     }, 60_000);
     gw.apiUrl = ports.api;
     gw.mqttsPort = ports.mqtts;
     gw.adminToken = (await readFile(join(o.dataDir, 'admin.token'), 'utf8')).trim();
     return gw;
+  }
+
+  /** SIGKILL, as a crash would (no drain); resolves when the process is gone. */
+  async kill(): Promise<void> {
+    if (this.running) {
+      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      process.kill(this.pid, 'SIGKILL');
+      await exited;
+    }
   }
 
   get running(): boolean {

@@ -57,6 +57,8 @@ export const ENV_VARS = {
   PINGW_BROKER_PID_FILE: 'broker.pidFile',
   PINGW_BROKER_RELOAD_MS: 'broker.reloadMs',
   PINGW_BROKER_CLIENTS: 'broker.clients',
+  PINGW_BROKER_POOL_SIZE: 'broker.poolSize',
+  PINGW_BROKER_LEASE_MS: 'broker.leaseMs',
   PINGW_BROKER_SHARE_GROUP: 'broker.shareGroup',
   PINGW_BROKER_CLIENT_ID_PREFIX: 'broker.clientIdPrefix',
   PINGW_BROKER_RECEIVE_MAXIMUM: 'broker.receiveMaximum',

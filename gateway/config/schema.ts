@@ -30,8 +30,15 @@ const externalBroker = z
     pidFile: z.string().min(1).nullable().default(null),
     /** At most one password-file rewrite + reload per this many ms (a reload of 100k users stalls Mosquitto ~0.8 s). */
     reloadMs: z.coerce.number().int().min(100).max(60_000).default(2000),
-    /** Backend connections per gateway process (each a fixed, reclaimable client id with a persistent session). */
+    /** Backend connections per gateway process when the pool is split evenly (its share of the pool's client ids). */
     clients: z.coerce.number().int().min(1).max(64).default(4),
+    /**
+     * Client ids of the whole pool, the same on every replica (`{prefix}-0…poolSize−1`, each a persistent session at
+     * the broker). Leased through the registry: survivors take over a dead replica's ids (docs/scale.md).
+     */
+    poolSize: z.coerce.number().int().min(1).max(256).default(8),
+    /** Lease on a client id; a dead replica's ids are taken over at most this long (+ one renewal period) after it died. */
+    leaseMs: z.coerce.number().int().min(1000).max(300_000).default(10_000),
     /** Shared-subscription group: every replica joins the same group, so each device message goes to one of them. */
     shareGroup: z.string().regex(/^[A-Za-z0-9_-]+$/).default('pingw'),
     /** Backend client ids are `${clientIdPrefix}-${i}`. */
@@ -45,6 +52,10 @@ const externalBroker = z
   .refine((b) => (b.passwordFile === null) === (b.pidFile === null), {
     message: 'give the broker password file and pid file together (PINGW_BROKER_PASSWORD_FILE + PINGW_BROKER_PID_FILE)',
     path: ['pidFile'],
+  })
+  .refine((b) => b.clients <= b.poolSize, {
+    message: 'a replica cannot hold more client ids than the pool has (PINGW_BROKER_CLIENTS ≤ PINGW_BROKER_POOL_SIZE)',
+    path: ['clients'],
   });
 
 /**

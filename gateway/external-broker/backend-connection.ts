@@ -14,6 +14,13 @@ export interface BackendConnectionOptions {
   /** Resolves once the message is committed; only then is it acknowledged. A rejection leaves it unacknowledged. */
   onMessage: (topic: string, payload: Buffer) => Promise<void>;
   logger: Logger;
+  /**
+   * Asked before every connect and reconnect: false while this process does not hold the client id's lease
+   * (./pool-lease.ts), so a connection is never (re)opened with an id another replica may hold.
+   */
+  mayConnect?: () => boolean;
+  /** The broker closed the connection because another client connected with the same id ([MQTT-3.1.4-3], reason 0x8E). */
+  onTakenOver?: () => void;
 }
 
 /** A day: a crashed gateway's session (subscriptions + held messages) waits that long to be reclaimed. */
@@ -65,6 +72,18 @@ export class BackendConnection {
       this.lastError = err.message;
     });
     this.client.on('connect', () => (this.lastError = null));
+    // mqtt.js reconnects on a timer; a (re)connect happens only while the lease allows it
+    const gate = o.mayConnect;
+    if (gate !== undefined) {
+      const connect = this.client.connect.bind(this.client);
+      this.client.connect = () => (gate() ? connect() : this.client);
+    }
+    this.client.on('disconnect', (packet) => {
+      if (packet.reasonCode === 0x8e) {
+        o.logger.warn('backend session taken over by another connection with the same client id', { clientId: o.clientId });
+        o.onTakenOver?.();
+      }
+    });
     this.client.on('close', () => {
       this.generation++; // PUBACKs held for the closed connection are dropped: the broker resends those messages
     });
@@ -115,6 +134,7 @@ export class BackendConnection {
         () => reject(new Error(`external broker ${this.o.url.href} (PINGW_BROKER_URL): no CONNACK for ${this.o.clientId} within ${timeoutMs} ms${this.lastError === null ? '' : ` (${this.lastError})`}`)),
         timeoutMs,
       );
+      timer.unref(); // an aborted connection's wait never holds the process open
       this.client.once('connect', () => {
         clearTimeout(timer);
         resolve();
@@ -145,5 +165,15 @@ export class BackendConnection {
   async close(): Promise<void> {
     await this.tail;
     await this.client.endAsync(false, { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } });
+  }
+
+  /**
+   * Drops the connection at once (the lease is lost): held PUBACKs are never sent, and the broker keeps every
+   * unacknowledged message in the session for the next holder of the id. Commits already under way may still
+   * land; the handlers are idempotent, so the redelivery to the next holder is recorded once.
+   */
+  abort(): void {
+    this.generation++;
+    this.client.end(true);
   }
 }

@@ -5,7 +5,11 @@ import { MAX_MESSAGE_BYTES, parseTopic, topicFor } from '../../shared/index';
 import { hashDeviceCredentialPbkdf2 } from '../auth/device-credentials';
 import type { Logger } from '../logger';
 import type { DeviceCredentials, DevicePublisher, DeviceTransport, TransportHandlers } from '../transport/device-transport';
+import type { Clock } from '../clock';
+import type { BackendLeaseRepo } from '../registry/backend-lease-repo';
 import { BackendConnection } from './backend-connection';
+import { LeasedPool } from './leased-pool';
+import { defaultTimings } from './pool-lease';
 import { MosquittoPasswordFile, type CredentialRow } from './password-file';
 
 /** Optional SPEC §6 extension (docs/scale.md "Presence"): a device's will / clean-disconnect notice. */
@@ -22,6 +26,10 @@ export interface ExternalBrokerOptions {
   pidFile: string | null;
   reloadMs: number;
   clients: number;
+  /** Client ids of the whole pool, shared by every replica (`{prefix}-0…poolSize−1`). */
+  poolSize: number;
+  /** Lease on a client id (docs/scale.md): a dead replica's ids are taken over at most this long after its last renewal. */
+  leaseMs: number;
   shareGroup: string;
   clientIdPrefix: string;
   receiveMaximum: number;
@@ -36,6 +44,9 @@ export interface ExternalTransportDeps {
   isOnline: (deviceId: string) => Promise<boolean>;
   /** Every active device with its stored credential hash (for the broker's password file). */
   listCredentials: () => AsyncIterable<CredentialRow>;
+  /** Leases on the pool's client ids, shared by the replicas through the registry. */
+  leases: BackendLeaseRepo;
+  clock: Clock;
 }
 
 /** The gateway's broker secret: 256 random bits in a 0600 file, created on first use (shared by the replicas). */
@@ -90,22 +101,33 @@ export function createExternalTransport(deps: ExternalTransportDeps, o: External
   };
 
   const subscriptions = ['hello', 'ack', 'report', STATUS_KIND].map((k) => `$share/${o.shareGroup}/pins/v1/+/${k}`);
-  const pool = Array.from(
-    { length: o.clients },
-    (_, i) =>
+  // the client ids are a fixed pool leased through the registry: a survivor takes over a dead replica's ids and
+  // receives what waits in their sessions (docs/scale.md "Backend connections")
+  const pool = new LeasedPool({
+    leases: deps.leases,
+    clock: deps.clock,
+    logger,
+    poolSize: o.poolSize,
+    share: o.clients,
+    timings: defaultTimings(o.leaseMs),
+    connectTimeoutMs: o.connectTimeoutMs,
+    connection: (slot, gate) =>
       new BackendConnection({
-        url, ca, username: o.username, password: secret, clientId: `${o.clientIdPrefix}-${i}`,
-        receiveMaximum: o.receiveMaximum, subscriptions, onMessage, logger,
+        url, ca, username: o.username, password: secret, clientId: `${o.clientIdPrefix}-${slot}`,
+        receiveMaximum: o.receiveMaximum, subscriptions, onMessage, logger, ...gate,
       }),
-  );
+  });
   let next = 0;
 
   const publisher: DevicePublisher = {
     // the broker knows who is connected, but tells no client: presence comes from hellos and status wills
     isConnected: (deviceId) => deps.isOnline(deviceId),
     async publish(deviceId, kind, payload) {
-      const up = pool.filter((c) => c.connected);
-      const conn = up[next++ % Math.max(1, up.length)] ?? pool[0]!;
+      const held = pool.connections();
+      const up = held.filter((c) => c.connected);
+      // none up: a held one queues it (mqtt.js sends it on reconnect)
+      const conn = up[next++ % Math.max(1, up.length)] ?? held[0];
+      if (conn === undefined) throw new Error('no backend connection to the external broker (no client id leased)');
       await conn.publish(topicFor(deviceId, kind), payload);
     },
   };
@@ -126,15 +148,15 @@ export function createExternalTransport(deps: ExternalTransportDeps, o: External
         await passwordFile.flush(); // our own user first: the pool cannot connect before the broker knows it
       }
       // a reload takes a moment to apply: each connection retries (reconnectPeriod) until the deadline
-      await Promise.all(pool.map((c) => c.start(o.connectTimeoutMs)));
-      logger.info('connected to the external broker', { url: url.href, clients: pool.length, group: o.shareGroup });
+      await pool.start();
+      logger.info('connected to the external broker', { url: url.href, holder: pool.holder, slots: pool.heldSlots(), poolSize: o.poolSize, group: o.shareGroup });
       const port = Number(url.port === '' ? 8883 : url.port);
       return { mqtt: null, mqtts: { host: url.hostname, port }, broker: url.href };
     },
     reloadTls: () => false,
     async close() {
       passwordFile?.close();
-      await Promise.allSettled(pool.map((c) => c.close()));
+      await pool.close();
     },
   };
 }

@@ -12,6 +12,7 @@ import type {
   TelemetryRepo,
   TokenRepo,
 } from './repositories';
+import type { BackendLeaseRepo } from './backend-lease-repo';
 import type { WebhookRepo } from './webhook-repo';
 
 /** The repositories a unit of work sees (all bound to one transaction). */
@@ -42,6 +43,8 @@ export interface Registry extends RegistryTx {
   ingest: IngestRepo;
   /** Webhook registrations and dead letters (never part of a unit of work). */
   webhooks: WebhookRepo;
+  /** Leases on the external broker's backend client ids (never part of a unit of work: each call is atomic). */
+  backendLeases: BackendLeaseRepo;
   /** Reads that may come from a replica (lists, history, telemetry, audit pages). */
   reads: Pick<RegistryTx, 'devices' | 'pinsets' | 'audit' | 'telemetry' | 'rollouts' | 'rotations'>;
   /**

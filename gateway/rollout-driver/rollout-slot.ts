@@ -26,6 +26,12 @@ export interface Slot {
    * so acks and other jobs keep their arrival order.
    */
   ackBatch: PendingAck[] | null;
+  /**
+   * No timer fires a step before this moment (performance.now(), process time): a step costs O(devices of the
+   * rollout), so the driver leaves the event loop at least STEP_SHARE⁻¹ − 1 times a step's cost to the device
+   * messages between two steps (rollout-driver.ts `stepNow`).
+   */
+  quietUntil: number;
 }
 
 export interface PendingAck {
@@ -47,6 +53,7 @@ export async function loadSlot(row: RolloutRow, pinset: PinSetRow, store: Rollou
     timerAt: null,
     tele: { since: Number.NaN, reporters: new Set(), mismatchers: new Set() },
     ackBatch: null,
+    quietUntil: 0,
   };
 }
 

@@ -65,6 +65,9 @@ describe('configuration', () => {
     [{ PINGW_BROKER_URL: 'mqtt://broker:1883' }, 'PINGW_BROKER_URL'], // devices' traffic crosses the network: TLS only
     [{ PINGW_BROKER_URL: 'mqtts://broker/path' }, 'PINGW_BROKER_URL'],
     [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_CLIENTS: '0' }, 'PINGW_BROKER_CLIENTS'],
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_CLIENTS: '9' }, 'PINGW_BROKER_CLIENTS'], // more than the pool (8)
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_POOL_SIZE: '0' }, 'PINGW_BROKER_POOL_SIZE'],
+    [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_LEASE_MS: '500' }, 'PINGW_BROKER_LEASE_MS'], // renewals every 125 ms
     [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_USERNAME: 'dev-1' }, 'PINGW_BROKER_USERNAME'], // could be a device id
     [{ PINGW_BROKER_URL: 'mqtts://broker:8883', PINGW_BROKER_PASSWORD_FILE: '/etc/mosquitto/passwd' }, 'PINGW_BROKER_PID_FILE'],
     [{ PINGW_BROKER_PASSWORD_FILE: '/etc/mosquitto/passwd' }, 'PINGW_BROKER_PASSWORD_FILE'], // without PINGW_BROKER_URL
@@ -97,7 +100,10 @@ describe('configuration', () => {
     expect(config.broker).toMatchObject({
       url: 'mqtts://mosquitto:8884', caFile: '/etc/ca.pem', clients: 8, username: 'pingw@gateway', shareGroup: 'pingw',
       passwordFile: '/shared/passwd', pidFile: '/shared/mosquitto.pid', reloadMs: 2000, receiveMaximum: 1000,
+      poolSize: 8, leaseMs: 10_000,
     });
+    expect(configFromEnv({ PINGW_BROKER_URL: 'mqtts://m:8884', PINGW_BROKER_POOL_SIZE: '16', PINGW_BROKER_LEASE_MS: '3000' }).broker)
+      .toMatchObject({ clients: 4, poolSize: 16, leaseMs: 3000 });
   });
 
   it('reports every bad variable at once', () => {

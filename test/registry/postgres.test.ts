@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { openPostgresRegistry } from '../../gateway/registry/postgres/postgres-registry';
 import { startPostgres, type PgServer } from '../support/postgres';
+import { backendLeaseContract } from './backend-lease-contract';
 import { lifecycleContract } from './lifecycle-contract';
 import { registryContract, type ContractDatabase } from './registry-contract';
 
@@ -43,3 +44,4 @@ const fresh = async (): Promise<ContractDatabase> => {
 
 registryContract('PostgreSQL', fresh);
 lifecycleContract('PostgreSQL', fresh);
+backendLeaseContract('PostgreSQL', fresh);

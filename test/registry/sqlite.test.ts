@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openSqliteRegistry } from '../../gateway/registry/sqlite/sqlite-registry';
 import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
+import { backendLeaseContract } from './backend-lease-contract';
 import { lifecycleContract } from './lifecycle-contract';
 import { registryContract, type ContractDatabase } from './registry-contract';
 
@@ -34,3 +35,4 @@ const fresh = async (): Promise<ContractDatabase> => {
 
 registryContract('SQLite', fresh);
 lifecycleContract('SQLite', fresh);
+backendLeaseContract('SQLite', fresh);

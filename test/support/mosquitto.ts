@@ -80,12 +80,17 @@ async function waitListening(port: number, child: ChildProcess, logFile: string)
 }
 
 /** Starts Mosquitto in a temp dir (config rendered from deploy/mosquitto); stop() ends it by its pid. */
-export async function startMosquitto(opts: { gatewayUser?: string; tls?: { certFile: string; keyFile: string } } = {}): Promise<TestMosquitto> {
+export async function startMosquitto(opts: {
+  gatewayUser?: string;
+  tls?: { certFile: string; keyFile: string };
+  /** Fixed loopback ports (scripts/scale-local.ts prints them for people); free ports when absent. */
+  ports?: { device?: number; backend?: number };
+} = {}): Promise<TestMosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'pingw-mosquitto-'));
   const ca = makeTestCa(dir);
   // a given pair (e.g. a self-signed key devices pin) replaces the CA-issued one; caFile stays the test CA's
   const tls = opts.tls ?? ca;
-  const [devicePort, backendPort] = [await freePort(), await freePort()];
+  const [devicePort, backendPort] = [opts.ports?.device ?? (await freePort()), opts.ports?.backend ?? (await freePort())];
   const gatewayUser = opts.gatewayUser ?? 'pingw@gateway';
   const values = {
     DIR: dir, USER: process.getuid?.() === 0 ? 'root' : 'mosquitto', CERT_FILE: tls.certFile, KEY_FILE: tls.keyFile,

@@ -46,6 +46,8 @@ async function freePort(): Promise<number> {
 
 export interface PgServer {
   port: number;
+  /** The temporary directory: primary/data and replica/data (postmaster.pid) are under it. */
+  dir: string;
   /** postgres://postgres@127.0.0.1:port/<db> */
   url(database?: string): string;
   /** A read-only streaming replica of this server (hot standby), when started with `replica: true`. */
@@ -141,6 +143,7 @@ export async function startPostgres(opts: { replica?: boolean } = {}): Promise<P
   let n = 0;
   const server: PgServer = {
     port: primary.port,
+    dir: root,
     url: url(primary.port),
     replica:
       replicaNode === null

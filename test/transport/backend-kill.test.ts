@@ -1,51 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeAck, encodeHello, topicFor } from '../../shared/index';
 import { connectRaw } from '../gateway/helpers/device-client';
 import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
 import { waitFor } from '../support/wait-for';
 import { startMosquitto, type TestMosquitto } from '../support/mosquitto';
+import { GatewayChild } from './gateway-child';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/** The gateway as operators run it (`node --import tsx gateway/main.ts`), devices on Mosquitto (PINGW_BROKER_URL). */
-class GatewayChild {
-  output = '';
-  apiUrl = '';
-  private constructor(readonly child: ChildProcess) {}
-
-  static async start(dataDir: string, m: TestMosquitto): Promise<GatewayChild> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PINGW_')) env[k] = v;
-    Object.assign(env, {
-      PINGW_DATA_DIR: dataDir, PINGW_HTTP_HOST: '127.0.0.1', PINGW_HTTP_PORT: '0', PINGW_MQTT_PORT: 'off',
-      PINGW_BROKER_URL: m.backendUrl, PINGW_BROKER_CA_FILE: m.caFile, PINGW_BROKER_PASSWORD_FILE: m.passwordFile,
-      PINGW_BROKER_PID_FILE: m.pidFile, PINGW_BROKER_RELOAD_MS: '200', PINGW_BROKER_CLIENTS: '2',
-      // a second between commits: an ack the broker PUBACKed to the device is certainly not committed yet at the kill
-      PINGW_INGEST_FLUSH_MS: '1000',
-    });
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gateway/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const gw = new GatewayChild(child);
-    const take = (b: Buffer) => (gw.output += b.toString());
-    child.stdout?.on('data', take);
-    child.stderr?.on('data', take);
-    gw.apiUrl = await waitFor('the gateway to print its API address', () => {
-      if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}: ${gw.output}`);
-      return /API:\s+(http:\/\/\S+)\/api\s/.exec(gw.output)?.[1];
-    }, 60_000, 50);
-    return gw;
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((ok) => this.child.once('exit', () => ok()));
-    this.child.kill(signal);
-    await exited;
-  }
-}
+const ENV = {
+  PINGW_BROKER_CLIENTS: '2',
+  // the killed gateway's client ids are taken over once their lease ran out (docs/scale.md "Backend connections")
+  PINGW_BROKER_LEASE_MS: '3000',
+  // a second between commits: an ack the broker PUBACKed to the device is certainly not committed yet at the kill
+  PINGW_INGEST_FLUSH_MS: '1000',
+};
 
 describe('a gateway killed mid-ingest loses no ack the broker acknowledged (Mosquitto, shared-subscription sessions)', () => {
   let m: TestMosquitto;
@@ -63,7 +33,7 @@ describe('a gateway killed mid-ingest loses no ack the broker acknowledged (Mosq
   });
 
   it('SIGKILL after the devices got their PUBACKs: the restarted gateway reclaims its client ids and commits every ack once', async () => {
-    gw = await GatewayChild.start(dir, m);
+    gw = await GatewayChild.start(dir, m, ENV);
     const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const connectEnrolled = async (deviceId: string) => {
@@ -101,7 +71,7 @@ describe('a gateway killed mid-ingest loses no ack the broker acknowledged (Mosq
     // nothing was committed before the kill: the case below is the redelivery, not a race won by the first gateway
     expect(count()).toBe(0);
 
-    gw = await GatewayChild.start(dir, m);
+    gw = await GatewayChild.start(dir, m, ENV);
     await waitFor(`${N} acks committed after the restart`, () => count() === N, 20_000, 50);
     // exactly once: the unique index absorbs a redelivered duplicate, and no ack is missing
     const db = new Database(join(dir, 'registry.sqlite'), { readonly: true });

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Clock } from '../../clock';
 import { PinSetViews } from '../pinset-views';
 import type { Registry, RegistryTx } from '../registry';
+import { PgBackendLeases } from './pg-backend-leases';
 import { PgCoverage } from './pg-coverage';
 import { PgDevices } from './pg-devices';
 import { PgKillSwitches, PgRotationPlans } from './pg-lifecycle';
@@ -102,6 +103,7 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
     ...root,
     ingest: { writeBatch: (batch) => transaction((tx) => writeBatchPg(tx.db, tx.coverage, batch)) },
     webhooks: new PgWebhooks(primary),
+    backendLeases: new PgBackendLeases(primary),
     reads: replica === null ? root : repos(replica, false),
     transaction: (fn) => transaction(fn),
     onCoverageChange: null,

@@ -12,20 +12,28 @@ export type Async<T> = {
  * at once (synchronously, no queue), which keeps the per-ack cost of the embedded default low.
  */
 export class SqliteGate {
-  private open: Promise<void> | null = null;
+  /**
+   * The end of the last transaction queued (open or waiting), null when none is. Transactions queue behind it one
+   * by one, FIFO: each waits for its predecessor only. (Waiting for "the" open transaction in a loop woke every
+   * waiter at every commit, one won and the rest slept again: O(waiters) per commit, which made 10,000 devices
+   * in flight cost quadratic time — bench/million.ts, docs/million.md.)
+   */
+  private tail: Promise<void> | null = null;
 
   constructor(private readonly client: Database.Database) {}
 
-  /** Runs a synchronous statement (or several) once no transaction is open. */
+  /** Runs a synchronous statement (or several) once no transaction is open or queued (at once when none is). */
   async run<T>(fn: () => T): Promise<T> {
-    while (this.open !== null) await this.open;
+    while (this.tail !== null) await this.tail;
     return fn();
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.open !== null) await this.open;
+    const before = this.tail;
     let done = (): void => {};
-    this.open = new Promise<void>((resolve) => (done = resolve));
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.tail = mine;
+    if (before !== null) await before;
     try {
       this.client.exec('BEGIN IMMEDIATE');
       const result = await fn();
@@ -35,7 +43,7 @@ export class SqliteGate {
       if (this.client.inTransaction) this.client.exec('ROLLBACK');
       throw err;
     } finally {
-      this.open = null;
+      if (this.tail === mine) this.tail = null;
       done();
     }
   }

@@ -29,7 +29,9 @@ import { RotationStore } from './rotation-store';
 import { asyncFacade, direct, SqliteGate } from './sqlite-gate';
 import { TelemetryStore } from './telemetry-store';
 import { TokenStore } from './token-store';
+import type { BackendLeaseRepo } from '../backend-lease-repo';
 import type { WebhookRepo } from '../webhook-repo';
+import { BackendLeaseStore } from './backend-lease-store';
 import { WebhookStore } from './webhook-store';
 
 /**
@@ -89,6 +91,7 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     ...root,
     ingest: { writeBatch: (batch) => gate.run(() => ingest.writeBatch(batch)) } satisfies IngestRepo,
     webhooks: asyncFacade(new WebhookStore(db), run) satisfies WebhookRepo,
+    backendLeases: asyncFacade(new BackendLeaseStore(db), run) satisfies BackendLeaseRepo,
     // one file: there is no replica, lists read the same connection
     reads: root,
     transaction: (fn) => gate.transaction(() => fn(inTx)),
