@@ -6,8 +6,9 @@ import * as lifecycle from './lifecycle';
 import * as operations from './operations';
 import * as pinsets from './pinsets';
 import * as rollouts from './rollouts';
+import * as security from './security';
 
-export { common, devices, lifecycle, operations, pinsets, rollouts };
+export { common, devices, lifecycle, operations, pinsets, rollouts, security };
 export type Rollout = z.infer<typeof rollouts.rollout>;
 export type Execution = z.infer<typeof rollouts.execution>;
 export type Device = z.infer<typeof devices.device>;
@@ -24,3 +25,4 @@ export type KillSwitch = z.infer<typeof lifecycle.killSwitch>;
 export type Finding = z.infer<typeof lifecycle.finding>;
 export type RotationPlan = z.infer<typeof lifecycle.rotationPlan>;
 export type Mismatch = z.infer<typeof lifecycle.mismatch>;
+export type SecurityReport = z.infer<typeof security.security>;

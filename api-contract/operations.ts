@@ -33,32 +33,5 @@ export const deadLetters = z.array(deadLetter);
 
 export const decommissioned = z.object({ deviceId: z.string(), fleet: z.string(), decommissioned: z.boolean(), sessionClosed: z.boolean() });
 
-/** GET /api/security: counters since the gateway started; null where that part is not wired (API-only tests). */
-export const security = z.object({
-  broker: z
-    .object({
-      authFailures: z.number().int(),
-      throttled: z.number().int(),
-      droppedGone: z.number().int(),
-      refusedBusy: z.number().int(),
-      takeovers: z.number().int(),
-      closedAtAccept: z.number().int(),
-      checksRun: z.number().int(),
-      checksInFlight: z.number().int(),
-      checksQueued: z.number().int(),
-      /** The MQTT/TLS listener's admission (gateway/broker/tls-admission.ts); null without a TLS listener. */
-      tls: z
-        .object({
-          inProgress: z.number().int(),
-          waiting: z.number().int(),
-          handshakesStarted: z.number().int(),
-          timedOut: z.number().int(),
-          refusedFull: z.number().int(),
-          skippedGone: z.number().int(),
-          expiredWaiting: z.number().int(),
-        })
-        .nullable(),
-    })
-    .nullable(),
-  telemetry: z.record(z.string(), z.number()).nullable(),
-});
+/** GET /api/security (issue 17): its schema lives in ./security.ts, the one declared on the route. */
+export { security } from './security';

@@ -13,6 +13,7 @@ import { runFleetBench } from './fleet';
 import { runKillSwitchBench } from './kill-switch';
 import { runMillionBench } from './million';
 import { runOpsBench } from './ops';
+import { runSecurityBench } from './security';
 import { runStorageBench } from './storage';
 import { runStormBench } from './storm';
 import { runTlsBench } from './tls';
@@ -31,9 +32,10 @@ const suites: Record<string, () => Promise<Record<string, unknown>>> = {
   transport: runTransportBench,
   console: runConsoleBench,
   million: () => runMillionBench(),
+  security: runSecurityBench,
 };
 /** Suites that run only when asked for by name. */
-const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'tls', 'transport', 'storage', 'console', 'million']);
+const onlyWhenNamed = new Set(['fleet', 'kill-switch', 'storm', 'tls', 'transport', 'storage', 'console', 'million', 'security']);
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

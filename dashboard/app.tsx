@@ -19,6 +19,7 @@ import { rolloutRoutes } from './routes/rollout-routes';
 import { rotationRoutes } from './routes/rotation-routes';
 import { publishRoutes } from './routes/publish-routes';
 import { lifecycleRoutes } from './routes/lifecycle-routes';
+import { securityRoutes } from './routes/security-routes';
 import { authRoutes } from './routes/login-routes';
 import { requireSession } from './session/require-session';
 import { formBodyLimit } from './session/form-body';
@@ -35,6 +36,8 @@ export interface DashboardOptions {
   readonly sessionLimits?: SessionLimits;
   /** Where an unexpected error while building a page is logged (the gateway passes its own logger). */
   readonly logger?: DashboardLogger;
+  /** Told of each dashboard request refused with 400, 403 or 413 (a form too large or unreadable, CSRF), issue 17. */
+  readonly onRefused?: (status: number) => void;
 }
 
 /** The part of a logger the dashboard needs (the gateway's Logger has this shape; declared here, not imported). */
@@ -61,6 +64,7 @@ export const CSP = [
 ].join('; ');
 
 const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/');
+const REFUSED = new Set([400, 403, 413]);
 
 const securityHeaders: MiddlewareHandler = async (c, next) => {
   await next();
@@ -84,6 +88,14 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   };
 
   const app = new Hono<DashboardEnv>();
+  const onRefused = options.onRefused;
+  if (onRefused !== undefined) {
+    // outermost, so it sees the final answer, the error pages of onError included (issue 17: counted on /metrics)
+    app.use('*', async (c, next) => {
+      await next();
+      if (!isApiPath(c.req.path) && REFUSED.has(c.res.status)) onRefused(c.res.status);
+    });
+  }
   app.use('*', securityHeaders);
   app.use('*', formBodyLimit(isApiPath)); // before any route reads a body (issue 17)
   app.route('/', assetRoutes());
@@ -94,6 +106,7 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
   app.route('/', rolloutRoutes(deps));
   app.route('/', rotationRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
+  app.route('/', securityRoutes(deps));
   app.get(
     '/events',
     deps.guard,

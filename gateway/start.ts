@@ -40,7 +40,9 @@ import { registerFleetGauges } from './metrics/fleet-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
-import { lifecycleWebhooks, RotationWatcher, rolloutWebhooks } from './webhooks/webhook-events';
+import { lifecycleWebhooks, RotationWatcher, rolloutWebhooks, securityWebhooks } from './webhooks/webhook-events';
+import { SecurityMetrics } from './metrics/security-metrics';
+import { SecurityLedger } from './security/security-ledger';
 import { startLifecycle } from './start-lifecycle';
 import { startLeadership, type ReplicaRole } from './start-leadership';
 import type { Leadership } from './leadership/leader-elector';
@@ -171,6 +173,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const events = new EventBus(logger);
     rolloutWebhooks(events, dispatcher);
     lifecycleWebhooks(events, dispatcher);
+    securityWebhooks(events, dispatcher);
     const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
@@ -201,6 +204,11 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const metrics = new GatewayMetrics();
     metrics.observe(events);
     registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
+    // issue 17: the security counters on /metrics, and per fleet / device for GET /api/security and the dashboard
+    const securityMetrics = new SecurityMetrics(metrics.registry, { admission: () => admission.stats(), reports: () => reportLimiter.counts });
+    securityMetrics.observe(events);
+    const securityLedger = new SecurityLedger({ fleetOf: async (id) => (await devices.get(id))?.fleet ?? null, since: clock.now() });
+    securityLedger.observe(events);
 
     const inflight = new Set<Promise<void>>();
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
@@ -298,6 +306,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
       admission,
       telemetryLimits: () => ({ ...reportLimiter.counts }),
+      security: { ledger: securityLedger, metrics: securityMetrics },
       rolloutDefaults,
       killSwitch: lifecycle.killSwitch,
       findings: lifecycle.findings,
@@ -315,6 +324,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       secureCookies: config.dashboardSecureCookies,
       clock,
       logger,
+      onRefused: (status) => securityMetrics.refusedDashboard(status),
     }));
 
     const endpoints = await transport.start();

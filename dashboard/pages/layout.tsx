@@ -19,7 +19,7 @@ export function viewOf(identity: Identity, csrf: string, now: number): View {
   return { identity, csrf, now, canOperate: roleAtLeast(identity.role, 'operator'), canPublish: roleAtLeast(identity.role, 'publisher') };
 }
 
-export type Section = 'overview' | 'rollouts' | 'pinsets' | 'devices' | 'telemetry' | 'audit' | 'lifecycle';
+export type Section = 'overview' | 'rollouts' | 'pinsets' | 'devices' | 'telemetry' | 'audit' | 'lifecycle' | 'security';
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'overview', href: '/', label: 'Fleet overview' },
@@ -29,6 +29,7 @@ const NAV: { id: Section; href: string; label: string }[] = [
   { id: 'telemetry', href: '/telemetry', label: 'Telemetry' },
   { id: 'audit', href: '/audit', label: 'Audit log' },
   { id: 'lifecycle', href: '/lifecycle', label: 'Lifecycle' },
+  { id: 'security', href: '/security', label: 'Security' },
 ];
 
 function Head(props: { title: string }) {

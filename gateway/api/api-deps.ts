@@ -23,6 +23,8 @@ import type { DeviceDecommission } from '../decommission/device-decommission';
 import type { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import type { WebhookRepo } from '../registry/webhook-repo';
 import type { RotationWatcher } from '../webhooks/webhook-events';
+import type { SecurityLedger } from '../security/security-ledger';
+import type { SecurityMetrics } from '../metrics/security-metrics';
 
 /** What the HTTP API works with; start.ts wires the real ones, tests may wire their own. */
 export interface ApiDeps {
@@ -65,4 +67,6 @@ export interface ApiDeps {
   admission?: Pick<DeviceAdmission, 'deviceState' | 'stats'>;
   /** Telemetry reports accepted, deduplicated and over the per-device cap, since start (issue 17). */
   telemetryLimits?: () => Record<string, number>;
+  /** The security counters per device and fleet (GET /api/security) and on /metrics; absent in API-only tests. */
+  security?: { ledger: SecurityLedger; metrics: SecurityMetrics };
 }

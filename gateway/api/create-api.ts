@@ -21,6 +21,7 @@ import { findingsRoutes } from './routes/findings-routes';
 import { ctWatchRoutes } from './routes/ct-watch-routes';
 import { rotationPlanRoutes } from './routes/rotation-plan-routes';
 import { admissionRoutes } from './routes/admission-routes';
+import { securityRoutes } from './routes/security-routes';
 import { apiLatency } from '../metrics/metrics-endpoint';
 
 const API_VERSION = '1.0.0';
@@ -33,6 +34,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   tokenRoutes(routes, deps);
   deviceRoutes(routes, deps);
+  securityRoutes(routes, deps);
   decommissionRoutes(routes, deps);
   webhookRoutes(routes, deps);
   fleetRoutes(routes, deps);
@@ -56,12 +58,14 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.onError((err, c) => {
     const known = err instanceof GatewayError ? err : err instanceof DomainError ? GatewayError.fromDomain(err) : null;
     if (known !== null) {
+      deps.security?.metrics.refusedRequest(known.code, known.status); // issue 17: refusals counted on /metrics
       if (known.code === 'E_ABORTED') deps.logger.info('API request aborted by the client', { method: c.req.method, path: c.req.path });
       return c.json({ error: { code: known.code, message: known.message, ...(known.details ?? {}) } }, known.status);
     }
     if (isAbort(c, err)) {
       // a client that hangs up mid-request is not an error of the gateway (issue 17): one INFO line, no stack
       deps.logger.info('API request aborted by the client', { method: c.req.method, path: c.req.path });
+      deps.security?.metrics.refusedRequest('E_ABORTED', 400);
       return c.json({ error: { code: 'E_ABORTED', message: 'the client closed the request' } }, 400);
     }
     deps.logger.error('API request failed', { method: c.req.method, path: c.req.path, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -16,6 +16,8 @@ export const WEBHOOK_EVENTS = [
   'finding.raised',
   'finding.cleared',
   'killswitch.engaged',
+  'device.flagged',
+  'device.login-throttled',
   'ping',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -44,6 +46,35 @@ export function lifecycleWebhooks(events: EventBus, dispatcher: WebhookDispatche
     events.on('finding', (e) => dispatcher.publish('finding.raised', { ...e, at: iso(e.at) })),
     events.on('findingCleared', (e) => dispatcher.publish('finding.cleared', { ...e, at: iso(e.at) })),
     events.on('killSwitch', (e) => dispatcher.publish('killswitch.engaged', { ...e, at: iso(e.at) })),
+  ];
+  return () => offs.forEach((off) => off());
+}
+
+/** device.login-throttled is sent at most once per device per this window (the login throttle's forget time). */
+export const THROTTLED_WEBHOOK_EVERY_MS = 15 * 60_000;
+
+/**
+ * Issue 17, the security incidents an operator is paged for: device.flagged (a credential used from two
+ * connections at once, a hello conflicting with what the gateway knows) for every flag, and device.login-throttled
+ * when a device id's log-ins start being throttled (someone is guessing its credential), at most once per device
+ * per THROTTLED_WEBHOOK_EVERY_MS so an attack on many ids is not a webhook per guess. The per-attempt figures are on
+ * /metrics and GET /api/security.
+ */
+export function securityWebhooks(events: EventBus, dispatcher: WebhookDispatcher, maxDevices = 100_000): () => void {
+  const iso = (at: number) => new Date(at).toISOString();
+  const lastSent = new Map<string, number>();
+  const offs = [
+    // the reason names both addresses of a credential used twice (start.ts), as the audit entry does
+    events.on('flagged', (e) => dispatcher.publish('device.flagged', { deviceId: e.deviceId, reason: e.reason, at: iso(e.at) })),
+    events.on('authFailed', (e) => {
+      if (!e.throttled) return;
+      const last = lastSent.get(e.deviceId);
+      if (last !== undefined && e.at - last < THROTTLED_WEBHOOK_EVERY_MS) return;
+      lastSent.delete(e.deviceId);
+      lastSent.set(e.deviceId, e.at);
+      if (lastSent.size > maxDevices) lastSent.delete(lastSent.keys().next().value as string);
+      dispatcher.publish('device.login-throttled', { deviceId: e.deviceId, from: e.from, at: iso(e.at) });
+    }),
   ];
   return () => offs.forEach((off) => off());
 }

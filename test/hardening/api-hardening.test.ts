@@ -104,6 +104,22 @@ describe('request bodies', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('E_TOO_LARGE');
   });
 
+  it('deliver and rollout creation take bodies up to 4 MiB (device id lists); over it 413', async () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `bulk-${String(i).padStart(6, '0')}`);
+    for (const path of ['/api/pinsets/999999/deliver', '/api/rollouts']) {
+      // ~200 KiB: over the 64 KiB default, under 4 MiB — read and judged on its content (no such pin set / bad plan)
+      const mid = await api(gw, 'POST', path, { token: gw.adminToken, body: path.endsWith('deliver') ? { deviceIds: ids(12_000) } : { pinsetId: 999999, plan: { waves: [{ selector: { deviceIds: ids(12_000) }, limit: { percent: 100 } }] } } });
+      expect(mid.status, path).not.toBe(413);
+      expect(mid.body.error.code, path).not.toBe('E_TOO_LARGE');
+      const over = await api(gw, 'POST', path, { token: gw.adminToken, body: { deviceIds: ids(400_000) } }); // ~5.6 MB
+      expect(over.status, path).toBe(413);
+      expect(over.body.error.code).toBe('E_TOO_LARGE');
+    }
+    // the same 200 KiB on a route with the default cap is refused
+    const small = await api(gw, 'POST', '/api/devices', { token: gw.adminToken, body: { deviceId: 'x', fleet: 'f', deviceClass: 'c', labels: ids(12_000) } });
+    expect(small.status).toBe(413);
+  });
+
   it('a client aborting mid-body is logged at INFO, never as an ERROR with a stack', async () => {
     const head = `POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${gw.adminToken}\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n`;
     const before = gw.logs.length;
@@ -136,6 +152,12 @@ describe('identifiers', () => {
       expect(res.body.error?.code, `label ${JSON.stringify(bad)}`).toBe('E_BAD_BODY');
     }
     expect((await api(gw, 'GET', '/api/devices/id-x', { token: viewer })).status).toBe(404);
+    for (const bad of hostile) {
+      const res = await api(gw, 'POST', '/api/tokens', { token: gw.adminToken, body: { name: bad, role: 'viewer' } });
+      expect(res.body.error?.code, `token name ${JSON.stringify(bad)}`).toBe('E_BAD_BODY');
+    }
+    const names = ((await api(gw, 'GET', '/api/tokens', { token: gw.adminToken })).body as { name: string }[]).map((t) => t.name);
+    expect(names.filter((n) => hostile.includes(n))).toEqual([]);
     const fine = await enrol({ deviceId: 'id-ok', labels: ['eu-west', 'Zürich', 'rack:7'] });
     expect(fine.status).toBe(201);
   });

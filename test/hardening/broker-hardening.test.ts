@@ -5,7 +5,7 @@
  */
 import { MqttClient, type IClientOptions } from 'mqtt';
 import { connect as netConnect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { topicFor } from '../../shared/index';
 import { connectDevice, mqttUrl } from '../gateway/helpers/device-client';
 import { api, enrol, pinsetDraft, removeDir, startTestGateway, tempDir, type TestGateway } from '../gateway/helpers/test-gateway';
@@ -17,6 +17,8 @@ let url: string;
 const creds: Record<string, string> = {};
 let silent: Socket;
 let silentClosed = false;
+let mute: Socket;
+let muteClosed = false;
 
 beforeAll(async () => {
   dir = tempDir();
@@ -27,9 +29,14 @@ beforeAll(async () => {
   silent = netConnect(gw.mqtts.port, '127.0.0.1');
   silent.on('error', () => {});
   silent.on('close', () => (silentClosed = true));
+  // a plain MQTT client that opens the socket and never sends CONNECT: must be closed by the gateway
+  mute = netConnect(gw.mqtt!.port, '127.0.0.1');
+  mute.on('error', () => {});
+  mute.on('close', () => (muteClosed = true));
 });
 afterAll(async () => {
   silent.destroy();
+  mute.destroy();
   await gw.stop();
   removeDir(dir);
 });
@@ -55,10 +62,18 @@ function connectFrom(localAddress: string, opts: IClientOptions): Promise<{ clie
 const device = async (id: string) => (await api(gw, 'GET', `/api/devices/${id}`, { token: gw.adminToken })).body;
 
 describe('subscriptions', () => {
-  it('a QoS 2 subscription is granted QoS 1 (SPEC §6 ACL cap) in the SUBACK', async () => {
+  it('a QoS 2 subscription is granted QoS 1 (SPEC §6 ACL cap) in the SUBACK, and updates arrive at QoS 1', async () => {
     const dev = await connectDevice(url, 'dev-q', creds['dev-q']!, { hello: false });
     const granted = await dev.client.subscribeAsync(topicFor('dev-q', 'update'), { qos: 2 });
     expect(granted[0]?.qos).toBe(1);
+    const qos: number[] = [];
+    dev.client.on('message', (topic, _payload, packet) => {
+      if (topic === topicFor('dev-q', 'update')) qos.push(packet.qos);
+    });
+    const p = await api(gw, 'POST', '/api/pinsets', { token: gw.adminToken, body: pinsetDraft('fleet-a') });
+    await api(gw, 'POST', `/api/pinsets/${p.body.id}/deliver`, { token: gw.adminToken, body: { deviceIds: ['dev-q'] } });
+    await vi.waitFor(() => expect(qos.length).toBeGreaterThan(0), { timeout: 10_000, interval: 50 });
+    expect(qos.every((q) => q === 1)).toBe(true);
     await dev.end();
   });
 });
@@ -77,6 +92,9 @@ describe('credential guessing', () => {
     // refused with CONNACK 4, or (once the address is in back-off) closed before any MQTT is read (-1 here)
     expect(codes.every((c) => c === 4 || c === -1)).toBe(true);
     expect(codes.filter((c) => c === 4).length).toBeGreaterThanOrEqual(3);
+    // the guesser's address is throttled for other identities too (asked at once: the back-off is still running)
+    const other = await connectFrom('127.0.0.2', { clientId: 'dev-q', username: 'dev-q', password: creds['dev-q']! });
+    expect([4, -1]).toContain(other.code);
     // the honest device, from its usual address, during the attack: connected, hello → update
     const p = await api(gw, 'POST', '/api/pinsets', { token: gw.adminToken, body: pinsetDraft('fleet-a') });
     await api(gw, 'POST', `/api/pinsets/${p.body.id}/deliver`, { token: gw.adminToken, body: { deviceIds: ['dev-h'] } });
@@ -86,13 +104,10 @@ describe('credential guessing', () => {
 
     const sec = (await device('dev-h')).security;
     const totals = (await api(gw, 'GET', '/api/security', { token: gw.adminToken })).body.broker;
-    expect(sec.authFailures + sec.throttled + totals.closedAtAccept).toBe(40);
+    expect(sec.authFailures + sec.throttled + totals.closedAtAccept).toBe(40 + (other.code === -1 ? 1 : 0)); // dev-q's try may be closed at accept too
     expect(sec.throttled + totals.closedAtAccept).toBeGreaterThan(25); // most guesses never reached a credential check
     expect(sec.authFailures).toBeLessThan(15);
     expect(sec.lastFailureFrom).toBe('127.0.0.2');
-    // the guesser's address is throttled for other identities too
-    const other = await connectFrom('127.0.0.2', { clientId: 'dev-q', username: 'dev-q', password: creds['dev-q']! });
-    expect([4, -1]).toContain(other.code);
     expect(failed.filter((e) => e.deviceId === 'dev-h').length).toBe(sec.authFailures + sec.throttled);
     expect(gw.logs.filter((l) => l.level === 'warn' && l.message === 'device authentication failed' && l.context?.['deviceId'] === 'dev-h').length).toBeLessThanOrEqual(1);
     off();
@@ -124,6 +139,10 @@ describe('a credential used from two connections', () => {
 describe('silent connections', () => {
   it('a TLS connection that never starts its handshake is closed by the gateway (10 s handshake timeout)', async () => {
     await waitFor('silent TLS socket closed', () => silentClosed, 25_000, 100);
+  });
+
+  it('an MQTT connection that sends no CONNECT is closed by the gateway (10 s CONNECT timeout)', async () => {
+    await vi.waitFor(() => expect(muteClosed).toBe(true), { timeout: 25_000, interval: 100 });
   });
 });
 

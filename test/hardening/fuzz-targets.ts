@@ -95,19 +95,33 @@ function bodyArb(fields: string[]): fc.Arbitrary<string> {
   return fc.oneof(shaped, fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.string({ unit: 'binary', maxLength: 200 }));
 }
 
-export async function apiBodyRoutes(gw: TestGateway): Promise<{ path: string; fields: string[] }[]> {
-  const doc = (await api(gw, 'GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> };
-  const out: { path: string; fields: string[] }[] = [];
+/** A route of the API that takes a body, as the OpenAPI document declares it. */
+export interface BodyRoute {
+  method: string;
+  /** The path with its parameters filled in (`fz1`). */
+  path: string;
+  /** The documented path, e.g. /api/rollouts/{id}/start. */
+  documented: string;
+  fields: string[];
+}
+
+type OpenApiDoc = { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> };
+
+/** Every operation of /api/openapi.json with a request body, whatever its method. */
+export async function apiBodyRoutes(gw: TestGateway): Promise<BodyRoute[]> {
+  const doc = (await api(gw, 'GET', '/api/openapi.json')).body as OpenApiDoc;
+  const out: BodyRoute[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
-    const post = methods['post'];
-    if (post?.requestBody === undefined) continue;
-    const schema = post.requestBody.content['application/json']?.schema;
-    out.push({ path: path.replace(/\{[A-Za-z]+\}/g, 'fz1'), fields: Object.keys(schema?.properties ?? {}) });
+    for (const [method, op] of Object.entries(methods)) {
+      if (op.requestBody === undefined) continue;
+      const schema = op.requestBody.content['application/json']?.schema;
+      out.push({ method: method.toUpperCase(), path: path.replace(/\{[A-Za-z]+\}/g, 'fz1'), documented: path, fields: Object.keys(schema?.properties ?? {}) });
+    }
   }
   return out;
 }
 
-export async function fuzzApiRoute(gw: TestGateway, route: { path: string; fields: string[] }, cases: number, seed: number): Promise<FuzzResult> {
+export async function fuzzApiRoute(gw: TestGateway, route: BodyRoute, cases: number, seed: number): Promise<FuzzResult> {
   const failures: string[] = [];
   // every stored change is audited (enrolment, tokens, pin sets, rollouts, keysets, rotations): the newest audit id
   const marker = async () => (await api(gw, 'GET', '/api/audit?limit=1', { token: gw.adminToken })).body.items[0]?.id ?? 0;
@@ -121,16 +135,16 @@ export async function fuzzApiRoute(gw: TestGateway, route: { path: string; field
     const bodies = fc.sample(bodyArb(route.fields), { seed: seed + done, numRuns: Math.min(chunk, cases - done) });
     for (const body of bodies) {
       const res = await gw.api.request(route.path, {
-        method: 'POST',
+        method: route.method,
         headers: { authorization: `Bearer ${gw.adminToken}`, 'content-type': 'application/json' },
         body,
       });
       await res.arrayBuffer();
-      if (res.status >= 500) failures.push(`POST ${route.path} → ${res.status} for ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status >= 500) failures.push(`${route.method} ${route.path} → ${res.status} for ${JSON.stringify(body).slice(0, 200)}`);
       else if (res.status >= 400 && failures.length < 10 && (sampled++ % 25 === 0)) {
         // a refused request stores nothing (sampled: reading the marker costs two requests)
         const after = await marker();
-        if (after !== before) failures.push(`POST ${route.path} → ${res.status} but something was stored for ${JSON.stringify(body).slice(0, 200)}`);
+        if (after !== before) failures.push(`${route.method} ${route.path} → ${res.status} but something was stored for ${JSON.stringify(body).slice(0, 200)}`);
       }
       if (res.status < 400) stored += 1;
       if (res.status < 400) before = await marker();
@@ -138,7 +152,7 @@ export async function fuzzApiRoute(gw: TestGateway, route: { path: string; field
     }
   }
   const errors = gw.logs.filter((l) => l.level === 'error').slice(errorsBefore);
-  for (const e of errors.slice(0, 5)) failures.push(`POST ${route.path}: ERROR logged: ${e.message}`);
+  for (const e of errors.slice(0, 5)) failures.push(`${route.method} ${route.path}: ERROR logged: ${e.message}`);
   const ms = performance.now() - started;
-  return { target: `api POST ${route.path}`, cases, ms: Math.round(ms), perSec: Math.round((cases * 1000) / ms), valid: stored, failures: failures.slice(0, 10) };
+  return { target: `api ${route.method} ${route.path}`, cases, ms: Math.round(ms), perSec: Math.round((cases * 1000) / ms), valid: stored, failures: failures.slice(0, 10) };
 }

@@ -55,11 +55,6 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
-  routes.add(
-    { method: 'get', path: '/api/security', response: contract.operations.security, role: 'viewer', summary: 'Device log-in counters: failures, throttled, dropped and refused checks, takeovers (since start)' },
-    (c) => c.json({ broker: deps.admission?.stats() ?? null, telemetry: deps.telemetryLimits?.() ?? null }),
-  );
-
   routes.add({ method: 'get', path: '/api/devices/:id', response: contract.devices.deviceDetail, role: 'viewer', summary: 'One device with its recent acks and reports, and the rollouts that reached it' }, async (c) => {
     const id = c.req.param('id');
     const device = id === undefined ? undefined : await devices.get(id);
