@@ -162,5 +162,32 @@ export function lifecycleContract(name: string, fresh: () => Promise<ContractDat
       expect(await r.devices.countOfflineWithInstalledKeys('f', [])).toBe(0);
       expect(await r.devices.countOfflineWithInstalledKeys('g', ['unknown'])).toBe(1);
     });
+
+    it('devices: the offline count follows every write — presence flips (repeated too), hellos online and offline, start-up all-offline', async () => {
+      const r = await open();
+      const s1 = await pinset(r, 1);
+      const s2 = await pinset(r, 2);
+      const ids = ['a', 'b', 'c', 'd', 'e'];
+      for (const id of ids) await enrol(r, id);
+      const count = (keys: string[]) => r.devices.countOfflineWithInstalledKeys('f', keys);
+      expect(await count(['unknown'])).toBe(5);
+      await r.devices.setOnline('a', true, 2);
+      await r.devices.setOnline('a', true, 3); // the same value again: no change
+      await r.devices.setOnline('b', true, 2);
+      expect(await count(['unknown'])).toBe(3);
+      await hello(r, 'a', 1, s1.sha256); // online: not counted
+      await hello(r, 'c', 1, s1.sha256); // offline (the external broker's registry presence): counted under s1
+      expect(await count([s1.sha256])).toBe(1);
+      expect(await count(['unknown'])).toBe(2); // d, e
+      await r.devices.setOnline('a', false, 4);
+      await r.devices.setOnline('a', false, 5);
+      expect(await count([s1.sha256])).toBe(2); // a, c
+      await hello(r, 'c', 2, s2.sha256); // moves c from s1 to s2 while offline
+      expect(await count([s1.sha256])).toBe(1);
+      expect(await count([s2.sha256])).toBe(1);
+      await r.devices.setAllOffline();
+      expect(await count(['unknown'])).toBe(3); // b joins d, e
+      expect(await count([s1.sha256, s2.sha256, 'unknown'])).toBe(5);
+    });
   });
 }

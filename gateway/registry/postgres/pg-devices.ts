@@ -241,7 +241,8 @@ export class PgDevices implements DeviceRepo {
     if (installedKeys.length === 0) return 0;
     const [r] = await rows<{ n: number }>(
       this.db,
-      'select count(*) as n from devices where fleet = $1 and counted_installed = any($2::text[]) and not online',
+      // offline_installed_counts is kept by a trigger on devices (migration 0009): one row per set, not the fleet
+      'select coalesce(sum(n), 0)::int as n from offline_installed_counts where fleet = $1 and installed = any($2::text[])',
       [fleet, [...installedKeys]],
     );
     return r?.n ?? 0;

@@ -190,6 +190,21 @@ export const rolloutExecutions = pgTable(
   ],
 );
 
+/**
+ * Offline devices per fleet and counted installed-set key (devices.counted_installed; null = not counted), kept by a
+ * trigger on `devices` (migration 0009): every insert, delete and change of online / fleet / counted_installed moves
+ * it in the same statement, whichever code path wrote the row. Rotation readiness reads `atRiskOffline` from it.
+ */
+export const offlineInstalledCounts = pgTable(
+  'offline_installed_counts',
+  {
+    fleet: text('fleet').notNull(),
+    installed: text('installed').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.fleet, t.installed] })],
+);
+
 export const coverageCounts = pgTable(
   'coverage_counts',
   {

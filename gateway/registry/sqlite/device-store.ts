@@ -224,7 +224,8 @@ export class DeviceStore {
     return (
       this.db.$client
         .prepare<string[], { n: number }>(
-          `select count(*) as n from devices where fleet = ? and counted_installed in (${installedKeys.map(() => '?').join(', ')}) and online = 0`,
+          // offline_installed_counts is kept by triggers on devices (migration 0010): one row per set, not the fleet
+          `select coalesce(sum(n), 0) as n from offline_installed_counts where fleet = ? and installed in (${installedKeys.map(() => '?').join(', ')})`,
         )
         .get(fleet, ...installedKeys)?.n ?? 0
     );

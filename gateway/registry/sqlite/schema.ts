@@ -220,6 +220,22 @@ export const rolloutExecutions = sqliteTable(
 );
 
 /**
+ * Offline devices per fleet and counted installed-set key (devices.counted_installed; null = not counted), kept by
+ * triggers on `devices` (migration 0010): every insert, delete and change of online / fleet / counted_installed moves
+ * it in the same statement, whichever code path wrote the row. Rotation readiness reads `atRiskOffline` from it: one
+ * row per set, never the fleet.
+ */
+export const offlineInstalledCounts = sqliteTable(
+  'offline_installed_counts',
+  {
+    fleet: text('fleet').notNull(),
+    installed: text('installed').notNull(),
+    n: integer('n').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.fleet, t.installed] })],
+);
+
+/**
  * Coverage counters (SPEC §8), per fleet, host entry and pin: devices whose verified set, still installed, pins
  * it. Updated with coverageDelta in the transaction that changes a device's verified/installed set.
  */
