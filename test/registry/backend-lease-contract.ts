@@ -3,31 +3,19 @@
  * connections"), run on a real SQLite file and a real PostgreSQL 15 (sqlite.test.ts, postgres.test.ts), an empty,
  * freshly migrated database per test. Two registries opened on the same database stand for two replicas.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Registry } from '../../gateway/registry/registry';
-import type { ContractDatabase } from './registry-contract';
+import { perTestDatabase, type ContractDatabase } from './registry-contract';
 
 const TTL = 10_000;
 
 export function backendLeaseContract(name: string, fresh: () => Promise<ContractDatabase>): void {
   describe(`storage contract, backend client-id leases: ${name}`, () => {
-    let db: ContractDatabase | undefined;
-    const opened: Registry[] = [];
-    const open = async () => {
-      db ??= await fresh();
-      const r = await db.open();
-      opened.push(r);
-      return r;
-    };
-    afterEach(async () => {
-      for (const r of opened.splice(0)) await r.close();
-      await db?.drop();
-      db = undefined;
-    });
+    const { open, database } = perTestDatabase(fresh);
 
     it('migrations create backend_leases; an unused slot has no row', async () => {
       const r = await open();
-      expect(await db!.tables()).toContain('backend_leases');
+      expect(await database().tables()).toContain('backend_leases');
       expect(await r.backendLeases.list()).toEqual([]);
     });
 

@@ -3,27 +3,15 @@
  * write is refused (E_NOT_LEADER, nothing written) once another holder acquired the role. Run on SQLite and PostgreSQL.
  */
 import { hostname } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../gateway/errors/domain-error';
 import { LEADER_ROLE } from '../../gateway/registry/leader-lock';
 import type { Registry } from '../../gateway/registry/registry';
-import type { ContractDatabase } from './registry-contract';
+import { perTestDatabase, type ContractDatabase } from './registry-contract';
 
 export function leaderContract(name: string, fresh: () => Promise<ContractDatabase>): void {
   describe(`storage contract, leadership: ${name}`, () => {
-    let db: ContractDatabase | undefined;
-    const opened: Registry[] = [];
-    const open = async () => {
-      db ??= await fresh();
-      const r = await db.open();
-      opened.push(r);
-      return r;
-    };
-    afterEach(async () => {
-      for (const r of opened.splice(0)) await r.close();
-      await db?.drop();
-      db = undefined;
-    });
+    const { open } = perTestDatabase(fresh);
     const me = `${hostname()}:${process.pid}`;
     const enrolFenced = (r: Registry, id: string, epoch: number) =>
       r.transaction((tx) => tx.devices.insert({ id, fleet: 'f', deviceClass: 'c', labels: [], credentialHash: 'x', createdAt: 0 }), { role: LEADER_ROLE, epoch });

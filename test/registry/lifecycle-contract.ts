@@ -3,28 +3,16 @@
  * gate's offline count, run on a real SQLite file and a real PostgreSQL 15 (sqlite.test.ts, postgres.test.ts), an
  * empty, freshly migrated database per test.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Registry } from '../../gateway/registry/registry';
 import type { NewKillSwitch, NewPlan, PlanHistoryEntry } from '../../gateway/registry/lifecycle-rows';
 import type { PinSetRow } from '../../gateway/registry/rows';
 import { PIN_A, PIN_B, PIN_C } from '../rollout-driver/helpers/sim-device';
-import type { ContractDatabase } from './registry-contract';
+import { perTestDatabase, type ContractDatabase } from './registry-contract';
 
 export function lifecycleContract(name: string, fresh: () => Promise<ContractDatabase>): void {
   describe(`storage contract, lifecycle records: ${name}`, () => {
-    let db: ContractDatabase | undefined;
-    const opened: Registry[] = [];
-    const open = async () => {
-      db ??= await fresh();
-      const r = await db.open();
-      opened.push(r);
-      return r;
-    };
-    afterEach(async () => {
-      for (const r of opened.splice(0)) await r.close();
-      await db?.drop();
-      db = undefined;
-    });
+    const { open, database } = perTestDatabase(fresh);
 
     const enrol = (r: Registry, id: string, fleet = 'f') =>
       r.transaction(async (tx) => {
@@ -55,7 +43,7 @@ export function lifecycleContract(name: string, fresh: () => Promise<ContractDat
 
     it('migrations create kill_switches and rotation_plans', async () => {
       await open();
-      const tables = await db!.tables();
+      const tables = await database().tables();
       expect(tables).toContain('kill_switches');
       expect(tables).toContain('rotation_plans');
     });

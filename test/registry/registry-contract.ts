@@ -21,21 +21,35 @@ export interface ContractDatabase {
   drop(): Promise<void>;
 }
 
-export function registryContract(name: string, fresh: () => Promise<ContractDatabase>): void {
-  describe(`storage contract: ${name}`, () => {
-    let db: ContractDatabase;
-    const opened: Registry[] = [];
-    const open = async () => {
+/**
+ * Inside a contract's describe: `open()` gives a registry on this test's database (created on first use, each call
+ * another connection), `database()` the database itself; after each test every registry is closed and it is dropped.
+ */
+export function perTestDatabase(fresh: () => Promise<ContractDatabase>): { open: () => Promise<Registry>; database: () => ContractDatabase } {
+  let db: ContractDatabase | undefined;
+  const opened: Registry[] = [];
+  afterEach(async () => {
+    for (const r of opened.splice(0)) await r.close();
+    await db?.drop();
+    db = undefined;
+  });
+  return {
+    open: async () => {
       db ??= await fresh();
       const r = await db.open();
       opened.push(r);
       return r;
-    };
-    afterEach(async () => {
-      for (const r of opened.splice(0)) await r.close();
-      await db?.drop();
-      db = undefined as unknown as ContractDatabase;
-    });
+    },
+    database: () => {
+      if (db === undefined) throw new Error('database(): open() a registry first');
+      return db;
+    },
+  };
+}
+
+export function registryContract(name: string, fresh: () => Promise<ContractDatabase>): void {
+  describe(`storage contract: ${name}`, () => {
+    const { open, database } = perTestDatabase(fresh);
 
     const pinset = (r: Registry, seq: number, pins: string[], fleet = 'f') =>
       r.pinsets.insert({
@@ -56,7 +70,7 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
 
     it('migrates an empty database, and opening it again keeps the data', async () => {
       const r = await open();
-      const tables = await db.tables();
+      const tables = await database().tables();
       for (const t of ['devices', 'pinsets', 'keysets', 'acks', 'pinset_ack_counts', 'reports', 'malformed_counts', 'api_tokens', 'audit_log', 'rollouts', 'rollout_executions', 'coverage_counts', 'fleet_set_counts', 'telemetry_buckets', 'rotations', 'id_counters']) {
         expect(tables).toContain(t);
       }
@@ -178,8 +192,8 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       expect(p1.items[0]?.detail).toEqual({ i: 4 });
       const p2 = await r.audit.list(3, Number(p1.nextCursor));
       expect(p2).toMatchObject({ items: [{ target: 't1' }, { target: 't0' }], nextCursor: null });
-      await expect(db.exec(`update audit_log set actor = 'mallory'`)).rejects.toThrow(/append-only/);
-      await expect(db.exec(`delete from audit_log`)).rejects.toThrow(/append-only/);
+      await expect(database().exec(`update audit_log set actor = 'mallory'`)).rejects.toThrow(/append-only/);
+      await expect(database().exec(`delete from audit_log`)).rejects.toThrow(/append-only/);
       expect((await r.audit.list(10)).items.map((e) => e.actor)).toEqual(Array(5).fill('ops'));
     });
 
@@ -356,9 +370,9 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       const before = { pins: await pinCounts(r), installed: await sets(r, 'installed'), verified: await sets(r, 'verified') };
       expect(Object.values(before.installed).reduce((a, b) => a + b, 0)).toBe(N);
       // wipe the counters and rebuild them from the device rows: the same numbers
-      await db.exec(`delete from coverage_counts`);
-      await db.exec(`delete from fleet_set_counts`);
-      await db.exec(`update devices set counted_installed = null, counted_verified = null`);
+      await database().exec(`delete from coverage_counts`);
+      await database().exec(`delete from fleet_set_counts`);
+      await database().exec(`update devices set counted_installed = null, counted_verified = null`);
       expect(await r.coverage.reconcilePending()).toBe(N);
       const nonZero = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== 0));
       expect(nonZero(await pinCounts(r))).toEqual(nonZero(before.pins));
