@@ -15,7 +15,9 @@ import { runScenario, type ScenarioOptions } from './million/scenario';
 function options(argv: readonly string[]): { base: Omit<ScenarioOptions, 'databaseUrl'>; postgres: boolean } {
   const s = { type: 'string' } as const;
   const { values: v } = parseArgs({
-    args: argv.filter((a) => a !== 'million'),
+    // the suite names of `npm run bench -- codec million …` are positionals (bench/run.ts picks the suites)
+    args: argv,
+    allowPositionals: true,
     options: { devices: s, 'signature-check': s, 'device-workers': s, 'in-flight': s, 'max-seconds': s, postgres: { type: 'boolean' } },
     strict: true,
   });

@@ -27,6 +27,7 @@ import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
 import { ReportLimiter } from './protocol/report-limiter';
 import { IngestWriter } from './registry/ingest-writer';
+import { DeviceStateWriter } from './protocol/device-state-writer';
 import { BrowserEventStream } from './events/browser-event-stream';
 import { PinSetViews } from './registry/pinset-views';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
@@ -176,6 +177,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     securityWebhooks(events, dispatcher);
     const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
+    // presence and hellos are group-committed too, with the ingest's batching settings (docs/million.md)
+    const deviceState = new DeviceStateWriter(registry, config.ingest);
+    cleanup.unshift(() => deviceState.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
     const reportLimiter = new ReportLimiter(); // issue 17: dedupe and cap reports per device
@@ -226,7 +230,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         // the time of the connection itself, taken before the write: the rollout driver compares it with delivery
         // times ("delivered on this very connection"), so it must not move past a delivery made meanwhile
         const at = clock.now();
-        await devices.setOnline(deviceId, online, at);
+        await deviceState.presence(deviceId, online, at);
         events.emit(online ? 'online' : 'offline', { deviceId, at });
       },
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
@@ -254,7 +258,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
     handle = deviceMessageHandler({
-      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, heldBack: driver.heldBack, reportLimiter,
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, stateWriter: deviceState, views, heldBack: driver.heldBack, reportLimiter,
     });
 
     const publisher = new PinSetPublisher({

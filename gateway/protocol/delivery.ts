@@ -42,17 +42,76 @@ export class Delivery {
     if (!device) return { ok: false, deviceId, pinsetId, reason: 'unknown-device' };
     const pinset = await pinsets.get(pinsetId);
     if (!pinset) return { ok: false, deviceId, pinsetId, reason: 'unknown-pinset' };
-    if (device.decommissioned) return { ok: false, deviceId, pinsetId, reason: 'decommissioned' };
-    if (!pinsetTargets(pinset, device)) return { ok: false, deviceId, pinsetId, reason: 'not-targeted' };
-    if (pinset.notAfter < Math.floor(clock.now() / 1000)) return { ok: false, deviceId, pinsetId, reason: 'expired' };
     const assigned = device.assignedPinSetId === null ? undefined : await pinsets.get(device.assignedPinSetId);
-    if (!assigned || assigned.seq <= pinset.seq) await devices.assign(deviceId, pinsetId, clock.now());
-    if (device.installedSeq >= pinset.seq) {
-      return { ok: true, deviceId, pinsetId, status: 'already-installed' };
+    const plan = this.plan(device, pinset, assigned);
+    if (!plan.ok) return plan;
+    if (plan.assign) await devices.assign(deviceId, pinsetId, clock.now());
+    return this.finish(device, pinset, plan.installed);
+  }
+
+  /**
+   * `deliver` of one pin set to many devices (a rollout's chunk of a wave): the same checks and results, with one
+   * read of the devices and one write of their assignments for the whole chunk instead of several statements per
+   * device (docs/million.md). The assignments commit before any device is sent the set, as in `deliver`.
+   */
+  async deliverMany(deviceIds: readonly string[], pinset: PinSetRow): Promise<DeliverResult[]> {
+    const { devices, pinsets, clock } = this.deps;
+    const byId = new Map((await devices.getMany(deviceIds)).map((d) => [d.id, d] as const));
+    // the sets the devices hold assigned now: a handful of distinct ones per chunk, each read once
+    const assignedSets = new Map<number, PinSetRow | undefined>([[pinset.id, pinset]]);
+    const plans: { device: DeviceRow; installed: boolean }[] = [];
+    const results = new Map<string, DeliverResult>();
+    const toAssign: string[] = [];
+    for (const deviceId of deviceIds) {
+      const device = byId.get(deviceId);
+      if (device === undefined) {
+        results.set(deviceId, { ok: false, deviceId, pinsetId: pinset.id, reason: 'unknown-device' });
+        continue;
+      }
+      const a = device.assignedPinSetId;
+      if (a !== null && !assignedSets.has(a)) assignedSets.set(a, await pinsets.get(a));
+      const plan = this.plan(device, pinset, a === null ? undefined : assignedSets.get(a));
+      if (!plan.ok) {
+        results.set(deviceId, plan);
+        continue;
+      }
+      if (plan.assign) toAssign.push(deviceId);
+      plans.push({ device, installed: plan.installed });
     }
-    // an offline device is 'queued': the assignment above makes its next hello deliver the set
+    if (toAssign.length > 0) await devices.assignMany(toAssign, pinset.id, clock.now());
+    // published side by side, as the rollout's deliveries were (a publish may wait on the broker); a publish that
+    // fails leaves that device 'queued' (assigned: its next hello, or the engine's retry, sends the set again)
+    const finished = await Promise.all(
+      plans.map((p) =>
+        this.finish(p.device, pinset, p.installed).catch((err: unknown): DeliverResult => {
+          this.deps.logger.warn('pin set publish failed', { deviceId: p.device.id, pinsetId: pinset.id, error: String(err) });
+          return { ok: true, deviceId: p.device.id, pinsetId: pinset.id, status: 'queued' };
+        }),
+      ),
+    );
+    for (const r of finished) results.set(r.deviceId, r);
+    return deviceIds.map((id) => results.get(id) as DeliverResult);
+  }
+
+  /** What delivering `pinset` to `device` takes: a refusal, or whether to assign it and whether the device has it. */
+  private plan(
+    device: DeviceRow,
+    pinset: PinSetRow,
+    assigned: PinSetRow | undefined,
+  ): Extract<DeliverResult, { ok: false }> | { ok: true; assign: boolean; installed: boolean } {
+    const fail = (reason: Extract<DeliverResult, { ok: false }>['reason']) => ({ ok: false as const, deviceId: device.id, pinsetId: pinset.id, reason });
+    if (device.decommissioned) return fail('decommissioned');
+    if (!pinsetTargets(pinset, device)) return fail('not-targeted');
+    if (pinset.notAfter < Math.floor(this.deps.clock.now() / 1000)) return fail('expired');
+    return { ok: true, assign: !assigned || assigned.seq <= pinset.seq, installed: device.installedSeq >= pinset.seq };
+  }
+
+  private async finish(device: DeviceRow, pinset: PinSetRow, installed: boolean): Promise<DeliverResult> {
+    const base = { ok: true as const, deviceId: device.id, pinsetId: pinset.id };
+    if (installed) return { ...base, status: 'already-installed' };
+    // an offline device is 'queued': the assignment makes its next hello deliver the set
     const published = await this.publishUpdate(device, pinset);
-    return { ok: true, deviceId, pinsetId, status: published ? 'published' : 'queued' };
+    return { ...base, status: published ? 'published' : 'queued' };
   }
 
   /**

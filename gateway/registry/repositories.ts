@@ -30,6 +30,8 @@ import type { KillCoverageCounts, KillSwitchRow, NewKillSwitch, NewPlan, PlanHis
 
 export interface DeviceRepo {
   get(id: string): Promise<DeviceRow | undefined>;
+  /** The devices of `ids` that exist, in any order (a rollout's delivery chunk: one read instead of one per device). */
+  getMany(ids: readonly string[]): Promise<DeviceRow[]>;
   /** Inserts a device; false when the id is taken. Reconcile its coverage counters in the same transaction. */
   insert(d: NewDevice): Promise<boolean>;
   /**
@@ -43,6 +45,8 @@ export interface DeviceRepo {
   applyHello(id: string, h: HelloState): Promise<void>;
   flag(id: string, reason: string, at: number): Promise<void>;
   assign(id: string, pinsetId: number, at: number): Promise<void>;
+  /** `assign` for several devices, atomically (a delivery chunk: one write instead of one per device). */
+  assignMany(ids: readonly string[], pinsetId: number, at: number): Promise<void>;
   setDecommissioned(id: string): Promise<void>;
   /** Undoes setDecommissioned (issue 18: reversible). Reconcile its coverage counters in the same transaction. */
   setRecommissioned(id: string): Promise<void>;

@@ -126,16 +126,24 @@ export class RolloutCommitter {
 
   private async sendChunk(slot: Slot, commands: readonly RolloutCommand[], refused: { deviceId: string; code: string }[]): Promise<void> {
     const { delivery, logger } = this.deps;
+    // one read of the chunk's devices and one write of their assignments (Delivery.deliverMany), not one per device
+    let results;
+    try {
+      results = await delivery.deliverMany(commands.map((c) => c.deviceId), slot.pinset);
+    } catch (err) {
+      // nothing of the chunk was sent: the engine's delivery timeout retries each device (SPEC §7)
+      logger.warn('rollout delivery failed', { rollout: slot.id, devices: commands.length, error: String(err) });
+      return;
+    }
     await Promise.all(
-      commands.map(async (c) => {
+      results.map(async (r) => {
         try {
-          const r = await delivery.deliver(c.deviceId, slot.pinset.id);
-          if (!r.ok) refused.push({ deviceId: c.deviceId, code: r.reason === 'expired' ? 'E_EXPIRED' : 'E_TARGET' });
+          if (!r.ok) refused.push({ deviceId: r.deviceId, code: r.reason === 'expired' ? 'E_EXPIRED' : 'E_TARGET' });
           // the device says it holds this seq or newer: send anyway; it acks the same bytes again, or rejects
-          else if (r.status === 'already-installed') await delivery.publishUpdate({ id: c.deviceId }, slot.pinset);
+          else if (r.status === 'already-installed') await delivery.publishUpdate({ id: r.deviceId }, slot.pinset);
           // 'queued': it went offline meanwhile; the engine re-queues it on its next hello
         } catch (err) {
-          logger.warn('rollout delivery failed', { rollout: slot.id, deviceId: c.deviceId, error: String(err) });
+          logger.warn('rollout delivery failed', { rollout: slot.id, deviceId: r.deviceId, error: String(err) });
         }
       }),
     );

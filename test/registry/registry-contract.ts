@@ -114,6 +114,33 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       expect((await r.devices.list({ state: 'flagged' }, 10)).items.map((x) => x.id)).toEqual(['dev-2']);
     });
 
+    it('devices: getMany reads the ones that exist, assignMany assigns a chunk at once (inside a transaction too)', async () => {
+      const r = await open();
+      for (const id of ['a1', 'a2', 'a3']) await enrol(r, id);
+      const s1 = await pinset(r, 1, [PIN_A, PIN_B]);
+      const s2 = await pinset(r, 2, [PIN_B, PIN_C]);
+      expect((await r.devices.getMany(['a3', 'nope', 'a1'])).map((d) => d.id).sort()).toEqual(['a1', 'a3']);
+      expect(await r.devices.getMany([])).toEqual([]);
+      expect((await r.devices.getMany(['a2']))[0]).toEqual(await r.devices.get('a2')); // the same row as get
+      await r.devices.assignMany(['a1', 'a3', 'nope'], s1.id, 77);
+      await r.devices.assignMany([], s1.id, 78);
+      expect((await r.devices.getMany(['a1', 'a2', 'a3'])).map((d) => [d.id, d.assignedPinSetId, d.lastDeliveredAt]).sort()).toEqual([
+        ['a1', s1.id, 77],
+        ['a2', null, null],
+        ['a3', s1.id, 77],
+      ]);
+      // in a unit of work it commits with the rest, or not at all
+      await expect(
+        r.transaction(async (tx) => {
+          await tx.devices.assignMany(['a1', 'a2'], s2.id, 90);
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect((await r.devices.get('a2'))?.assignedPinSetId).toBeNull();
+      await r.transaction((tx) => tx.devices.assignMany(['a2', 'a1'], s2.id, 91));
+      expect((await r.devices.getMany(['a1', 'a2'])).map((d) => d.assignedPinSetId)).toEqual([s2.id, s2.id]);
+    });
+
     it('pin sets: unique (fleet, seq) and bytes, newest first, release', async () => {
       const r = await open();
       const s1 = await pinset(r, 1, [PIN_A, PIN_B]);

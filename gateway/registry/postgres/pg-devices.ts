@@ -68,6 +68,11 @@ export class PgDevices implements DeviceRepo {
     return r === undefined ? undefined : toDevice(r);
   }
 
+  async getMany(ids: readonly string[]): Promise<DeviceRow[]> {
+    if (ids.length === 0) return [];
+    return (await rows<RawDevice>(this.db, 'select * from devices where id = any($1::text[])', [ids], 'devices_get_many')).map(toDevice);
+  }
+
   async insert(d: NewDevice): Promise<boolean> {
     const n = await run(
       this.db,
@@ -124,6 +129,18 @@ export class PgDevices implements DeviceRepo {
 
   async assign(id: string, pinsetId: number, at: number): Promise<void> {
     await run(this.db, 'update devices set assigned_pinset_id = $2, last_delivered_at = $3 where id = $1', [id, pinsetId, at], 'devices_assign');
+  }
+
+  /** One statement (atomic by itself); rows locked in id order, as every batch of the registry takes them. */
+  async assignMany(ids: readonly string[], pinsetId: number, at: number): Promise<void> {
+    if (ids.length === 0) return;
+    await run(
+      this.db,
+      `update devices d set assigned_pinset_id = $2, last_delivered_at = $3
+       from (select id from devices where id = any($1::text[]) order by id for update) t where d.id = t.id`,
+      [[...ids].sort(), pinsetId, at],
+      'devices_assign_many',
+    );
   }
 
   async setDecommissioned(id: string): Promise<void> {

@@ -59,6 +59,15 @@ export class DeviceStore {
     return this.byId.get({ id });
   }
 
+  getMany(ids: readonly string[]): DeviceRow[] {
+    const out: DeviceRow[] = [];
+    for (const id of ids) {
+      const d = this.byId.get({ id });
+      if (d !== undefined) out.push(d);
+    }
+    return out;
+  }
+
   /** Inserts a device; false when the id is taken. */
   insert(d: NewDevice): boolean {
     const r = this.db.insert(devices).values(d).onConflictDoNothing().run();
@@ -102,6 +111,13 @@ export class DeviceStore {
 
   assign(id: string, pinsetId: number, at: number): void {
     this.assignStmt.run({ id, pinsetId, at });
+  }
+
+  /** One transaction (a savepoint inside an open one) for the whole list. */
+  assignMany(ids: readonly string[], pinsetId: number, at: number): void {
+    this.db.$client.transaction(() => {
+      for (const id of ids) this.assignStmt.run({ id, pinsetId, at });
+    })();
   }
 
   /** Callers keep the coverage counters in step: `coverage.withReconcile(id, () => devices.setDecommissioned(id))`. */
