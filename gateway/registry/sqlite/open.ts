@@ -22,13 +22,10 @@ export function openRegistryDb(file: string): RegistryDb {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    // A fleet's acks touch device rows (and their index entries) all over the file, a few pages per device. With
-    // SQLite's default 2 MiB page cache nearly every one was a read from the OS, and with the default checkpoint
-    // every 1,000 WAL pages every ack batch ended in a checkpoint (two fsyncs under synchronous=NORMAL): the
-    // COMMITs were 25 % of a 100,000-device rollout (docs/million.md). 128 MiB of cache at most (used as it fills);
-    // a checkpoint every 16,384 pages (64 MiB of WAL): rows written by several batches are copied back once.
+    // A fleet's acks touch device rows (and their index entries) all over the file, a few pages per device: with
+    // SQLite's default 2 MiB page cache nearly every one was a read from the OS (docs/million.md). 128 MiB at most,
+    // used as it fills. Checkpoints: wal-checkpointer.ts.
     sqlite.pragma('cache_size = -131072');
-    sqlite.pragma('wal_autocheckpoint = 16384');
     const db = drizzle({ client: sqlite, schema });
     migrate(db, { migrationsFolder: MIGRATIONS_DIR });
     return db;

@@ -34,6 +34,7 @@ import type { WebhookRepo } from '../webhook-repo';
 import { BackendLeaseStore } from './backend-lease-store';
 import { WebhookStore } from './webhook-store';
 import { checkFenceSqlite, SqliteLeaderLock } from './sqlite-leader';
+import { WalCheckpointer } from './wal-checkpointer';
 
 /**
  * The embedded default: one SQLite file (WAL) through better-sqlite3, whose statements are synchronous and
@@ -43,6 +44,7 @@ import { checkFenceSqlite, SqliteLeaderLock } from './sqlite-leader';
 export function openSqliteRegistry(file: string, clock: Clock): Registry {
   const db = openRegistryDb(file);
   const gate = new SqliteGate(db.$client);
+  const checkpointer = new WalCheckpointer(db.$client, file);
   const pinsetStore = new PinSetStore(db);
   const views = new SyncPinSetViews((sha) => pinsetStore.getBySha256(sha));
   const coverage = new CoverageStore(db, (sha) => views.bySha256(sha)?.view ?? null);
@@ -106,6 +108,7 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     close: async () => {
       if (closed) return;
       closed = true;
+      await checkpointer.stop();
       await gate.run(() => db.$client.close());
     },
   };
