@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { DeviceIdentity } from '../device-types';
 import { enrolDevices } from '../identities';
 import { makeBrokerKey, ServedKeyFiles, type BrokerKey } from './drill-pki';
-import { GatewayApi } from './gateway-api';
 import { GatewayProcess } from './gateway-process';
 
 /** What the drill is run with (main.ts flags; the test passes the same). */
@@ -28,6 +27,11 @@ export interface DrillOptions {
   readonly connectRate: number;
   /** Credential hash cost of the drill's gateway (PINGW_CREDENTIAL_SCRYPT_N). */
   readonly scryptN: number;
+  /**
+   * A running scale set-up to drill against instead of a gateway of its own: the drill target file
+   * scripts/scale-local.ts writes (target-file.ts). Absent = the drill starts its own gateway.
+   */
+  readonly targetFile?: string;
 }
 
 export const DEFAULT_DRILL: Omit<DrillOptions, 'root' | 'dataDir'> = {
@@ -89,10 +93,10 @@ export async function startDrillGateway(o: DrillOptions, served: ServedKeyFiles,
 }
 
 /** POST /api/devices for every simulated device (credentials cached in the data dir, as `npm run sim` does). */
-export async function enrolDrillDevices(o: DrillOptions, gw: GatewayProcess): Promise<DeviceIdentity[]> {
+export async function enrolDrillDevices(o: DrillOptions, apiUrl: string, token: string): Promise<DeviceIdentity[]> {
   await mkdir(o.dataDir, { recursive: true });
   return enrolDevices({
-    api: gw.apiUrl, token: gw.adminToken, count: o.devices, fleet: o.fleet, deviceClass: o.deviceClass,
+    api: apiUrl, token, count: o.devices, fleet: o.fleet, deviceClass: o.deviceClass,
     prefix: `${o.fleet}-`, cacheFile: join(o.dataDir, 'identities.json'),
   });
 }
@@ -105,8 +109,4 @@ export function brokerPinSet(o: DrillOptions, pins: readonly string[], nowSec: n
     hosts: [{ name: o.brokerHost, includeSubdomains: false, pins: [...pins], enforce: true, ...(port === undefined ? {} : { port }) }],
     failOpenAfter: nowSec + 180 * 86_400,
   };
-}
-
-export function apiOf(gw: GatewayProcess): GatewayApi {
-  return new GatewayApi(gw.apiUrl, gw.adminToken);
 }
