@@ -170,6 +170,8 @@ export class KeyRotationDrill {
     await updated.powerOn();
     const final = await waitUntil('every device to connect under B and the stragglers to verify seq 2', async () => {
       if (updated.online() !== updated.size || stragglers.online() !== stragglers.size) return undefined;
+      // the devices' own count too: the registry may commit a verified ack before the worker's next progress report
+      if ((stragglers.totals()?.counters.verified ?? 0) < stragglers.size) return undefined;
       const r = await readiness();
       return r.verified === o.devices ? r : undefined;
     }, perDevice(120), 200, this.explain);
