@@ -32,6 +32,11 @@ export interface ExactlyOnceResult {
   readonly registryRows: number;
   readonly lost: string[];
   readonly twice: string[];
+  /**
+   * In the registry, but no device recorded a PUBACK for it: allowed (the commit happened, the PUBACK did not reach
+   * the device, e.g. its connection or power went first; it is not counted twice for that). Listed for the record.
+   */
+  readonly unconfirmed: string[];
   readonly counters: CounterCheck[];
   readonly counterMismatches: CounterCheck[];
 }
@@ -85,12 +90,13 @@ export async function checkExactlyOnce(o: {
   }
   const lost = [...o.pubacked.keys()].filter((k) => !rows.has(k)).sort();
   const twice = [...rows].filter(([, n]) => n > 1).map(([k]) => k).sort();
+  const unconfirmed = [...rows.keys()].filter((k) => !o.pubacked.has(k)).sort();
   const counterMismatches = counters.filter((c) => c.counted !== c.rows);
   return {
     ok: lost.length === 0 && twice.length === 0 && counterMismatches.length === 0 && o.pubacked.size > 0,
     pubacked: o.pubacked.size,
     registryRows: [...rows.values()].reduce((a, b) => a + b, 0),
-    lost, twice, counters, counterMismatches,
+    lost, twice, unconfirmed, counters, counterMismatches,
   };
 }
 
@@ -102,5 +108,6 @@ export function exactlyOnceText(r: ExactlyOnceResult): string {
   const ids = (l: string[]) => (l.length <= 3 ? l.join(', ') : `${l.slice(0, 3).join(', ')}, … (${l.length})`);
   return `${head}: ${r.pubacked} acks the devices got a PUBACK for, ${r.pubacked - r.lost.length} of them in the registry, `
     + `${r.lost.length} lost${r.lost.length > 0 ? ` (${ids(r.lost)})` : ''}, ${r.twice.length} twice${r.twice.length > 0 ? ` (${ids(r.twice)})` : ''}; `
+    + `${r.unconfirmed.length > 0 ? `${r.unconfirmed.length} more in the registry whose PUBACK no device recorded (${ids(r.unconfirmed)}); ` : ''}`
     + `pin set counters ${r.counterMismatches.length === 0 ? '= rows' : `≠ rows for ${r.counterMismatches.map((c) => `seq ${c.seq} ${c.status} ${c.counted}≠${c.rows}`).join(', ')}`} (${sets})`;
 }

@@ -110,7 +110,7 @@ export class KeyRotationDrill {
       return row !== undefined && row.verified === o.devices && updated.online() + stragglers.online() === o.devices ? row : undefined;
     }, perDevice(120), 200, this.explain);
     tl.add('factory-verified', `${o.devices} devices online, factory set verified: coverage K1 ${k1Row.percent}% (${k1Row.verified}/${k1Row.total})`, { ...k1Row });
-    const drift = await driftDrill({ api, serve: (k) => target.serve(k), tl, rogue: keys.rogue, good: keys.k1 });
+    const drift = await driftDrill({ api, serve: (k) => target.serve(k), tl, fleet: o.fleet, rogue: keys.rogue, good: keys.k1 });
 
     // 2. stragglers go offline; the firmware team publishes {K1, K2, B}; staged rollout
     await stragglers.powerOff();
