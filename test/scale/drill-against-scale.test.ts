@@ -79,7 +79,11 @@ describe.skipIf(!postgresAvailable())('the drill against the scale set-up, the l
         }
       }),
     );
-    r = await drill.run();
+    r = await drill.run().catch((e: unknown) => {
+      // what the replicas said, for the failure message
+      const logs = s.gateways.map((g, i) => `--- replica ${i} (pid ${g.pid}${g.running ? '' : ', dead'}):\n${g.tail(40)}`).join('\n');
+      throw new Error(`${(e as Error).message}\n${logs}`);
+    });
     expect(drill.workerErrors()).toEqual([]);
   }, 240_000);
 
