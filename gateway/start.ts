@@ -11,6 +11,7 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
+import { PBKDF2_ITERATIONS } from './auth/device-credentials';
 import { DeviceAdmission } from './broker/device-admission';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
@@ -232,7 +233,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
       onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
     };
-    const transport = deps.transport?.(handlers) ?? (await startDeviceTransport(config, { devices, leases: registry.backendLeases, clock, logger, handlers, tls, dataDir, admission }));
+    const transport = deps.transport?.(handlers) ?? (await startDeviceTransport(config, {
+      devices, leases: registry.backendLeases, clock, logger, handlers, tls, dataDir, admission,
+      // issue 17: an older scrypt hash re-hashed into the fast form after a log-in: counted and audited, once
+      onCredentialRehashed: (deviceId, fromForm) => {
+        admission.noteRehashed();
+        audit
+          .append('gateway', 'device.credential-rehashed', deviceId, { from: fromForm, to: 'pbkdf2-sha512', iterations: PBKDF2_ITERATIONS })
+          .catch((err: unknown) => logger.error('credential re-hash not audited', { deviceId, error: String(err) }));
+      },
+    }));
     cleanup.unshift(() => transport.close());
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
@@ -306,6 +316,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
       admission,
       telemetryLimits: () => ({ ...reportLimiter.counts }),
+      reportsDroppedFor: (deviceId) => reportLimiter.droppedFor(deviceId),
       security: { ledger: securityLedger, metrics: securityMetrics },
       rolloutDefaults,
       killSwitch: lifecycle.killSwitch,
