@@ -12,6 +12,7 @@ import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
 import { PBKDF2_ITERATIONS } from './auth/device-credentials';
+import { PresenceWriter } from './protocol/presence-writer';
 import { DeviceAdmission } from './broker/device-admission';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
@@ -212,6 +213,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     securityLedger.observe(events);
 
     const inflight = new Set<Promise<void>>();
+    const presenceWriter = new PresenceWriter(registry);
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
     const handlers: TransportHandlers = {
       onMessage: (deviceId, kind, payload) => {
@@ -227,7 +229,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         // the time of the connection itself, taken before the write: the rollout driver compares it with delivery
         // times ("delivered on this very connection"), so it must not move past a delivery made meanwhile
         const at = clock.now();
-        await devices.setOnline(deviceId, online, at);
+        await presenceWriter.write(deviceId, online, at); // one transaction per event-loop turn on SQLite (issue 17)
         events.emit(online ? 'online' : 'offline', { deviceId, at });
       },
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)

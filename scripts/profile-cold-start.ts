@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   for (const n of prof.nodes) {
     const ms = self.get(n.id) ?? 0;
     if (ms === 0) continue;
-    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '');
+    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '').replace(/^.*\/node_modules\//, 'node_modules/');
     const fn = `${n.callFrame.functionName || '(anonymous)'} ${url}:${n.callFrame.lineNumber + 1}`;
     byFn.set(fn, (byFn.get(fn) ?? 0) + ms);
     const area = url === '' ? n.callFrame.functionName : url.startsWith('node_modules/') ? url.split('/').slice(0, url.startsWith('node_modules/@') ? 3 : 2).join('/') : url.startsWith('node:') ? url : url.split('/').slice(0, 2).join('/');
