@@ -61,7 +61,7 @@ export async function startLifecycle(d: LifecycleDeps): Promise<Lifecycle> {
     delivery: d.delivery, audit, events, hub, clock, logger, validityDays: config.pinsetValidityDays,
   });
   await killSwitch.load();
-  const findings = new FindingRegister({ events, hub, clock });
+  const findings = new FindingRegister({ store: registry.findings, events, hub, clock });
   const drift = new DriftWatch(
     { devices, pinsets, coverage, views, fetchPins: d.fetchPins, findings, clock, logger },
     { intervalMs: config.lifecycle.driftIntervalMs, timeoutMs: config.liveCheckTimeoutMs, target: 95 },

@@ -122,9 +122,13 @@ export class CtWatch {
         });
       }
     }
-    const r = findings.replace('ct', [...ctFindings(this.certs, watched), ...problems]);
+    // a new leader re-reads every log from its first entry; until a log was followed once in this process, its
+    // certificates are not all known here, so its open findings are left as recorded rather than cleared
+    const unread = new Set(this.logs.filter((s) => s.root === null).map((s) => s.client.log.url));
+    const r = await findings.replace('ct', [...ctFindings(this.certs, watched), ...problems], (f) => f.kind === 'ct-unpinned' && unread.has(String(f.detail['log'])));
     const run: CtRun = { startedAt, endedAt: clock.now(), trigger, logs, ...r };
     this.last = run;
+    await findings.recordRun('ct', run).catch((err: unknown) => logger.error('CT watch run not recorded', { error: String(err) }));
     return run;
   }
 

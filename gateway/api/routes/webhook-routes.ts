@@ -76,7 +76,7 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
       const hook = await webhooks.store.get(d.webhookId);
       if (hook === undefined) throw new GatewayError('E_CONFLICT', `webhook ${d.webhookId} was removed: nothing to sign this delivery with`);
       await webhooks.store.deleteDeadLetter(id);
-      webhooks.dispatcher.redeliver({ ...d, url: hook.url }, hook.secret);
+      await webhooks.dispatcher.redeliver(d); // signed with the webhook's secret and sent to its URL at each attempt
       await audit.append(actor, 'webhook.redeliver', String(d.webhookId), { deadLetter: id, deliveryId: d.deliveryId });
       return c.json({ queued: 1, deliveryId: d.deliveryId }, 202);
     },
