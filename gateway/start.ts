@@ -39,6 +39,7 @@ import { startDeviceTransport } from './start-transport';
 import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
 import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics';
 import { registerFleetGauges } from './metrics/fleet-gauges';
+import { registerOutboxGauges } from './metrics/outbox-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -209,6 +210,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const metrics = new GatewayMetrics();
     metrics.observe(events);
     registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
+    registerOutboxGauges(metrics.registry, { outbox: registry.webhookOutbox, clock });
     // issue 17: the security counters on /metrics, and per fleet / device for GET /api/security and the dashboard
     const securityMetrics = new SecurityMetrics(metrics.registry, { admission: () => admission.stats(), reports: () => reportLimiter.counts });
     securityMetrics.observe(events);

@@ -1,7 +1,7 @@
 /**
  * Issue 13, webhook deliveries kept in the registry's outbox, on the embedded default (a real SQLite file) and a
  * real HTTP receiver: a delivery waiting for its retry when the gateway stops is neither lost nor turned into a dead
- * letter; the next start sends it, with the same delivery id and body.
+ * letter; the next start sends it, with the same delivery id and body; /metrics shows what waits.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { api, removeDir, startTestGateway, tempDir, type TestGateway } from '../gateway/helpers/test-gateway';
@@ -31,6 +31,10 @@ describe('webhook outbox', () => {
     expect((await api(gw, 'POST', `/api/webhooks/${hook.body.id}/ping`, { token })).body).toEqual({ queued: 1 });
     await vi.waitFor(() => expect(receiver!.received).toHaveLength(1), { timeout: 10_000, interval: 20 });
     await vi.waitFor(() => expect(gw!.logs.some((l) => l.message === 'webhook delivery failed, will retry')).toBe(true), { timeout: 10_000, interval: 20 });
+    // /metrics reads the outbox: one delivery waiting for its retry, not yet due
+    const before = await (await fetch(gw.metrics!.url)).text();
+    expect(before).toMatch(/^pingw_webhook_outbox_pending 1$/m);
+    expect(before).toMatch(/^pingw_webhook_outbox_lag_seconds 0$/m);
     await gw.stop();
     gw = null;
     expect(receiver.received).toHaveLength(1); // stopped before the retry was due
@@ -41,5 +45,6 @@ describe('webhook outbox', () => {
     expect(first.attempt).toBe(1);
     expect(second).toMatchObject({ type: 'ping', deliveryId: first.deliveryId, attempt: 2, raw: first.raw, check: { ok: true } });
     expect((await api(gw, 'GET', '/api/webhooks/dead-letters', { token: gw.adminToken })).body).toEqual([]);
+    await vi.waitFor(async () => expect(await (await fetch(gw!.metrics!.url)).text()).toMatch(/^pingw_webhook_outbox_pending 0$/m), { timeout: 10_000, interval: 50 });
   }, 60_000);
 });
