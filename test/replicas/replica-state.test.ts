@@ -145,7 +145,10 @@ describe('replica state in storage (findings, webhook outbox)', () => {
     const hook = await api<{ id: number; secret: string }>(via, 'POST', '/api/webhooks', { url: receiver.url, events: ['ping'] });
     expect(hook.status).toBe(201);
     receiver.secret = hook.body.secret;
-    expect((await api(via, 'POST', `/api/webhooks/${hook.body.id}/ping`)).body).toEqual({ queued: 1 });
+    // the other replica lists it and sends the ping at once (it reads the registrations again on a miss)
+    const other = live[1] as ReplicaProcess;
+    expect((await api<{ id: number }[]>(other, 'GET', '/api/webhooks')).body.map((w) => w.id)).toContain(hook.body.id);
+    expect((await api(other, 'POST', `/api/webhooks/${hook.body.id}/ping`)).body).toEqual({ queued: 1 });
 
     await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 15_000, interval: 20 });
     const first = receiver.received[0]!;
