@@ -3,7 +3,8 @@
  * gateway processes (`gateway/main.ts`) and a real HTTP webhook receiver. (a) A drift finding raised on the leader
  * is listed by the follower's API, acknowledged there and seen acknowledged on the leader; after the leader is
  * SIGKILLed, the new leader's run does not raise it again. (b) A webhook whose receiver fails at first is delivered,
- * after the replica that made the failed attempt is SIGKILLed, by the survivor with the same delivery id.
+ * after the replica that made the failed attempt is SIGKILLed, by the survivor with the same delivery id; a request
+ * in flight when its replica is SIGKILLed is sent again by the survivor once the lease ran out.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -178,5 +179,37 @@ describe('replica state in storage (findings, webhook outbox)', () => {
       expect(survivor.output).toMatch(new RegExp(`webhook delivered after a retry.*${first.deliveryId}`));
     }, { timeout: 10_000, interval: 50 });
     expect((await db.query(`select 1 from webhook_dead_letters where delivery_id = $1`, [first.deliveryId])).rowCount).toBe(0);
+    await start('a3'); // two replicas again for the next case
+  }, 120_000);
+
+  it('a request in flight when its replica is SIGKILLed is sent again by the survivor once the lease ran out, same delivery id', async () => {
+    const receiver = await WebhookReceiver.start();
+    receivers.push(receiver);
+    receiver.mode = 'hang'; // the first request never gets an answer: its replica dies holding the lease
+    const live = replicas.filter((r) => r.alive);
+    expect(live).toHaveLength(2);
+    const hook = await api<{ id: number; secret: string }>(live[0] as ReplicaProcess, 'POST', '/api/webhooks', { url: receiver.url, events: ['ping'] });
+    expect(hook.status).toBe(201);
+    receiver.secret = hook.body.secret;
+    expect((await api(live[0] as ReplicaProcess, 'POST', `/api/webhooks/${hook.body.id}/ping`)).body).toEqual({ queued: 1 });
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 15_000, interval: 20 });
+    const first = receiver.received[0]!;
+    const row = (await db.query<{ attempts: number; lease_until: string; lease_holder: string }>(
+      `select attempts, lease_until, lease_holder from webhook_outbox where delivery_id = $1`, [first.deliveryId],
+    )).rows[0]!;
+    // leased for 2 × PINGW_WEBHOOK_TIMEOUT_MS + 5 s, attempt 1 counted at claim time
+    expect(row.attempts).toBe(1);
+    expect(Number(row.lease_until)).toBeGreaterThan(Date.now());
+    const holder = live.find((r) => row.lease_holder.startsWith(`${hostname()}:${r.pid}:`)) as ReplicaProcess;
+    expect(holder).toBeDefined();
+    receiver.mode = 'ok';
+    await holder.kill('SIGKILL');
+    const killedAt = Date.now();
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(2), { timeout: 20_000, interval: 50 });
+    // not before the lease ran out (the survivor never takes a row another worker holds)
+    expect(Date.now()).toBeGreaterThanOrEqual(Number(row.lease_until) - 1000);
+    expect(receiver.received[1]).toMatchObject({ deliveryId: first.deliveryId, attempt: 2, raw: first.raw, check: { ok: true } });
+    expect(killedAt).toBeLessThan(Number(row.lease_until));
+    await vi.waitFor(async () => expect((await db.query(`select 1 from webhook_outbox where delivery_id = $1`, [first.deliveryId])).rowCount).toBe(0), { timeout: 10_000, interval: 50 });
   }, 120_000);
 });
