@@ -67,7 +67,7 @@ export async function startLifecycle(d: LifecycleDeps): Promise<Lifecycle> {
     { intervalMs: config.lifecycle.driftIntervalMs, timeoutMs: config.liveCheckTimeoutMs, target: 95 },
   );
   const ct = new CtWatch(
-    { pinsets, coverage, views, findings, clock, logger },
+    { pinsets, coverage, views, findings, store: registry.ctLogs, clock, logger },
     config.lifecycle.ctLogs.map(parseCtLog),
     { intervalMs: config.lifecycle.ctIntervalMs, timeoutMs: 10_000 },
   );

@@ -22,7 +22,7 @@ export function replicaStateContract(name: string, fresh: () => Promise<Contract
 
     it('migrations create findings, watch_runs and webhook_outbox, empty', async () => {
       const r = await open();
-      expect(await database().tables()).toEqual(expect.arrayContaining(['findings', 'watch_runs', 'webhook_outbox']));
+      expect(await database().tables()).toEqual(expect.arrayContaining(['findings', 'watch_runs', 'ct_log_states', 'webhook_outbox']));
       expect(await r.findings.list({}, 10)).toEqual({ open: [], resolved: [] });
       expect(await r.webhookOutbox.pending()).toEqual({ count: 0, nextDueAt: null });
     });
@@ -125,6 +125,19 @@ export function replicaStateContract(name: string, fresh: () => Promise<Contract
       await b.findings.recordRun('drift', '{"endedAt":1000}', 1000); // a slow run on another replica that ended before
       await b.findings.recordRun('ct', '{"endedAt":3000}', 3000);
       expect(await a.findings.lastRuns()).toEqual({ drift: '{"endedAt":2000}', ct: '{"endedAt":3000}' });
+    });
+
+    it('CT log progress: saved per log, read by every replica; a smaller tree never replaces a larger one', async () => {
+      const a = await open();
+      const b = await open();
+      expect(await a.ctLogs.list()).toEqual([]);
+      const row = (log: string, treeSize: number) => ({ log, treeSize, root: `r${treeSize}`, frontier: `{"size":${treeSize}}`, certificates: '[]', updatedAt: treeSize * 10 });
+      await a.ctLogs.save(row('https://log-a/', 100));
+      await b.ctLogs.save(row('https://log-b/', 7));
+      expect(await b.ctLogs.list()).toEqual([row('https://log-a/', 100), row('https://log-b/', 7)]);
+      await b.ctLogs.save(row('https://log-a/', 90)); // a slower run on another replica that believed less
+      await b.ctLogs.save(row('https://log-b/', 8));
+      expect(await a.ctLogs.list()).toEqual([row('https://log-a/', 100), row('https://log-b/', 8)]);
     });
 
     const hook = (r: Registry, url = 'https://x.example/h') => r.webhooks.insert({ url, events: ['ping'], rotations: [], secret: 'whsec_1', description: '', createdAt: 1, createdBy: 'admin' });

@@ -14,6 +14,7 @@ import { PgAudit, PgKeysets, PgRotations, PgTokens } from './pg-small-tables';
 import { PgTelemetry } from './pg-telemetry';
 import { PgWebhooks } from './pg-webhooks';
 import { PgFindings } from './pg-findings';
+import { PgCtLogStates } from './pg-ct-log-states';
 import { PgWebhookOutbox } from './pg-webhook-outbox';
 import { checkFencePg, PgLeaderLock } from './pg-leader';
 import { PgReplicaChannel } from './pg-notify';
@@ -123,6 +124,7 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
     backendLeases: new PgBackendLeases(primary),
     webhookOutbox: new PgWebhookOutbox(primary),
     findings: new PgFindings(primary),
+    ctLogs: new PgCtLogStates(primary),
     reads: replica === null ? root : repos(replica, false),
     transaction: (fn, fence) => transaction(fn, fence),
     openReplicaChannel: (logger) => PgReplicaChannel.open(options.url, primary, logger),

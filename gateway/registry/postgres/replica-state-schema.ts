@@ -45,6 +45,20 @@ export const watchRuns = pgTable('watch_runs', {
 });
 
 /**
+ * The CT watch's progress per log: verified tree size and root, the Merkle frontier and the certificates kept for
+ * our names (JSON), so a new leader continues each log where the last one stopped and every replica classifies
+ * mismatches with the same certificates.
+ */
+export const ctLogStates = pgTable('ct_log_states', {
+  log: text('log').primaryKey(),
+  treeSize: ms('tree_size').notNull(),
+  root: text('root').notNull(),
+  frontier: text('frontier').notNull(),
+  certificates: text('certificates').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+});
+
+/**
  * Webhook deliveries not yet answered 2xx: written when the event happens, claimed by a replica's delivery worker
  * with a lease (FOR UPDATE SKIP LOCKED), deleted on success, moved to webhook_dead_letters after the last attempt.
  */

@@ -42,6 +42,20 @@ export const watchRuns = sqliteTable('watch_runs', {
 });
 
 /**
+ * The CT watch's progress per log: verified tree size and root, the Merkle frontier and the certificates kept for
+ * our names (JSON), so a new leader continues each log where the last one stopped and every replica classifies
+ * mismatches with the same certificates.
+ */
+export const ctLogStates = sqliteTable('ct_log_states', {
+  log: text('log').primaryKey(),
+  treeSize: integer('tree_size').notNull(),
+  root: text('root').notNull(),
+  frontier: text('frontier').notNull(),
+  certificates: text('certificates').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
  * Webhook deliveries not yet answered 2xx: written when the event happens, claimed by a replica's delivery worker
  * with a lease, deleted on success, moved to webhook_dead_letters after the last attempt.
  */

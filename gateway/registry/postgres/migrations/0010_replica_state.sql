@@ -1,6 +1,15 @@
 -- Issue 13, state that lived in one replica's memory (docs/scale.md "Replicas"): the drift/CT watches' findings
--- (at most one open row per key: the dedupe key), the last run of each watch, and the webhook outbox (deliveries
--- not yet answered 2xx, claimed by every replica's worker with a lease).
+-- (at most one open row per key: the dedupe key), the last run of each watch, the CT watch's progress per log, and
+-- the webhook outbox (deliveries not yet answered 2xx, claimed by every replica's worker with a lease).
+CREATE TABLE "ct_log_states" (
+	"log" text PRIMARY KEY NOT NULL,
+	"tree_size" bigint NOT NULL,
+	"root" text NOT NULL,
+	"frontier" text NOT NULL,
+	"certificates" text NOT NULL,
+	"updated_at" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "findings" (
 	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "findings_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
 	"key" text NOT NULL,

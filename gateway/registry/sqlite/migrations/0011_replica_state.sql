@@ -1,6 +1,15 @@
 -- Issue 13, state that lived in one replica's memory (docs/scale.md "Replicas"): the drift/CT watches' findings
--- (at most one open row per key: the dedupe key), the last run of each watch, and the webhook outbox (deliveries
--- not yet answered 2xx, claimed by every replica's worker with a lease).
+-- (at most one open row per key: the dedupe key), the last run of each watch, the CT watch's progress per log, and
+-- the webhook outbox (deliveries not yet answered 2xx, claimed by every replica's worker with a lease).
+CREATE TABLE `ct_log_states` (
+	`log` text PRIMARY KEY NOT NULL,
+	`tree_size` integer NOT NULL,
+	`root` text NOT NULL,
+	`frontier` text NOT NULL,
+	`certificates` text NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `findings` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`key` text NOT NULL,
