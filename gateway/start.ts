@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -39,6 +41,7 @@ import { startDeviceTransport } from './start-transport';
 import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
 import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics';
 import { registerFleetGauges } from './metrics/fleet-gauges';
+import { registerOutboxGauges } from './metrics/outbox-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -151,9 +154,12 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const hub = new BrowserEventStream();
     const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    const dispatcher = new WebhookDispatcher({ store: registry.webhooks, clock, logger }, config.webhooks);
+    // the outbox's lease holder: this process (a restart is a new holder; its old leases simply run out)
+    const webhookHolder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const dispatcher = new WebhookDispatcher({ store: registry.webhooks, outbox: registry.webhookOutbox, clock, logger, holder: webhookHolder }, config.webhooks);
     cleanup.unshift(() => dispatcher.stop());
     await dispatcher.reload();
+    dispatcher.start(); // every replica delivers: what waits in the outbox, a dead replica's deliveries included
     const rotationWatch = new RotationWatcher({ devices, coverage, views, dispatcher, clock, logger });
     cleanup.unshift(() => rotationWatch.stop());
     // replicas: the rotation-gate webhooks are the leader's (one delivery per transition for the whole fleet), fed by
@@ -206,6 +212,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const metrics = new GatewayMetrics();
     metrics.observe(events);
     registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
+    registerOutboxGauges(metrics.registry, { outbox: registry.webhookOutbox, clock });
     // issue 17: the security counters on /metrics, and per fleet / device for GET /api/security and the dashboard
     const securityMetrics = new SecurityMetrics(metrics.registry, { admission: () => admission.stats(), reports: () => reportLimiter.counts });
     securityMetrics.observe(events);
@@ -369,7 +376,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         await driver.stop(); // commits what the last device events changed
         await replicaRole.stop(); // gives the leadership up (another replica takes over at its next poll)
         rotationWatch.stop();
-        await dispatcher.stop(); // deliveries still waiting become dead letters
+        await dispatcher.stop(); // requests in flight end; deliveries still waiting stay in the outbox
         await ingest.close();
         await registry.close();
         logger.info('gateway stopped', { dataDir });
