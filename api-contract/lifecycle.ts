@@ -51,6 +51,9 @@ export const finding = z.object({
   firstSeenAt: ms,
   lastSeenAt: ms,
   resolvedAt: ms.nullable(),
+  /** An operator acknowledged it (POST /api/findings/acknowledge); it stays open until the watch no longer sees it. */
+  acknowledgedAt: ms.nullable(),
+  acknowledgedBy: z.string().nullable(),
 });
 
 const runCounts = { raised: z.number().int(), cleared: z.number().int(), open: z.number().int() };
