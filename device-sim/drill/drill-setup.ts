@@ -25,8 +25,6 @@ export interface DrillOptions {
   readonly workers: number;
   /** Device connects per second over the whole fleet. */
   readonly connectRate: number;
-  /** Credential hash cost of the drill's gateway (PINGW_CREDENTIAL_SCRYPT_N). */
-  readonly scryptN: number;
   /**
    * A running scale set-up to drill against instead of a gateway of its own: the drill target file
    * scripts/scale-local.ts writes (target-file.ts). Absent = the drill starts its own gateway.
@@ -36,7 +34,7 @@ export interface DrillOptions {
 
 export const DEFAULT_DRILL: Omit<DrillOptions, 'root' | 'dataDir'> = {
   devices: 1000, offlinePercent: 5, fleet: 'drill', deviceClass: 'sensor', brokerHost: 'mqtt.example.com',
-  target: 95, soakMs: 1000, workers: 2, connectRate: 250, scryptN: 1024,
+  target: 95, soakMs: 1000, workers: 2, connectRate: 250,
 };
 
 /**
@@ -81,7 +79,6 @@ export async function startDrillGateway(o: DrillOptions, served: ServedKeyFiles,
     keyFile: served.keyFile,
     logFile: join(o.dataDir, 'gateway.log'),
     env: {
-      PINGW_CREDENTIAL_SCRYPT_N: String(o.scryptN),
       PINGW_ROLLOUT_TICK_MS: '250',
       PINGW_LIVE_CHECK_TIMEOUT_MS: '1000',
       // the drill's host name is not in DNS: the gateway's own probes (live check, drift watch) reach the broker
