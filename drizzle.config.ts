@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit';
 // drizzle.postgres.config.ts); the gateway runs them at start-up.
 export default defineConfig({
   dialect: 'sqlite',
-  schema: ['./gateway/registry/sqlite/schema.ts', './gateway/registry/sqlite/lifecycle-schema.ts', './gateway/registry/sqlite/backend-lease-schema.ts'],
+  schema: ['./gateway/registry/sqlite/schema.ts', './gateway/registry/sqlite/lifecycle-schema.ts', './gateway/registry/sqlite/backend-lease-schema.ts', './gateway/registry/sqlite/replica-state-schema.ts'],
   out: './gateway/registry/sqlite/migrations',
 });

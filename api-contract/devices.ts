@@ -49,9 +49,22 @@ export const historyEntry = z.discriminatedUnion('type', [
 ]);
 
 export const deviceDetail = device.extend({
-  /** Failed and throttled log-ins and session takeovers since the gateway started (issue 17); null when none. */
+  /**
+   * The device's security counters since the gateway started (issue 17): refused log-ins (wrong credential) and
+   * throttled ones with the last one's time and address, session takeovers with the last one's (the second
+   * connection's) address and time, telemetry reports dropped; null when the gateway has no embedded broker figures.
+   */
   security: z
-    .object({ authFailures: z.number().int(), throttled: z.number().int(), takeovers: z.number().int() })
+    .object({
+      authFailures: z.number().int(),
+      throttled: z.number().int(),
+      takeovers: z.number().int(),
+      lastFailureAt: ms.nullable().optional(),
+      lastFailureFrom: z.string().nullable().optional(),
+      lastTakeoverAt: ms.nullable().optional(),
+      lastTakeoverFrom: z.string().nullable().optional(),
+      reportsDropped: z.object({ duplicate: z.number().int(), overLimit: z.number().int() }).optional(),
+    })
     .loose()
     .nullable()
     .optional(),

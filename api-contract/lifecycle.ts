@@ -4,7 +4,7 @@
  * otherwise (a plan's `switchAt` is unix seconds, as the API takes it).
  */
 import { z } from 'zod';
-import { atRiskWhy, ms, pin } from './common';
+import { atRiskWhy, ms, pin, report } from './common';
 
 export const killCoverage = z.object({
   /** Devices of the fleet (decommissioned excluded, SPEC §8). */
@@ -51,6 +51,9 @@ export const finding = z.object({
   firstSeenAt: ms,
   lastSeenAt: ms,
   resolvedAt: ms.nullable(),
+  /** An operator acknowledged it (POST /api/findings/acknowledge); it stays open until the watch no longer sees it. */
+  acknowledgedAt: ms.nullable(),
+  acknowledgedBy: z.string().nullable(),
 });
 
 const runCounts = { raised: z.number().int(), cleared: z.number().int(), open: z.number().int() };
@@ -92,17 +95,7 @@ export const loggedCertificate = z.object({
 export const ctWatch = z.object({ configured: z.boolean(), lastRun: ctRun.nullable(), certificates: z.number().int() });
 export const loggedCertificates = z.array(loggedCertificate);
 /** A mismatch report (common.report) classified against the CT logs. */
-export const mismatch = z.object({
-  id: z.number().int(),
-  deviceId: z.string(),
-  fleet: z.string(),
-  host: z.string(),
-  port: z.number().int(),
-  result: z.string(),
-  servedPins: z.array(z.string()),
-  installedSeq: z.number().int(),
-  deviceTime: z.number(),
-  receivedAt: ms,
+export const mismatch = report.extend({
   classification: z.enum(['logged-for-our-name', 'not-logged']),
   certificates: z.array(loggedCertificate),
 });

@@ -40,6 +40,8 @@ export const admissionStats = z.object({
   takeovers: n,
   closedAtAccept: n,
   checksRun: n,
+  /** Stored scrypt hashes re-hashed into the fast `$7$` PBKDF2 form after a log-in (issue 17). */
+  credentialsRehashed: n.optional(),
   checksInFlight: n,
   checksQueued: n,
   /** The MQTT/TLS listener's admission (gateway/broker/tls-admission.ts); null without a TLS listener. */

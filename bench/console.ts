@@ -16,7 +16,7 @@ export async function runConsoleBench(): Promise<Record<string, unknown>> {
   const N = Number(process.env['CONSOLE_BENCH_DEVICES'] ?? 10_000);
   const dir = mkdtempSync(join(tmpdir(), 'pingw-console-bench-'));
   const gw = await startGateway(
-    { dataDir: dir, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 }, mqtts: { host: '127.0.0.1', port: 0 }, credentialScryptN: 1024 },
+    { dataDir: dir, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 }, mqtts: { host: '127.0.0.1', port: 0 } },
     { logger: memoryLogger(), fetchServerPins: async () => { throw new Error('offline bench'); } },
   );
   const admin = readFileSync(gw.files.adminToken, 'utf8').trim();

@@ -28,7 +28,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bareAedes, bareMosquitto, makeBenchKey, type BenchKeys } from './fleet-cases/bare-systems';
 import { runFleet, type FleetSystem } from './fleet-cases/fleet-run';
-import { gatewayEmbedded, gatewayEnv, gatewayMosquittoPg, SCRYPT_N } from './fleet-cases/gateway-systems';
+import { gatewayEmbedded, gatewayEnv, gatewayMosquittoPg } from './fleet-cases/gateway-systems';
 import { envNum } from './fleet-cases/proc-stats';
 import { ratios } from './fleet-cases/fleet-ratios';
 
@@ -108,7 +108,7 @@ export async function runFleetBench(): Promise<Record<string, unknown>> {
       devices: N,
       config: {
         cases, workers, connectRatePerSec: connectRate, updateRatePerSec: rolloutRate, replicas, gatewayEnv: gatewayEnv(rolloutRate),
-        credentialChecks: `gateway embedded: scrypt N=${SCRYPT_N} per CONNECT; Mosquitto (bare and gateway): PBKDF2-SHA512 101 iterations (password file); bare aedes: a constant-time compare against an in-memory map`,
+        credentialChecks: `gateway embedded: PBKDF2-SHA512 101 iterations per CONNECT (the $7$ form, default since issue 17; runs before it used scrypt N=1024); Mosquitto (bare and gateway): the same, from its password file; bare aedes: a constant-time compare against an in-memory map`,
         replicasNote: replicas === 1
           ? 'one gateway replica: until leader election and cross-replica events land, a second replica would commit half the acks without the driving replica hearing of them (docs/scale.md)'
           : `${replicas} gateway replicas on one PostgreSQL`,

@@ -67,7 +67,7 @@ export async function runKillSwitchBench(): Promise<Record<string, unknown>> {
     await served.install(k1);
     gw = await GatewayProcess.start({
       root: ROOT, dataDir: join(dataDir, 'gateway'), certFile: served.certFile, keyFile: served.keyFile, logFile: join(dataDir, 'gateway.log'),
-      env: { PINGW_CREDENTIAL_SCRYPT_N: '1024', PINGW_LIVE_CHECK_TIMEOUT_MS: '1000', PINGW_ROLLOUT_TICK_MS: '250' },
+      env: { PINGW_LIVE_CHECK_TIMEOUT_MS: '1000', PINGW_ROLLOUT_TICK_MS: '250' },
     });
     const proc = gw;
     const api = new GatewayApi(proc.apiUrl, proc.adminToken);

@@ -33,7 +33,7 @@ export async function runOpsBench(): Promise<Record<string, unknown>> {
     })();
     db.$client.close();
     const gw = await startGateway(
-      { dataDir: dir, http: { host: '127.0.0.1', port: 0 }, mqtt: null, mqtts: { host: '127.0.0.1', port: 0 }, credentialScryptN: 1024 },
+      { dataDir: dir, http: { host: '127.0.0.1', port: 0 }, mqtt: null, mqtts: { host: '127.0.0.1', port: 0 } },
       { logger: memoryLogger(), fetchServerPins: async () => { throw new Error('offline'); } },
     );
     const admin = (await import('node:fs')).readFileSync(gw.files.adminToken, 'utf8').trim();

@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- storm` (issue 17): on the real gateway, in this process, with a CPU-spinning child process to
- * keep the machine busy:
+ * `npm run bench -- storm` (issue 17): on the real gateway, in this process, with a CPU-spinning child process per
+ * core to keep the machine busy:
  *  1. cold start: 2,000 enrolled devices connect at once over TLS (firmware-like: 30 s to CONNACK, then
  *     exponential back-off with jitter); figures: attempts per device, seconds until all are connected, credential
  *     checks run / dropped, handshakes started / timed out, and the API's latency (p50/p95/p99) during the storm
@@ -9,52 +9,21 @@
  *     wrong passwords for its id; figures: median / p95 of both, guesses per second, how many were throttled.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { encodeHello, topicFor } from '../shared/index';
 import { mqttUrl } from '../test/gateway/helpers/device-client';
 import { api, enrol, pinsetDraft, removeDir, startTestGateway, tempDir } from '../test/gateway/helpers/test-gateway';
 import { waitUntil as waitFor } from '../device-sim/wait-until';
-
-/** STORM_DEVICES (default 2,000) devices in the cold start; STORM_ATTACK=0 skips the guessing part. */
-const DEVICES = Number(process.env['STORM_DEVICES'] ?? 2000);
+import { startColdStartFleet } from '../test/support/cold-start-fleet';
 
 /**
- * Every device connects at once over TLS with the firmware policy of device-sim/device-link.ts: 30 s to CONNACK,
- * then exponential back-off with equal jitter (1 s doubling, at most 60 s), reset by a good connection. Prints
- * "connected <attempts>" once all are connected, and a JSON line of its counters on SIGTERM.
+ * STORM_DEVICES (default 2,000) devices in the cold start; STORM_ATTACK=0 skips the guessing part; STORM_HASH=scrypt
+ * runs it with the credential hash of before issue 17 (scrypt N=4096) instead of the default `$7$` PBKDF2.
  */
-const DEVICES_SCRIPT = `
-import { readFileSync } from 'node:fs';
-import mqtt from 'mqtt';
-const ca = readFileSync(process.env.CA);
-const devices = JSON.parse(readFileSync(process.env.DEVICES_FILE, 'utf8'));
-let attempts = 0, connected = 0;
-const failed = { timedOut: 0, refused: 0, closed: 0 };
-const clients = [];
-const backoff = (n) => { const base = Math.min(60000, 1000 * 2 ** Math.min(n, 16)); return Math.round(base / 2 + Math.random() * base / 2); };
-const connectOne = (d) => {
-  attempts++;
-  const t0 = Date.now();
-  let refused = false, done = false;
-  const c = mqtt.connect('mqtts://127.0.0.1:' + process.env.PORT, { ca, clientId: d.id, username: d.id, password: d.password, protocolVersion: 4, connectTimeout: 30000, reconnectPeriod: 0 });
-  clients.push(c);
-  c.once('connect', () => { done = true; if (++connected === devices.length) console.log('connected ' + attempts); });
-  c.on('error', (e) => { if (typeof e.code === 'number') refused = true; });
-  c.once('close', () => {
-    if (done) return;
-    done = true;
-    if (refused) failed.refused++; else if (Date.now() - t0 >= 29000) failed.timedOut++; else failed.closed++;
-    d.failures = (d.failures ?? 0) + 1;
-    setTimeout(() => connectOne(d), backoff(d.failures));
-  });
-};
-for (const d of devices) connectOne(d);
-process.on('SIGTERM', () => { console.log(JSON.stringify({ attempts, connected, failed })); for (const c of clients) c.end(true); process.exit(0); });
-`;
+const DEVICES = Number(process.env['STORM_DEVICES'] ?? 2000);
+const OLD_HASH = process.env['STORM_HASH'] === 'scrypt';
 
 /**
  * The API as an operator's browser sees it during the storm, from its own process: GET /api/fleets sent every
@@ -109,8 +78,9 @@ const quantile = (xs: number[], q: number) => {
 
 export async function runStormBench(): Promise<Record<string, unknown>> {
   const dir = tempDir('pingw-storm-');
-  const gw = await startTestGateway(dir, { credentialScryptN: 4096 });
-  const spinner = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+  const gw = await startTestGateway(dir, OLD_HASH ? { credentialHash: 'scrypt', credentialScryptN: 4096 } : {});
+  // the machine kept busy as in the suite's test: one CPU-spinning process per core besides whatever else runs
+  const spinners = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
   try {
     const creds: string[] = [];
     for (let i = 0; i < DEVICES; i++) creds.push(await enrol(gw, `cs-${String(i).padStart(5, '0')}`, 'fleet-cs'));
@@ -119,8 +89,7 @@ export async function runStormBench(): Promise<Record<string, unknown>> {
     // 1. cold start: the devices run in their own process (their TLS and MQTT CPU is not the gateway's), and so
     // does the API probe
     const s0 = await security();
-    const credFile = join(dir, 'storm-devices.json');
-    writeFileSync(credFile, JSON.stringify(creds.map((password, i) => ({ id: `cs-${String(i).padStart(5, '0')}`, password }))));
+    const devicesList = creds.map((password, i) => ({ id: `cs-${String(i).padStart(5, '0')}`, password }));
     const probe = spawn(process.execPath, ['--input-type=module', '-e', API_PROBE], {
       env: { ...process.env, URL: `${gw.http.url}/api/fleets`, TOKEN: gw.adminToken }, stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -129,26 +98,18 @@ export async function runStormBench(): Promise<Record<string, unknown>> {
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const devicesProc = spawn(process.execPath, ['--input-type=module', '-e', DEVICES_SCRIPT], {
-      cwd: process.cwd(),
-      env: { ...process.env, PORT: String(gw.mqtts.port), CA: gw.files.tlsCert, DEVICES_FILE: credFile },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let devOut = '';
-    devicesProc.stdout!.on('data', (d: Buffer) => (devOut += d.toString()));
-    await waitFor('all connected', () => /connected (\d+)/.test(devOut), 600_000, 100);
-    const coldStartS = (performance.now() - t0) / 1000;
+    // the devices connect from two processes of their own (test/support/cold-start-fleet.ts, as the suite's test)
+    const fleet = startColdStartFleet({ port: gw.mqtts.port, caFile: gw.files.tlsCert, devices: devicesList, workers: 2, dir });
+    const run = await fleet.run(600_000);
+    const coldStartS = run.seconds;
     const cpu = process.cpuUsage(cpu0);
     loop.disable();
     const ended = (p: typeof probe) => new Promise<void>((resolve) => p.once('exit', () => resolve()));
     const probeEnded = ended(probe);
     probe.kill('SIGTERM');
-    const devicesEnded = ended(devicesProc);
-    devicesProc.kill('SIGTERM');
-    await Promise.all([probeEnded, devicesEnded]);
-    const attempts = Number(/connected (\d+)/.exec(devOut)?.[1] ?? 0);
-    const devCounters = JSON.parse(devOut.trim().split('\n').pop() ?? '{}') as { failed?: Record<string, number> };
+    await probeEnded;
+    if (!run.allConnected) throw new Error(`cold start did not converge: ${JSON.stringify(run)}`);
+    const attempts = run.attempts;
     const probed = JSON.parse(probeOut.trim() || '{"lat":[],"loop":null}') as { lat: number[]; loop: Record<string, number> | null };
     const latencies = probed.lat;
     const ok = latencies.filter((x) => x >= 0);
@@ -158,10 +119,11 @@ export async function runStormBench(): Promise<Record<string, unknown>> {
     const coldStart = {
       devices: DEVICES,
       loadAverage1mAtEnd: Math.round((loadavg()[0] ?? 0) * 10) / 10,
-      transport: 'MQTT over TLS, client timeout 30 s, then back-off 1 s doubling to 60 s with equal jitter (device-sim/device-link.ts)',
+      transport: 'MQTT over TLS from 2 device processes, client timeout 30 s, then back-off 1 s doubling to 60 s with equal jitter (device-sim/device-link.ts)',
       attempts,
       attemptsPerDevice: Math.round((attempts / DEVICES) * 1000) / 1000,
-      failedAttempts: devCounters.failed ?? null,
+      credentialHash: OLD_HASH ? 'scrypt N=4096 (before issue 17)' : '$7$ PBKDF2-SHA512, 101 iterations',
+      failedAttempts: run.failed,
       secondsToAllConnected: Math.round(coldStartS * 10) / 10,
       connectsPerSecond: Math.round(DEVICES / coldStartS),
       gatewayCpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
@@ -241,7 +203,7 @@ export async function runStormBench(): Promise<Record<string, unknown>> {
     console.log('attack', JSON.stringify(attack));
     return { coldStart, attack };
   } finally {
-    if (spinner.pid !== undefined) process.kill(spinner.pid, 'SIGKILL');
+    for (const spinner of spinners) if (spinner.pid !== undefined) process.kill(spinner.pid, 'SIGKILL');
     await gw.stop();
     removeDir(dir);
   }

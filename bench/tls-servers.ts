@@ -129,7 +129,7 @@ export async function startMosquittoServer(f: ServerFiles): Promise<BenchServer>
 export async function startGatewayServer(f: ServerFiles, env: Record<string, string> = {}): Promise<BenchServer> {
   const gw = await GatewayProcess.start({
     root: f.root, dataDir: join(f.dir, 'gateway'), certFile: f.certFile, keyFile: f.keyFile, logFile: join(f.dir, 'gateway.log'),
-    env: { PINGW_CREDENTIAL_SCRYPT_N: '1024', PINGW_LIVE_CHECK_TIMEOUT_MS: '1000', ...env },
+    env: { PINGW_LIVE_CHECK_TIMEOUT_MS: '1000', ...env },
   });
   return { name: 'gateway', pid: gw.pid, port: gw.mqttsPort, gateway: gw, stop: () => gw.stop() };
 }

@@ -52,7 +52,6 @@ async function setup(kind: 'embedded' | 'mosquitto'): Promise<Setup> {
     startGateway(
       {
         dataDir: dir, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 }, mqtts: { host: '127.0.0.1', port: 0 },
-        credentialScryptN: 1024,
         ...(m === null ? {} : { broker: { url: m.backendUrl, caFile: m.caFile, passwordFile: m.passwordFile, pidFile: m.pidFile } }),
       },
       { logger: process.env['TRANSPORT_BENCH_VERBOSE'] === '1' ? consoleLogger : silentLogger },

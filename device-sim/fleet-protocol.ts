@@ -64,4 +64,13 @@ export interface WorkerProgress {
 export const MAX_LISTED_IDS = 1000;
 
 export type ParentMessage = { readonly type: 'start'; readonly config: WorkerConfig } | { readonly type: 'stop' };
-export type WorkerMessage = WorkerProgress | { readonly type: 'error'; readonly message: string };
+/**
+ * Acks whose PUBACK the device received since the last such message, as `deviceId|seq|status`, once per PUBACK:
+ * the devices' own record, which the drill compares with the registry (exactly once, docs/drill.md).
+ */
+export interface WorkerAcked {
+  readonly type: 'acked';
+  readonly keys: readonly string[];
+}
+
+export type WorkerMessage = WorkerProgress | WorkerAcked | { readonly type: 'error'; readonly message: string };

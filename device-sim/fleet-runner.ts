@@ -38,6 +38,8 @@ export interface FleetHandle {
   ready: Promise<void>;
   stop(): Promise<FleetTotals>;
   readonly errors: string[];
+  /** The devices' record of PUBACKed acks, `deviceId|seq|status` → PUBACKs received (WorkerAcked). */
+  readonly acked: ReadonlyMap<string, number>;
 }
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
@@ -62,6 +64,7 @@ export function startFleet(cfg: FleetConfig): FleetHandle {
   const n = Math.max(1, Math.min(cfg.workers, cfg.identities.length || 1));
   const latest = new Map<number, WorkerProgress>();
   const errors: string[] = [];
+  const acked = new Map<string, number>();
   const started = Date.now();
   const children: ChildProcess[] = [];
   let markReady: () => void = () => {};
@@ -74,6 +77,7 @@ export function startFleet(cfg: FleetConfig): FleetHandle {
     children.push(child);
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'error') errors.push(`worker ${w}: ${m.message}`);
+      else if (m.type === 'acked') for (const k of m.keys) acked.set(k, (acked.get(k) ?? 0) + 1);
       else {
         latest.set(m.workerIndex, m);
         if (latest.size === n) markReady();
@@ -126,12 +130,14 @@ export function startFleet(cfg: FleetConfig): FleetHandle {
       const kill = setTimeout(() => c.kill('SIGKILL'), 15_000);
       kill.unref();
     }));
+    // the IPC channel closes after the worker's last message was read (its final PUBACK record)
+    const channels = children.map((c) => (c.connected ? new Promise<void>((resolve) => c.once('disconnect', () => resolve())) : Promise.resolve()));
     for (const c of children) if (c.connected) c.send({ type: 'stop' } satisfies ParentMessage);
-    await Promise.all(exits);
+    await Promise.all([...exits, ...channels]);
     return totals();
   };
 
-  return { totals, ready, stop, errors };
+  return { totals, ready, stop, errors, acked };
 }
 
 /** One line for people: connection states | update states | memory. */

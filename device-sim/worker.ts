@@ -29,6 +29,8 @@ class Worker {
   private lastFirstOnlineAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** PUBACKed acks not yet sent to the parent (WorkerAcked). */
+  private acked: string[] = [];
 
   constructor(private readonly c: WorkerConfig) {}
 
@@ -79,6 +81,8 @@ class Worker {
       const now = Date.now();
       this.firstOnlineAt ??= now;
       this.lastFirstOnlineAt = now;
+    } else if (e.type === 'acked') {
+      this.acked.push(`${id.deviceId}|${e.ack.seq}|${e.ack.status}`);
     } else if (e.type === 'ack') {
       once(this.seen[e.ack.status], e.ack.status);
       if (e.ack.status === 'rejected') k.rejectedCodes[e.ack.code ?? '?'] = (k.rejectedCodes[e.ack.code ?? '?'] ?? 0) + 1;
@@ -102,7 +106,19 @@ class Worker {
     }
   }
 
+  /** Sends the PUBACKed acks recorded since the last call; resolves once the message is handed to the channel. */
+  flushAcked(): Promise<void> {
+    if (this.acked.length === 0) return Promise.resolve();
+    const keys = this.acked;
+    this.acked = [];
+    return new Promise((resolve) => {
+      if (process.send === undefined) return resolve();
+      process.send({ type: 'acked', keys } satisfies WorkerMessage, undefined, {}, () => resolve());
+    });
+  }
+
   progress(final: boolean): void {
+    void this.flushAcked();
     const conn = Object.fromEntries(CONN_STATES.map((s) => [s, 0])) as Record<ConnState, number>;
     const update = Object.fromEntries(UPDATE_STATE_KINDS.map((s) => [s, 0])) as Record<UpdateStateKind, number>;
     const refusedIds: string[] = [];
@@ -125,6 +141,7 @@ class Worker {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.progress(true); // counts as they were while running
     await Promise.all([...this.devices.values()].map((d) => d.stop()));
+    await this.flushAcked(); // PUBACKs that arrived while the devices shut down
   }
 }
 

@@ -61,13 +61,13 @@ export async function startLifecycle(d: LifecycleDeps): Promise<Lifecycle> {
     delivery: d.delivery, audit, events, hub, clock, logger, validityDays: config.pinsetValidityDays,
   });
   await killSwitch.load();
-  const findings = new FindingRegister({ events, hub, clock });
+  const findings = new FindingRegister({ store: registry.findings, events, hub, clock });
   const drift = new DriftWatch(
     { devices, pinsets, coverage, views, fetchPins: d.fetchPins, findings, clock, logger },
     { intervalMs: config.lifecycle.driftIntervalMs, timeoutMs: config.liveCheckTimeoutMs, target: 95 },
   );
   const ct = new CtWatch(
-    { pinsets, coverage, views, findings, clock, logger },
+    { pinsets, coverage, views, findings, store: registry.ctLogs, clock, logger },
     config.lifecycle.ctLogs.map(parseCtLog),
     { intervalMs: config.lifecycle.ctIntervalMs, timeoutMs: 10_000 },
   );

@@ -1,3 +1,4 @@
+import type { CredentialPolicy } from './auth/device-credentials';
 import type { DeviceAdmission } from './broker/device-admission';
 import { createEmbeddedTransport } from './broker/embedded-broker';
 import type { Clock } from './clock';
@@ -25,13 +26,24 @@ export async function startDeviceTransport(
     dataDir: string;
     /** Login throttle and connect admission of the embedded broker (issue 17); an external broker has its own. */
     admission?: DeviceAdmission;
+    /** Told once per stored credential hash re-hashed into the fast form after a log-in (embedded broker). */
+    onCredentialRehashed?: (deviceId: string, fromForm: string) => void;
   },
 ): Promise<DeviceTransport> {
   const { devices, logger, handlers } = deps;
+  if (config.credentialHash === 'pbkdf2' && config.credentialScryptN !== undefined) {
+    logger.warn('PINGW_CREDENTIAL_SCRYPT_N is deprecated and ignored: new device credentials use PBKDF2 (set PINGW_CREDENTIAL_HASH=scrypt to keep scrypt)', {
+      credentialScryptN: config.credentialScryptN,
+    });
+  }
   if (config.broker === null) {
     await devices.setAllOffline(); // no connection to this process survives its restart
     return createEmbeddedTransport(
-      { devices, logger, handlers, credentialScryptN: config.credentialScryptN, ...(deps.admission === undefined ? {} : { admission: deps.admission }) },
+      {
+        devices, logger, handlers, credentialPolicy: credentialPolicyOf(config),
+        ...(deps.admission === undefined ? {} : { admission: deps.admission }),
+        ...(deps.onCredentialRehashed === undefined ? {} : { onCredentialRehashed: deps.onCredentialRehashed }),
+      },
       { mqtt: config.mqtt, mqtts: config.mqtts, tls: deps.tls },
     );
   }
@@ -48,6 +60,11 @@ export async function startDeviceTransport(
     },
     { ...config.broker, dataDir: deps.dataDir },
   );
+}
+
+/** The hash policy of new device credentials (PINGW_CREDENTIAL_HASH; the scrypt cost only with `scrypt`). */
+export function credentialPolicyOf(config: GatewayConfig): CredentialPolicy {
+  return config.credentialHash === 'scrypt' ? { kind: 'scrypt', scryptN: config.credentialScryptN ?? 4096 } : { kind: 'pbkdf2' };
 }
 
 /** Every enrolled, not decommissioned device with its stored credential hash, in pages (the broker's password file). */

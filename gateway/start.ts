@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { GatewayApi } from '../dashboard/api/api-client';
 import { createDashboard } from '../dashboard/app';
 import { createApi } from './api/create-api';
 import { hashApiToken } from './auth/api-tokens';
+import { PBKDF2_ITERATIONS } from './auth/device-credentials';
+import { PresenceWriter } from './protocol/presence-writer';
 import { DeviceAdmission } from './broker/device-admission';
 import { systemClock, type Clock } from './clock';
 import { parseGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config/schema';
@@ -27,7 +31,7 @@ import { EventBus } from './events/event-bus';
 import { MalformedMessages } from './protocol/malformed-messages';
 import { ReportLimiter } from './protocol/report-limiter';
 import { IngestWriter } from './registry/ingest-writer';
-import { DeviceStateWriter } from './protocol/device-state-writer';
+import { HelloWriter } from './protocol/hello-writer';
 import { BrowserEventStream } from './events/browser-event-stream';
 import { PinSetViews } from './registry/pinset-views';
 import { RolloutDriver, type RolloutDriverOptions } from './rollout-driver/rollout-driver';
@@ -38,6 +42,7 @@ import { startDeviceTransport } from './start-transport';
 import type { DeviceTransport, TransportHandlers } from './transport/device-transport';
 import { GatewayMetrics, refusedConnectReason } from './metrics/gateway-metrics';
 import { registerFleetGauges } from './metrics/fleet-gauges';
+import { registerOutboxGauges } from './metrics/outbox-gauges';
 import { listenMetrics, metricsRoute } from './metrics/metrics-endpoint';
 import { DeviceDecommission } from './decommission/device-decommission';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -150,9 +155,12 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const hub = new BrowserEventStream();
     const reconciled = await coverage.reconcilePending(); // devices of a data dir from before the coverage counters
     if (reconciled > 0) logger.info('coverage counters built', { devices: reconciled });
-    const dispatcher = new WebhookDispatcher({ store: registry.webhooks, clock, logger }, config.webhooks);
+    // the outbox's lease holder: this process (a restart is a new holder; its old leases simply run out)
+    const webhookHolder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const dispatcher = new WebhookDispatcher({ store: registry.webhooks, outbox: registry.webhookOutbox, clock, logger, holder: webhookHolder }, config.webhooks);
     cleanup.unshift(() => dispatcher.stop());
     await dispatcher.reload();
+    dispatcher.start(); // every replica delivers: what waits in the outbox, a dead replica's deliveries included
     const rotationWatch = new RotationWatcher({ devices, coverage, views, dispatcher, clock, logger });
     cleanup.unshift(() => rotationWatch.stop());
     // replicas: the rotation-gate webhooks are the leader's (one delivery per transition for the whole fleet), fed by
@@ -177,9 +185,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     securityWebhooks(events, dispatcher);
     const ingest = new IngestWriter(registry.ingest, clock, config.ingest);
     cleanup.unshift(() => ingest.close());
-    // presence and hellos are group-committed too, with the ingest's batching settings (docs/million.md)
-    const deviceState = new DeviceStateWriter(registry, config.ingest);
-    cleanup.unshift(() => deviceState.close());
+    // hellos are group-committed too, with the ingest's batching settings (docs/million.md)
+    const helloWriter = new HelloWriter(registry, config.ingest);
+    cleanup.unshift(() => helloWriter.close());
     const malformed = new MalformedMessages({ ingest, events, logger, clock, windowMs: config.malformedLogWindowMs });
     const trusted = new TrustedKeysets(keysets);
     const reportLimiter = new ReportLimiter(); // issue 17: dedupe and cap reports per device
@@ -208,6 +216,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     const metrics = new GatewayMetrics();
     metrics.observe(events);
     registerFleetGauges(metrics.registry, { devices, coverage, rollouts: rolloutStore });
+    registerOutboxGauges(metrics.registry, { outbox: registry.webhookOutbox, clock });
     // issue 17: the security counters on /metrics, and per fleet / device for GET /api/security and the dashboard
     const securityMetrics = new SecurityMetrics(metrics.registry, { admission: () => admission.stats(), reports: () => reportLimiter.counts });
     securityMetrics.observe(events);
@@ -215,6 +224,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     securityLedger.observe(events);
 
     const inflight = new Set<Promise<void>>();
+    const presenceWriter = new PresenceWriter(registry);
     let handle: ReturnType<typeof deviceMessageHandler> | null = null;
     const handlers: TransportHandlers = {
       onMessage: (deviceId, kind, payload) => {
@@ -230,13 +240,22 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         // the time of the connection itself, taken before the write: the rollout driver compares it with delivery
         // times ("delivered on this very connection"), so it must not move past a delivery made meanwhile
         const at = clock.now();
-        await deviceState.presence(deviceId, online, at);
+        await presenceWriter.write(deviceId, online, at); // one transaction per event-loop turn on SQLite (issue 17)
         events.emit(online ? 'online' : 'offline', { deviceId, at });
       },
       // refused CONNECTs with their CONNACK code, where the broker reports them (metrics)
       onConnectRefused: (r) => metrics.connectRefused(refusedConnectReason(r)),
     };
-    const transport = deps.transport?.(handlers) ?? (await startDeviceTransport(config, { devices, leases: registry.backendLeases, clock, logger, handlers, tls, dataDir, admission }));
+    const transport = deps.transport?.(handlers) ?? (await startDeviceTransport(config, {
+      devices, leases: registry.backendLeases, clock, logger, handlers, tls, dataDir, admission,
+      // issue 17: an older scrypt hash re-hashed into the fast form after a log-in: counted and audited, once
+      onCredentialRehashed: (deviceId, fromForm) => {
+        admission.noteRehashed();
+        audit
+          .append('gateway', 'device.credential-rehashed', deviceId, { from: fromForm, to: 'pbkdf2-sha512', iterations: PBKDF2_ITERATIONS })
+          .catch((err: unknown) => logger.error('credential re-hash not audited', { deviceId, error: String(err) }));
+      },
+    }));
     cleanup.unshift(() => transport.close());
 
     const delivery = new Delivery({ devices, pinsets, keysets, publisher: transport.publisher, events, clock, logger });
@@ -258,7 +277,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
     events.on('online', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: true }));
     events.on('offline', (e) => hub.publish({ type: 'device', deviceId: e.deviceId, online: false }));
     handle = deviceMessageHandler({
-      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, stateWriter: deviceState, views, heldBack: driver.heldBack, reportLimiter,
+      devices, pinsets, keysets, delivery, malformed, audit, events, ingest, clock, logger, registry, helloWriter, views, heldBack: driver.heldBack, reportLimiter,
     });
 
     const publisher = new PinSetPublisher({
@@ -310,6 +329,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
       webhooks: { store: registry.webhooks, dispatcher, rotations: rotationWatch },
       admission,
       telemetryLimits: () => ({ ...reportLimiter.counts }),
+      reportsDroppedFor: (deviceId) => reportLimiter.droppedFor(deviceId),
       security: { ledger: securityLedger, metrics: securityMetrics },
       rolloutDefaults,
       killSwitch: lifecycle.killSwitch,
@@ -360,7 +380,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, de
         await driver.stop(); // commits what the last device events changed
         await replicaRole.stop(); // gives the leadership up (another replica takes over at its next poll)
         rotationWatch.stop();
-        await dispatcher.stop(); // deliveries still waiting become dead letters
+        await dispatcher.stop(); // requests in flight end; deliveries still waiting stay in the outbox
         await ingest.close();
         await registry.close();
         logger.info('gateway stopped', { dataDir });

@@ -25,7 +25,8 @@ if [ ! -f broker-cert.pem ]; then
 fi
 render() {
   sed -e "s#{{DIR}}#$dir#g" -e "s#{{USER}}#$user#g" -e "s#{{CERT_FILE}}#$dir/broker-cert.pem#g" \
-    -e "s#{{KEY_FILE}}#$dir/broker-key.pem#g" -e "s#{{DEVICE_PORT}}#$device_port#g" -e "s#{{DEVICE_HOST}}#0.0.0.0#g" \
+    -e "s#{{KEY_FILE}}#$dir/broker-key.pem#g" -e "s#{{DEVICE_CERT_FILE}}#$dir/broker-cert.pem#g" \
+    -e "s#{{DEVICE_KEY_FILE}}#$dir/broker-key.pem#g" -e "s#{{DEVICE_PORT}}#$device_port#g" -e "s#{{DEVICE_HOST}}#0.0.0.0#g" \
     -e "s#{{BACKEND_PORT}}#$backend_port#g" -e "s#{{BACKEND_HOST}}#127.0.0.1#g" -e "s#{{GATEWAY_USER}}#pingw@gateway#g" "$1"
 }
 render "$here/deploy/mosquitto/mosquitto.conf" > mosquitto.conf

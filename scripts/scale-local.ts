@@ -6,8 +6,10 @@
  *   npx tsx scripts/scale-local.ts stop [--dir ./data-scale]      (from another shell)
  *
  * Starts Mosquitto (deploy/mosquitto, test CA made by openssl), PostgreSQL 15 primary + streaming replica, and N
- * gateway replicas, prints what to run next, then waits. Typed commands: `status`, `kill N` (SIGKILL replica N, as
- * a crash), `restart N`, `stop`. Ctrl-C, SIGTERM, `stop` or `scale-local.ts stop` stop every process by its pid.
+ * gateway replicas, prints what to run next, then waits. Typed commands: `status` (which replica leads), `kill N`
+ * (SIGKILL replica N, as a crash), `restart N`, `stop`. Ctrl-C, SIGTERM, `stop` or `scale-local.ts stop` stop every
+ * process by its pid. While it runs, `<dir>/drill-target.json` tells `npm run drill -- --target FILE` where the
+ * set-up is (device-sim/drill/target-file.ts); it is rewritten after kill/restart and removed at stop.
  * Port 0 = a free port. The set-up is throw-away: the database and broker live in temporary directories removed at stop, and --dir is
  * emptied at start (only when it is one of ours: it holds scale.json).
  */
@@ -16,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeDrillTarget } from '../device-sim/drill/target-file';
 import { startScaleStack, type ScaleStack } from './scale-stack';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -54,8 +57,13 @@ function nextSteps(s: ScaleStack, dir: string): string {
     `  mosquitto (pid ${s.mosquitto.pid}): devices mqtts://127.0.0.1:${s.mosquitto.devicePort} (CA ${s.brokerCaFile}), backend ${s.mosquitto.backendUrl}`,
     `  postgresql: primary ${s.databaseUrl}, streaming replica ${s.readUrl}`,
     `  admin token: ${token}`,
+    `  drill target file: ${join(dir, 'drill-target.json')} (removed at stop)`,
     '',
-    'next, in another shell (docs/scale.md "Run it on one machine"):',
+    'the key-rotation drill against this set-up, in another shell (docs/scale.md "Run it on one machine"):',
+    `  npm run drill -- --target ${join(dir, 'drill-target.json')} --devices 200`,
+    '  then here, during its rollout: status (who leads) | kill N | restart N',
+    '',
+    'or devices of your own, in another shell:',
     `  npx tsx device-sim/keyset-from-gateway.ts --api ${api.replace(/\/api$/, '')} --token-file ${token} --out ${sim}/keyset.json`,
     `  npx tsx device-sim/main.ts --devices 200 --fleet demo --class sensor --mqtt mqtts://127.0.0.1:${s.mosquitto.devicePort} \\`,
     `    --broker-host localhost --ca ${s.brokerCaFile} --api ${api.replace(/\/api$/, '')} --token-file ${token} \\`,
@@ -107,7 +115,11 @@ async function main(): Promise<number> {
     gatewayEnv: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PINGW_') && e[1] !== undefined)),
     log,
   });
-  const writeMarker = () => writeFileSync(marker, `${JSON.stringify({ supervisor: process.pid, pids: stack.pids() }, null, 2)}\n`);
+  const targetFile = join(dir, 'drill-target.json');
+  const writeMarker = () => {
+    writeFileSync(marker, `${JSON.stringify({ supervisor: process.pid, pids: stack.pids() }, null, 2)}\n`);
+    writeDrillTarget(targetFile, stack.drillTarget());
+  };
   writeMarker();
   process.off('SIGINT', early);
   process.off('SIGTERM', early);
@@ -116,6 +128,7 @@ async function main(): Promise<number> {
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => (stopping ??= (async () => {
     log(`${why}: stopping ${JSON.stringify(stack.pids())}`);
+    rmSync(targetFile, { force: true }); // first: a drill starting now must not find a set-up that is going away
     await stack.stop();
     rmSync(marker, { force: true });
     log('stopped');
@@ -131,12 +144,13 @@ async function main(): Promise<number> {
       const i = Number(arg);
       const g = stack.gateways[i];
       if (verb === 'stop') return void stop('stop').then(() => (rl.close(), ok()));
-      if (verb === 'status' || verb === '') return log(JSON.stringify(Object.fromEntries(stack.gateways.map((x, k) => [`gateway-${k}`, x.running ? `pid ${x.pid} ${x.apiUrl}` : 'down']))));
+      if (verb === 'status' || verb === '') return log(JSON.stringify(Object.fromEntries(stack.gateways.map((x, k) => [`gateway-${k}`, x.running ? `pid ${x.pid} ${x.apiUrl}${stack.leader() === k ? ' (leader)' : ''}` : 'down']))));
       if ((verb === 'kill' || verb === 'restart') && g === undefined) return log(`no replica ${arg ?? ''} (0…${stack.gateways.length - 1})`);
       if (verb === 'kill' && g !== undefined) {
+        const wasLeader = stack.leader() === i;
         await g.kill();
         writeMarker();
-        return log(`replica ${i} (pid ${g.pid}) killed with SIGKILL`);
+        return log(`replica ${i} (pid ${g.pid}${wasLeader ? ', the leader' : ''}) killed with SIGKILL`);
       }
       if (verb === 'restart') {
         const n = await stack.restart(i);

@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayProcess } from '../device-sim/drill/gateway-process';
+import { DRILL_TARGET_KIND, type DrillTargetFile } from '../device-sim/drill/target-file';
 import { startMosquitto, type TestMosquitto } from '../test/support/mosquitto';
 import { startPostgres, type PgServer } from '../test/support/postgres';
 
@@ -47,6 +48,10 @@ export interface ScaleStack {
   restart(i: number): Promise<GatewayProcess>;
   /** Pids of every process of the set-up (Mosquitto, PostgreSQL primary and replica postmasters, gateways). */
   pids(): Record<string, number>;
+  /** The replica that leads now, from the replicas' own logs (the last "this replica leads" / "stepped down"); undefined if none says so. */
+  leader(): number | undefined;
+  /** What `npm run drill -- --target FILE` needs of this set-up (device-sim/drill/target-file.ts). */
+  drillTarget(): DrillTargetFile;
   /** Stops every gateway (SIGTERM, SIGKILL after a grace), Mosquitto, then PostgreSQL, each by pid. */
   stop(): Promise<void>;
 }
@@ -127,6 +132,28 @@ export async function startScaleStack(o: ScaleStackOptions): Promise<ScaleStack>
         r['postgres-replica'] = pgPid('replica');
         gateways.forEach((g, i) => g.running && (r[`gateway-${i}`] = g.pid));
         return r;
+      },
+      leader() {
+        // the whole log file (a replica's in-memory output keeps only its last 200,000 characters)
+        const i = gateways.findIndex((g, k) => {
+          const file = join(o.dir, `gateway-${k}.log`);
+          const out = g.running && existsSync(file) ? readFileSync(file, 'utf8') : '';
+          return out.lastIndexOf('this replica leads') > out.lastIndexOf('this replica stepped down');
+        });
+        return i < 0 ? undefined : i;
+      },
+      drillTarget() {
+        return {
+          kind: DRILL_TARGET_KIND, version: 1,
+          // every replica, killed ones too: restarted, they come back on the same port (the drill skips one that refuses)
+          apiUrls: gateways.map((g) => g.apiUrl),
+          adminTokenFile: join(gatewayDir, 'admin.token'),
+          broker: {
+            host: '127.0.0.1', devicePort: m.devicePort, caFile: brokerCaFile,
+            deviceCertFile: m.deviceCertFile, deviceKeyFile: m.deviceKeyFile, pid: m.pid,
+          },
+          replicas: gateways.map((g, index) => ({ index, apiUrl: g.apiUrl, pid: g.running ? g.pid : null })),
+        };
       },
       stop: stopAll,
     };

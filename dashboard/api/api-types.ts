@@ -97,9 +97,24 @@ export type HistoryEntry =
     }
   | { readonly kind: 'other'; readonly at: number; readonly text: string };
 
+/** A device's security counters since the gateway started (GET /api/devices/:id `security`, issue 17). */
+export interface DeviceSecurityView {
+  readonly authFailures: number;
+  readonly throttled: number;
+  readonly lastFailureAt: number | null;
+  readonly lastFailureFrom: string | null;
+  readonly takeovers: number;
+  readonly lastTakeoverAt: number | null;
+  readonly lastTakeoverFrom: string | null;
+  /** null when the gateway does not say (an older gateway). */
+  readonly reportsDropped: { readonly duplicate: number; readonly overLimit: number } | null;
+}
+
 export interface DeviceDetail extends Device {
   readonly history: HistoryEntry[];
   readonly rollouts: DeviceRollout[];
+  /** null when the gateway has no log-in figures for its devices (an external broker checks them). */
+  readonly security: DeviceSecurityView | null;
 }
 
 /** GET /api/fleets/:fleet/coverage rows and the rotation gate's answer, as the API contract types them. */

@@ -43,5 +43,19 @@ export function toDeviceDetailView(d: ApiDeviceDetail): DeviceDetail {
     kind: r.execution.kind,
     code: r.execution.kind === 'REJECTED' ? r.execution.code : null,
   }));
-  return { ...toDeviceView(d), history, rollouts };
+  const sec = d.security ?? null;
+  const security =
+    sec === null
+      ? null
+      : {
+          authFailures: sec.authFailures,
+          throttled: sec.throttled,
+          lastFailureAt: sec.lastFailureAt ?? null,
+          lastFailureFrom: sec.lastFailureFrom ?? null,
+          takeovers: sec.takeovers,
+          lastTakeoverAt: sec.lastTakeoverAt ?? null,
+          lastTakeoverFrom: sec.lastTakeoverFrom ?? null,
+          reportsDropped: sec.reportsDropped ?? null,
+        };
+  return { ...toDeviceView(d), history, rollouts, security };
 }

@@ -28,6 +28,11 @@ export class LifecycleClient {
     return this.api.typed(lifecycle.findings, '/api/findings');
   }
 
+  /** Marks an open finding seen (every replica's dashboard shows it: the gateway records it in its registry). */
+  async acknowledgeFinding(key: string): Promise<FindingView> {
+    return this.api.typed(lifecycle.finding, '/api/findings/acknowledge', 'POST', { key });
+  }
+
   async runWatch(which: 'drift-watch' | 'ct-watch'): Promise<void> {
     await this.api.typed(which === 'drift-watch' ? lifecycle.driftRun : lifecycle.ctRun, `/api/${which}/run`, 'POST', {});
   }

@@ -52,6 +52,60 @@ function DeviceRollouts(props: { d: DeviceDetail }) {
   );
 }
 
+/**
+ * The device's security counters since the gateway started (issue 17): refused and throttled log-ins, session
+ * takeovers (the second connection's address and time), telemetry reports dropped. Non-zero figures are marked.
+ */
+function DeviceSecurity(props: { d: DeviceDetail; now: number }) {
+  const s = props.d.security;
+  if (s === null) return null;
+  const mark = (n: number) => (n > 0 ? 'bad-text' : undefined);
+  const last = (at: number | null, from: string | null) =>
+    at === null ? null : (
+      <span class="small muted">
+        {' '}
+        · last <Ago at={at} now={props.now} />
+        {from !== null ? <> from <span class="mono">{from}</span></> : null}
+      </span>
+    );
+  const dropped = s.reportsDropped;
+  return (
+    <section class="panel device-security">
+      <h2>Security (since the gateway started)</h2>
+      <dl class="facts">
+        <div>
+          <dt>Refused log-ins</dt>
+          <dd class={mark(s.authFailures + s.throttled)}>
+            <span class="count" data-security="authFailures">{s.authFailures}</span> wrong credential, <span class="count" data-security="throttled">{s.throttled}</span> throttled
+            {last(s.lastFailureAt, s.lastFailureFrom)}
+          </dd>
+        </div>
+        <div>
+          <dt>Session takeovers</dt>
+          <dd class={mark(s.takeovers)}>
+            <span class="count" data-security="takeovers">{s.takeovers}</span>
+            {s.lastTakeoverAt !== null ? (
+              <span class="small muted">
+                {' '}
+                · last: second connection from <span class="mono" data-security="lastTakeoverFrom">{s.lastTakeoverFrom ?? '?'}</span> at <span data-security="lastTakeoverAt">{fmtTime(s.lastTakeoverAt)}</span>
+              </span>
+            ) : null}
+          </dd>
+        </div>
+        {dropped !== null ? (
+          <div>
+            <dt>Telemetry reports dropped</dt>
+            <dd class={mark(dropped.duplicate + dropped.overLimit)}>
+              <span class="count" data-security="reportsOverLimit">{dropped.overLimit}</span> over the per-device cap,{' '}
+              <span class="count" data-security="reportsDuplicate">{dropped.duplicate}</span> duplicates
+            </dd>
+          </div>
+        ) : null}
+      </dl>
+    </section>
+  );
+}
+
 /** Operators retire a device (reason required, audited) or bring it back; the gateway does the rest. */
 function DecommissionAction(props: { view: View; d: DeviceDetail }) {
   const { d, view } = props;
@@ -124,6 +178,7 @@ export function DeviceDetailPage(props: { view: View; d: DeviceDetail; error?: s
           </dl>
         </section>
         <LastError d={d} />
+        <DeviceSecurity d={d} now={view.now} />
         <section class="panel panel-table">
           <h2>Rollouts</h2>
           <DeviceRollouts d={d} />

@@ -9,6 +9,7 @@ import { Badge, Table } from '../components/table';
 import { ErrorAlert, FleetSelect } from '../components/forms';
 import { DEVICE_STATES, devicesUrl, EXEC_STATES, PAGE_SIZES, SORTS, type DeviceFilter } from './device-filter';
 import { Layout, PageHeader, type View } from './layout';
+import { DeviceLink } from '../components/device-link';
 
 export { filterFromQuery, toApiQuery, devicesUrl, type DeviceFilter } from './device-filter';
 
@@ -159,9 +160,7 @@ export function DevicesPage(props: { view: View; page: DevicePage; filter: Devic
           rows={page.items.map((d) => (
             <tr data-device={d.deviceId}>
               <td>
-                <a class="mono" href={`/devices/${encodeURIComponent(d.deviceId)}`}>
-                  {d.deviceId}
-                </a>
+                <DeviceLink id={d.deviceId} />
               </td>
               <td>{d.fleet}</td>
               <td>{d.deviceClass}</td>

@@ -111,8 +111,8 @@ function Findings(props: { view: View; findings: LifecycleData['findings']; now:
         </div>
       ) : null}
       <Table
-        head={['Severity', 'Kind', 'Fleet', 'Host', 'What', 'Since']}
-        phoneHidden={[2, 4, 6]}
+        head={['Severity', 'Kind', 'Fleet', 'Host', 'What', 'Since', 'Acknowledged']}
+        phoneHidden={[2, 4, 6, 7]}
         empty="No open finding: every served key is pinned and covered; no unknown certificate logged."
         rows={open.map((f) => (
           <tr data-finding={f.kind}>
@@ -124,6 +124,17 @@ function Findings(props: { view: View; findings: LifecycleData['findings']; now:
             <td>{f.host}</td>
             <td class="wrap-anywhere">{f.summary}</td>
             <td title={fmtTime(f.firstSeenAt)}>{ago(f.firstSeenAt, props.now)}</td>
+            <td data-acknowledged={f.acknowledgedAt === null ? 'no' : 'yes'}>
+              {f.acknowledgedAt !== null ? (
+                <span title={fmtTime(f.acknowledgedAt)}>{f.acknowledgedBy ?? ''}</span>
+              ) : props.view.canOperate ? (
+                <PostButton action="/lifecycle/findings/acknowledge" csrf={props.view.csrf} label="Acknowledge">
+                  <input type="hidden" name="key" value={f.key} />
+                </PostButton>
+              ) : (
+                '—'
+              )}
+            </td>
           </tr>
         ))}
       />

@@ -8,6 +8,7 @@ import { Ago } from '../components/ago';
 import { describeCode } from '../components/error-codes';
 import { Layout, PageHeader, type View } from './layout';
 import { executionsUrl } from './rollout-waves';
+import { DeviceLink } from '../components/device-link';
 
 export interface ExecutionFilter {
   readonly state: string;
@@ -52,9 +53,7 @@ export function RolloutDevicesPage(props: { view: View; r: Rollout; filter: Exec
           rows={page.items.map((e) => (
             <tr data-device={e.deviceId}>
               <td>
-                <a class="mono" href={`/devices/${encodeURIComponent(e.deviceId)}`}>
-                  {e.deviceId}
-                </a>
+                <DeviceLink id={e.deviceId} />
               </td>
               <td class="num">{e.wave + 1}</td>
               <td>

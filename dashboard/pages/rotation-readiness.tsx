@@ -13,6 +13,7 @@ import { PIN_ROLE_LABEL, type PinRole } from '../components/pin-role';
 import { Layout, PageHeader, type View } from './layout';
 import { RecordRotation, RotationHistory } from './rotation-record';
 import { rotationUrl, type RotationTarget } from './rotation-target';
+import { DeviceLink } from '../components/device-link';
 
 export { rotationUrl, type RotationTarget } from './rotation-target';
 
@@ -122,9 +123,7 @@ export function RotationPage(props: {
             rows={r.devices.map((d) => (
               <tr data-device={d.deviceId}>
                 <td>
-                  <a class="mono" href={`/devices/${encodeURIComponent(d.deviceId)}`}>
-                    {d.deviceId}
-                  </a>
+                  <DeviceLink id={d.deviceId} />
                 </td>
                 <td>{d.why === null ? '—' : (WHY[d.why] ?? d.why)}</td>
                 <td>{d.online === null ? '—' : d.online ? <Badge kind="ok">online</Badge> : <Badge kind="muted">offline</Badge>}</td>

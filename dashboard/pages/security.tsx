@@ -8,6 +8,7 @@ import { Ago } from '../components/ago';
 import { fmtTime } from '../components/format';
 import { Badge, Table } from '../components/table';
 import { Layout, PageHeader, type View } from './layout';
+import { DeviceLink } from '../components/device-link';
 
 type Counts = SecurityReport['totals'];
 
@@ -84,9 +85,7 @@ export function SecurityPage(props: { view: View; report: SecurityReport }) {
                 {d.fleet === null ? (
                   <span class="mono">{d.deviceId}</span>
                 ) : (
-                  <a class="mono" href={`/devices/${encodeURIComponent(d.deviceId)}`}>
-                    {d.deviceId}
-                  </a>
+                  <DeviceLink id={d.deviceId} />
                 )}{' '}
                 {d.suspiciousTakeovers > 0 ? <Badge kind="bad">two holders</Badge> : null}
               </td>

@@ -5,6 +5,7 @@ import { Badge, Table } from '../components/table';
 import { fmtTime, shortPin } from '../components/format';
 import { ErrorAlert, FleetSelect } from '../components/forms';
 import { Layout, PageHeader, type View } from './layout';
+import { DeviceLink } from '../components/device-link';
 
 export const WINDOWS = [
   { id: '1h', label: 'last hour', seconds: 3600, bucket: 60 },
@@ -74,9 +75,7 @@ export function TelemetryPage(props: {
               <tr>
                 <td class="muted nowrap">{fmtTime(r.receivedAt)}</td>
                 <td>
-                  <a class="mono" href={`/devices/${encodeURIComponent(r.deviceId)}`}>
-                    {r.deviceId}
-                  </a>
+                  <DeviceLink id={r.deviceId} />
                 </td>
                 <td>
                   {r.host}:{r.port}

@@ -17,6 +17,7 @@ const NOTICES: Record<string, string> = {
   'drift-watch': 'Drift watch ran.',
   'ct-watch': 'CT watch ran.',
   plan: 'Rotation step done.',
+  acknowledged: 'Finding acknowledged: it stays open until the watch no longer sees it.',
 };
 
 async function load(c: Context<DashboardEnv>): Promise<LifecycleData> {
@@ -69,6 +70,16 @@ export function lifecycleRoutes(deps: RouteDeps): Hono<DashboardEnv> {
       return refused(c, e);
     }
     return c.redirect(`/lifecycle?done=${which}`, 303);
+  });
+
+  app.post('/lifecycle/findings/acknowledge', deps.origin, guard, async (c) => {
+    const key = (formField(await c.req.parseBody(), 'key') ?? '').trim();
+    try {
+      await new LifecycleClient(c.get('api')).acknowledgeFinding(key);
+    } catch (e) {
+      return refused(c, e);
+    }
+    return c.redirect('/lifecycle?done=acknowledged', 303);
   });
 
   app.post('/lifecycle/plans/:id/:action', deps.origin, guard, async (c) => {

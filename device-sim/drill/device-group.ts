@@ -25,6 +25,8 @@ export class DeviceGroup {
   private fleet: FleetHandle | undefined;
   /** Errors of every power cycle so far. */
   readonly errors: string[] = [];
+  /** PUBACKed acks of the power cycles that ended (`deviceId|seq|status` → PUBACKs). */
+  private readonly ackedBefore = new Map<string, number>();
 
   constructor(readonly o: DeviceGroupOptions) {}
 
@@ -60,7 +62,15 @@ export class DeviceGroup {
     this.fleet = undefined;
     const totals = await f.stop();
     this.errors.push(...f.errors);
+    for (const [k, n] of f.acked) this.ackedBefore.set(k, (this.ackedBefore.get(k) ?? 0) + n);
     return totals;
+  }
+
+  /** The devices' record of every ack they got a PUBACK for, over all power cycles: `deviceId|seq|status` → PUBACKs. */
+  acked(): Map<string, number> {
+    const all = new Map(this.ackedBefore);
+    for (const [k, n] of this.fleet?.acked ?? []) all.set(k, (all.get(k) ?? 0) + n);
+    return all;
   }
 
   /** Counts of the current power cycle (undefined when off). Counters (applied, verified…) restart at each power-on. */

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { DeviceIdentity } from '../device-types';
 import { enrolDevices } from '../identities';
 import { makeBrokerKey, ServedKeyFiles, type BrokerKey } from './drill-pki';
-import { GatewayApi } from './gateway-api';
 import { GatewayProcess } from './gateway-process';
 
 /** What the drill is run with (main.ts flags; the test passes the same). */
@@ -26,13 +25,16 @@ export interface DrillOptions {
   readonly workers: number;
   /** Device connects per second over the whole fleet. */
   readonly connectRate: number;
-  /** Credential hash cost of the drill's gateway (PINGW_CREDENTIAL_SCRYPT_N). */
-  readonly scryptN: number;
+  /**
+   * A running scale set-up to drill against instead of a gateway of its own: the drill target file
+   * scripts/scale-local.ts writes (target-file.ts). Absent = the drill starts its own gateway.
+   */
+  readonly targetFile?: string;
 }
 
 export const DEFAULT_DRILL: Omit<DrillOptions, 'root' | 'dataDir'> = {
   devices: 1000, offlinePercent: 5, fleet: 'drill', deviceClass: 'sensor', brokerHost: 'mqtt.example.com',
-  target: 95, soakMs: 1000, workers: 2, connectRate: 250, scryptN: 1024,
+  target: 95, soakMs: 1000, workers: 2, connectRate: 250,
 };
 
 /**
@@ -77,7 +79,6 @@ export async function startDrillGateway(o: DrillOptions, served: ServedKeyFiles,
     keyFile: served.keyFile,
     logFile: join(o.dataDir, 'gateway.log'),
     env: {
-      PINGW_CREDENTIAL_SCRYPT_N: String(o.scryptN),
       PINGW_ROLLOUT_TICK_MS: '250',
       PINGW_LIVE_CHECK_TIMEOUT_MS: '1000',
       // the drill's host name is not in DNS: the gateway's own probes (live check, drift watch) reach the broker
@@ -89,10 +90,10 @@ export async function startDrillGateway(o: DrillOptions, served: ServedKeyFiles,
 }
 
 /** POST /api/devices for every simulated device (credentials cached in the data dir, as `npm run sim` does). */
-export async function enrolDrillDevices(o: DrillOptions, gw: GatewayProcess): Promise<DeviceIdentity[]> {
+export async function enrolDrillDevices(o: DrillOptions, apiUrl: string, token: string): Promise<DeviceIdentity[]> {
   await mkdir(o.dataDir, { recursive: true });
   return enrolDevices({
-    api: gw.apiUrl, token: gw.adminToken, count: o.devices, fleet: o.fleet, deviceClass: o.deviceClass,
+    api: apiUrl, token, count: o.devices, fleet: o.fleet, deviceClass: o.deviceClass,
     prefix: `${o.fleet}-`, cacheFile: join(o.dataDir, 'identities.json'),
   });
 }
@@ -105,8 +106,4 @@ export function brokerPinSet(o: DrillOptions, pins: readonly string[], nowSec: n
     hosts: [{ name: o.brokerHost, includeSubdomains: false, pins: [...pins], enforce: true, ...(port === undefined ? {} : { port }) }],
     failOpenAfter: nowSec + 180 * 86_400,
   };
-}
-
-export function apiOf(gw: GatewayProcess): GatewayApi {
-  return new GatewayApi(gw.apiUrl, gw.adminToken);
 }

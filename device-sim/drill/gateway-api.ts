@@ -23,19 +23,67 @@ export class ApiError extends Error {
   }
 }
 
+/** Longest wait for one replica's answer before the next is tried (the slowest drill call, a drift run, takes ~1 s). */
+const REPLICA_ANSWER_MS = 30_000;
+
+/** A request no replica answered (every API URL refused or dropped it). */
+export class ApiUnreachable extends Error {}
+
+/** The replica refused the connection: the request never reached it, so repeating it elsewhere cannot run it twice. */
+const refusedConnection = (e: unknown): boolean => (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+const why = (e: unknown): string => (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+
+/**
+ * The gateway's API at one or several URLs: the replicas of a scale set-up all serve the same API on one registry
+ * (docs/scale.md "Replicas"), so when the replica the drill talks to stops answering it goes on through the next.
+ * A GET is repeated on the next replica whatever happened; a POST only when the connection was refused (it never
+ * reached the replica): a POST cut off mid-way may have run, and its caller decides (re-read, retry).
+ */
 export class GatewayApi {
-  constructor(readonly baseUrl: string, private readonly token: string) {}
+  private readonly urls: readonly string[];
+  private current = 0;
+
+  constructor(
+    baseUrl: string | readonly string[],
+    private readonly token: string,
+    /** Told when the API moves to another replica. */
+    private readonly onSwitch: (from: string, to: string, why: string) => void = () => {},
+  ) {
+    this.urls = typeof baseUrl === 'string' ? [baseUrl] : [...baseUrl];
+    if (this.urls.length === 0) throw new TypeError('GatewayApi: no API URL');
+  }
+
+  /** The replica requests go to now. */
+  get baseUrl(): string {
+    return this.urls[this.current] as string;
+  }
 
   async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, this.baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    const json: unknown = text.length > 0 ? JSON.parse(text) : null;
-    if (!res.ok) throw new ApiError(res.status, json, `${method} ${path}`);
-    return json as T;
+    for (let tried = 1; ; tried++) {
+      const base = this.baseUrl;
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, base), {
+          method,
+          headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          // with replicas to fall back on, a frozen one (SIGSTOP) must not hold the drill forever
+          ...(this.urls.length > 1 ? { signal: AbortSignal.timeout(REPLICA_ANSWER_MS) } : {}),
+        });
+      } catch (e) {
+        if (this.urls.length === 1) throw e;
+        const repeatable = method === 'GET' || refusedConnection(e);
+        this.current = (this.current + 1) % this.urls.length;
+        this.onSwitch(base, this.baseUrl, why(e));
+        if (!repeatable) throw new ApiUnreachable(`${method} ${path} to ${base}: ${why(e)} (not repeated: it may have run)`);
+        if (tried >= this.urls.length) throw new ApiUnreachable(`${method} ${path}: no replica answered (last ${base}: ${why(e)})`);
+        continue;
+      }
+      const text = await res.text();
+      const json: unknown = text.length > 0 ? JSON.parse(text) : null;
+      if (!res.ok) throw new ApiError(res.status, json, `${method} ${path}`);
+      return json as T;
+    }
   }
 
   keysets() {

@@ -17,7 +17,7 @@ export interface GatewayProcessOptions {
   readonly dataDir: string;
   readonly certFile: string;
   readonly keyFile: string;
-  /** Extra PINGW_* settings (e.g. PINGW_CREDENTIAL_SCRYPT_N). */
+  /** Extra PINGW_* settings (e.g. PINGW_ROLLOUT_TICK_MS). */
   readonly env?: Readonly<Record<string, string>>;
   /** Everything the gateway prints goes here. */
   readonly logFile: string;

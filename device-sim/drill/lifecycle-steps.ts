@@ -4,9 +4,8 @@
  * as an operator's script would.
  */
 import { readFile } from 'node:fs/promises';
-import type { BrokerKey, ServedKeyFiles } from './drill-pki';
+import type { BrokerKey } from './drill-pki';
 import type { GatewayApi, RolloutView } from './gateway-api';
-import type { GatewayProcess } from './gateway-process';
 import type { Timeline } from './timeline';
 import { waitUntil } from '../wait-until';
 
@@ -53,21 +52,21 @@ export const runDrift = (api: GatewayApi) => api.call<DriftRun>('POST', '/api/dr
  * yet): one drift run raises a critical finding naming every device that would fail on reconnect; the key is
  * put back and the next run clears it.
  */
-export async function driftDrill(o: { api: GatewayApi; gw: GatewayProcess; served: ServedKeyFiles; tl: Timeline; host: string; rogue: BrokerKey; good: BrokerKey }): Promise<DriftDrillResult> {
-  const { api, gw, served, tl, host, rogue, good } = o;
-  await served.install(rogue);
-  await gw.reloadTls(rogue.pin, host);
+export async function driftDrill(o: { api: GatewayApi; serve: (key: BrokerKey) => Promise<void>; tl: Timeline; fleet: string; rogue: BrokerKey; good: BrokerKey }): Promise<DriftDrillResult> {
+  const { api, serve, tl, rogue, good } = o;
+  // the drill's own fleet: a set-up that lives on (--target) holds the fleets of earlier runs, whose pins are not served
+  const openOfFleet = async () => (await api.call<{ open: Finding[] }>('GET', `/api/findings?${new URLSearchParams({ kind: 'drift', fleet: o.fleet })}`)).open;
+  await serve(rogue);
   tl.add('drift-key-swapped', `someone installs an unannounced key R ${rogue.pin.slice(0, 17)}… on the broker (SIGHUP; established sessions stay)`, { pin: rogue.pin });
   const run = await runDrift(api);
-  const open = (await api.call<{ open: Finding[] }>('GET', '/api/findings?kind=drift')).open;
-  const f = open.find((x) => x.kind === 'drift-unpinned');
+  const f = (await openOfFleet()).find((x) => x.kind === 'drift-unpinned');
   if (f === undefined) throw new Error(`drift watch raised no drift-unpinned finding: ${JSON.stringify(run)}`);
   tl.add('drift-finding', `drift watch (on demand): ${f.severity} ${f.kind}: ${f.summary}`, { raised: run.raised, atRisk: f.detail.atRisk });
-  await served.install(good);
-  await gw.reloadTls(good.pin, host);
+  await serve(good);
   const after = await runDrift(api);
-  tl.add('drift-resolved', `the key is put back; next drift run: ${after.cleared} finding cleared, ${after.open} open`, { cleared: after.cleared, open: after.open });
-  if (after.open !== 0) throw new Error('the drift finding did not clear after the key was put back');
+  const stillOpen = (await openOfFleet()).length;
+  tl.add('drift-resolved', `the key is put back; next drift run: ${after.cleared} finding cleared, ${stillOpen} open`, { cleared: after.cleared, open: stillOpen });
+  if (stillOpen !== 0) throw new Error('the drift finding did not clear after the key was put back');
   return { finding: { kind: f.kind, atRisk: f.detail.atRisk ?? -1, servedPin: f.detail.servedPin ?? '' }, cleared: after.cleared };
 }
 

@@ -1,4 +1,4 @@
-import type { GatewayApi, Readiness, RolloutView } from './gateway-api';
+import { ApiError, ApiUnreachable, type GatewayApi, type Readiness, type RolloutView } from './gateway-api';
 import type { Timeline } from './timeline';
 
 /**
@@ -29,6 +29,13 @@ export interface WatchResult {
   readonly advanced: { wave: number; verified: number; queued: number; enrolled: number }[];
 }
 
+/**
+ * A failure a replica set goes through when one replica dies: no replica answered this time (the API moves on to
+ * the next), or 503 E_NOT_LEADER while another replica takes the lead (docs/scale.md: "read the rollout, retry").
+ */
+const transient = (e: unknown): boolean => e instanceof ApiUnreachable || (e instanceof ApiError && e.status === 503);
+const pause = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
 const pct = (n: number) => `${n.toFixed(n % 1 === 0 ? 0 : 1)}%`;
 
 export function readinessText(label: string, r: Readiness): string {
@@ -45,7 +52,14 @@ export async function watchRollout(o: WatchOptions): Promise<WatchResult> {
   let heldSince: { key: string; at: number } | undefined;
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
-    const r = await api.rollout(o.rolloutId);
+    let r: RolloutView;
+    try {
+      r = await api.rollout(o.rolloutId);
+    } catch (e) {
+      if (!transient(e) || Date.now() > deadline) throw e;
+      await pause(250);
+      continue;
+    }
     const n = r.waves.length;
     for (const w of r.waves) {
       if (w.startedAt !== null && !started.has(w.index)) {
@@ -82,9 +96,15 @@ export async function watchRollout(o: WatchOptions): Promise<WatchResult> {
         tl.add('operator-advance',
           `wave ${w.index + 1}/${n} holds at ${c.VERIFIED}/${enrolled} verified (${pct((100 * c.VERIFIED) / enrolled)} < 95%): its ${c.QUEUED} missing devices are offline, operator advances it (POST /api/rollouts/${r.id}/advance)`,
           { wave: w.index + 1, verified: c.VERIFIED, queued: c.QUEUED, enrolled });
-        await api.rolloutAction(r.id, 'advance', `drill: ${c.QUEUED} devices of wave ${w.index + 1} are offline`);
-        advanced.push({ wave: w.index + 1, verified: c.VERIFIED, queued: c.QUEUED, enrolled });
         heldSince = undefined;
+        try {
+          await api.rolloutAction(r.id, 'advance', `drill: ${c.QUEUED} devices of wave ${w.index + 1} are offline`);
+          advanced.push({ wave: w.index + 1, verified: c.VERIFIED, queued: c.QUEUED, enrolled });
+        } catch (e) {
+          // it may or may not have run: the next reads show which (the wave moved on, or it holds again and is advanced then)
+          if (!transient(e)) throw e;
+          tl.add('operator-retry', `advance of wave ${w.index + 1} not confirmed (${(e as Error).message}): the drill reads the rollout again`, { wave: w.index + 1 });
+        }
       }
     }
     if (Date.now() > deadline) throw new Error(`rollout ${r.id} did not complete in time: ${JSON.stringify({ state: r.state, gate: r.gate, counts: r.executions.byKind })}`);

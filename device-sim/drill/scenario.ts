@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import { summaryLine } from '../fleet-runner';
 import { DeviceGroup } from './device-group';
-import { ServedKeyFiles } from './drill-pki';
-import {
-  apiOf, brokerPinSet, enrolDrillDevices, makeDrillKeys, pickOffline, startDrillGateway, type DrillKeys, type DrillOptions,
-} from './drill-setup';
+import { brokerPinSet, enrolDrillDevices, makeDrillKeys, pickOffline, type DrillKeys, type DrillOptions } from './drill-setup';
+import { ownGatewayTarget, scaleTarget, type DrillTarget } from './drill-target';
+import { checkExactlyOnce, exactlyOnceText, type ExactlyOnceResult } from './exactly-once';
 import type { Readiness } from './gateway-api';
-import type { GatewayProcess } from './gateway-process';
 import { readinessText, watchRollout, type WatchResult } from './rollout-watch';
 import { Timeline } from './timeline';
 import { waitUntil } from '../wait-until';
@@ -29,6 +27,11 @@ export interface DrillResult {
   final: ReadinessSummary & { pinCoverage: { pin: string; verified: number; total: number; percent: number }[] };
   /** Issue 16: the drift finding and its resolution; the guided rotation plan the rotation was walked with. */
   lifecycle: { drift: DriftDrillResult; plan: { id: number; steps: string[]; switchRecordedBy: string; predictionAtRisk: number | null } };
+  /**
+   * Against a scale set-up (`--target`): the devices' record of PUBACKed acks against the registry (exactly-once.ts),
+   * and the replicas the drill moved away from because they stopped answering. Absent with a gateway of its own.
+   */
+  scale?: { exactlyOnce: ExactlyOnceResult; failovers: { from: string; to: string; why: string }[] };
   wallSeconds: number;
 }
 
@@ -49,8 +52,9 @@ const idsText = (ids: readonly string[]) => (ids.length <= 3 ? ids.join(', ') : 
  */
 export class KeyRotationDrill {
   readonly timeline: Timeline;
-  private gw: GatewayProcess | undefined;
+  private target: DrillTarget | undefined;
   private readonly groups: DeviceGroup[] = [];
+  private readonly failovers: { from: string; to: string; why: string }[] = [];
 
   constructor(readonly o: DrillOptions, timeline?: Timeline) {
     this.timeline = timeline ?? new Timeline();
@@ -63,27 +67,25 @@ export class KeyRotationDrill {
       return `\n  ${g.o.name}: ${t === undefined ? 'off' : summaryLine(t)}`;
     }).join('');
 
-  /** Pid of the gateway process (while it runs). */
-  get gatewayPid(): number | undefined {
-    return this.gw?.pid;
-  }
-
   async run(): Promise<DrillResult> {
     const { o, timeline: tl } = this;
     const t0 = Date.now();
     const perDevice = (ms: number) => 60_000 + o.devices * ms;
-    const served = new ServedKeyFiles(join(o.dataDir, 'broker'));
     const keys: DrillKeys = await makeDrillKeys(o);
     const pins = { k1: keys.k1.pin, k2: keys.k2.pin, backup: keys.backup.pin };
     tl.add('keys', `openssl made broker keys K1 ${pins.k1.slice(0, 17)}…, K2 ${pins.k2.slice(0, 17)}…, backup B ${pins.backup.slice(0, 17)}…`, pins);
 
-    const gw = (this.gw = await startDrillGateway(o, served, keys.k1));
-    const api = apiOf(gw);
-    tl.add('gateway', `gateway started (pid ${gw.pid}, ${gw.apiUrl}/api, MQTT/TLS port ${gw.mqttsPort}) serving K1`, { pid: gw.pid, mqttsPort: gw.mqttsPort, served: await gw.servedPin(o.brokerHost) });
+    const onSwitch = (from: string, to: string, why: string) => {
+      this.failovers.push({ from, to, why });
+      tl.add('api-failover', `replica ${from} does not answer (${why}): the drill goes on through ${to}`, { from, to, why });
+    };
+    const target = (this.target = o.targetFile === undefined ? await ownGatewayTarget(o, keys.k1) : await scaleTarget(o, o.targetFile, keys.k1, onSwitch));
+    const { api, broker } = target;
+    tl.add('gateway', target.startedText('K1'), target.startedData);
 
     // 1. factory state: every device holds {K1, B} for the broker, published through the gateway first
-    const identities = await enrolDrillDevices(o, gw);
-    const factory = await api.createPinSet(brokerPinSet(o, [pins.k1, pins.backup], Math.floor(Date.now() / 1000), gw.mqttsPort));
+    const identities = await enrolDrillDevices(o, api.baseUrl, target.token);
+    const factory = await api.createPinSet(brokerPinSet(o, [pins.k1, pins.backup], Math.floor(Date.now() / 1000), broker.port));
     const envelope = await api.envelopeOf(factory.id);
     const keyset = (await api.keysets()).at(-1);
     if (keyset === undefined) throw new Error('the gateway has no keyset');
@@ -92,7 +94,7 @@ export class KeyRotationDrill {
     const offline = new Set(offlineIds);
     const group = (name: string, ids: typeof identities, workers: number) => {
       const g = new DeviceGroup({
-        name, identities: ids, workers, broker: { hostname: o.brokerHost, address: '127.0.0.1', port: gw.mqttsPort },
+        name, identities: ids, workers, broker: { hostname: o.brokerHost, address: broker.address, port: broker.port },
         keyset: { version: keyset.version, publicKeys: keyset.publicKeys }, factoryEnvelope: envelope,
         dataDir: join(o.dataDir, 'devices'), connectRate: Math.max(50, o.connectRate * (ids.length / identities.length)),
         reconnectMinMs: 500, reconnectMaxMs: 4_000,
@@ -108,7 +110,7 @@ export class KeyRotationDrill {
       return row !== undefined && row.verified === o.devices && updated.online() + stragglers.online() === o.devices ? row : undefined;
     }, perDevice(120), 200, this.explain);
     tl.add('factory-verified', `${o.devices} devices online, factory set verified: coverage K1 ${k1Row.percent}% (${k1Row.verified}/${k1Row.total})`, { ...k1Row });
-    const drift = await driftDrill({ api, gw, served, tl, host: o.brokerHost, rogue: keys.rogue, good: keys.k1 });
+    const drift = await driftDrill({ api, serve: (k) => target.serve(k), tl, fleet: o.fleet, rogue: keys.rogue, good: keys.k1 });
 
     // 2. stragglers go offline; the firmware team publishes {K1, K2, B}; staged rollout
     await stragglers.powerOff();
@@ -119,7 +121,7 @@ export class KeyRotationDrill {
     tl.add('readiness', readinessText('K2', before), strip(before));
     // the rotation is walked as a guided rotation plan: publish {K1, K2, B} → staged rollout → gate → switch → …
     const guided = await startGuidedRotation({
-      api, tl, fleet: o.fleet, host: o.brokerHost, port: gw.mqttsPort, keys, target: o.target,
+      api, tl, fleet: o.fleet, host: o.brokerHost, port: broker.port, keys, target: o.target,
       rollout: { gates: { soakMs: o.soakMs }, rate: { perSecond: 200, burst: 200 } },
     });
     const planId = guided.plan.id;
@@ -141,7 +143,7 @@ export class KeyRotationDrill {
     tl.add('plan-step', `plan #${planId} confirm-gate: coverage of K2 ${gated.gate.coverage}% ≥ ${o.target}%, ${gated.gate.atRisk} at risk: ${gated.step}`, { step: gated.step });
 
     // 4. the broker switches to K2 without a restart
-    const k2 = await this.switchKey(gw, served, keys.k2, 'K2');
+    const k2 = await this.switchKey(keys.k2, 'K2');
     // drift watch sees the next key served: the plan records the switch by itself (POST /api/rotations' record)
     await runDrift(api);
     const switched = await waitUntil('the plan to record the switch', async () => {
@@ -163,11 +165,13 @@ export class KeyRotationDrill {
     tl.add('k2-served', `broker serves K2: ${updated.online()} reconnected, ${refusedIds.length} refused (pin mismatch, refused by the device); ${sameIds(refusedIds, atRiskIds) ? `all ${refusedIds.length} named at risk` : 'NOT the devices named at risk'}; gateway sees ${gwOnline} online`, { reconnected: updated.online(), refused: refusedIds.length, gatewayOnline: gwOnline, k2 });
 
     // 5. the backup key rescues the stragglers
-    await this.switchKey(gw, served, keys.backup, 'backup B');
+    await this.switchKey(keys.backup, 'backup B');
     await updated.powerOff();
     await updated.powerOn();
     const final = await waitUntil('every device to connect under B and the stragglers to verify seq 2', async () => {
       if (updated.online() !== updated.size || stragglers.online() !== stragglers.size) return undefined;
+      // the devices' own count too: the registry may commit a verified ack before the worker's next progress report
+      if ((stragglers.totals()?.counters.verified ?? 0) < stragglers.size) return undefined;
       const r = await readiness();
       return r.verified === o.devices ? r : undefined;
     }, perDevice(120), 200, this.explain);
@@ -186,6 +190,7 @@ export class KeyRotationDrill {
     // 6. the plan's last stage: {K2, B, K3} (the next rotation's key pinned from now on), then done
     const done = await finishGuidedRotation({ api, tl, planId, newNext: keys.k3, timeoutMs: perDevice(300) });
     tl.add('rollout-final', `rollout ${r.id} ${r.state.kind}: ${r.executions.byKind.VERIFIED}/${r.executions.total} verified`, { ...r.executions.byKind });
+    const scale = target.kind === 'scale' ? { exactlyOnce: await this.exactlyOnce(api, identities.map((d) => d.deviceId)), failovers: this.failovers } : undefined;
 
     return {
       devices: o.devices, offlineIds, pins, initialK1Coverage: k1Row.percent,
@@ -203,22 +208,41 @@ export class KeyRotationDrill {
         drift,
         plan: { id: planId, steps: done.history.map((h) => h.action), switchRecordedBy: recorded?.actor ?? '', predictionAtRisk: guided.plan.prediction?.atRisk ?? null },
       },
+      ...(scale === undefined ? {} : { scale }),
       wallSeconds: Math.round((Date.now() - t0) / 100) / 10,
     };
   }
 
-  /** Replaces the served cert/key files, SIGHUPs the gateway and waits until a new handshake gets the key. */
-  private async switchKey(gw: GatewayProcess, served: ServedKeyFiles, key: DrillKeys['k1'], label: string): Promise<string> {
-    await served.install(key);
-    await gw.reloadTls(key.pin, this.o.brokerHost);
-    this.timeline.add('key-switch', `broker switches to ${label}: cert/key files replaced, SIGHUP to gateway pid ${gw.pid} (no restart); new handshakes get ${key.pin.slice(0, 17)}…`, { key: label, pin: key.pin });
+  /** Replaces the served cert/key files, SIGHUPs the broker (the gateway, or Mosquitto) and waits until a new handshake gets the key. */
+  private async switchKey(key: DrillKeys['k1'], label: string): Promise<string> {
+    const target = this.target as DrillTarget;
+    await target.serve(key);
+    this.timeline.add('key-switch', `broker switches to ${label}: cert/key files replaced, ${target.reloadText}; new handshakes get ${key.pin.slice(0, 17)}…`, { key: label, pin: key.pin });
     return key.pin;
   }
 
-  /** Powers every device group off and stops the gateway (SIGTERM, then SIGKILL by pid). Idempotent. */
+  /**
+   * Every ack a device got a PUBACK for is in the registry exactly once (exactly-once.ts). Acks that waited in a
+   * killed replica's broker sessions arrive once a survivor took its client ids over (docs/scale.md, ≤ lease +
+   * lease/4): polled until none is missing or the deadline; a failure ends the drill with an error.
+   */
+  private async exactlyOnce(api: DrillTarget['api'], deviceIds: string[]): Promise<ExactlyOnceResult> {
+    const pubacked = new Map<string, number>();
+    for (const g of this.groups) for (const [k, n] of g.acked()) pubacked.set(k, (pubacked.get(k) ?? 0) + n);
+    const check = () => checkExactlyOnce({ api, fleet: this.o.fleet, deviceIds, pubacked });
+    const result = await waitUntil('every PUBACKed ack in the registry', async () => {
+      const r = await check();
+      return r.lost.length === 0 ? r : undefined;
+    }, 60_000, 1_000).catch(async () => check());
+    this.timeline.add('exactly-once', exactlyOnceText(result), { ...result });
+    if (!result.ok) throw new Error(exactlyOnceText(result));
+    return result;
+  }
+
+  /** Powers every device group off; stops the drill's own gateway (SIGTERM, then SIGKILL by pid) or puts a scale set-up's broker key back. Idempotent. */
   async cleanup(): Promise<void> {
     await Promise.allSettled(this.groups.map((g) => g.powerOff()));
-    await this.gw?.stop();
+    await this.target?.close();
   }
 
   /** Errors the worker processes reported. */

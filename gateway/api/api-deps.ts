@@ -67,6 +67,8 @@ export interface ApiDeps {
   admission?: Pick<DeviceAdmission, 'deviceState' | 'stats'>;
   /** Telemetry reports accepted, deduplicated and over the per-device cap, since start (issue 17). */
   telemetryLimits?: () => Record<string, number>;
+  /** One device's telemetry reports dropped since start (duplicates, over the cap; the device page). */
+  reportsDroppedFor?: (deviceId: string) => { duplicate: number; overLimit: number };
   /** The security counters per device and fleet (GET /api/security) and on /metrics; absent in API-only tests. */
   security?: { ledger: SecurityLedger; metrics: SecurityMetrics };
 }

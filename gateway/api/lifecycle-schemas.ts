@@ -22,6 +22,9 @@ export const findingsQuery = z
   .object({ kind: z.enum(['drift', 'ct']).optional(), fleet: name.optional(), host: hostName.optional() })
   .strict();
 
+/** A finding's key as the watches name it (e.g. `ct:host:log-url:index`, `drift:fleet:host:port`). */
+export const acknowledgeFindingBody = z.object({ key: z.string().min(1).max(2048) }).strict();
+
 export const ctCertificatesQuery = z.object({ host: hostName.optional() }).strict();
 export const mismatchesQuery = z
   .object({ fleet: name.optional(), host: hostName.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })

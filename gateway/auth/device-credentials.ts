@@ -1,9 +1,12 @@
 import { pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 /**
- * Device credentials: 256 random bits shown once at enrolment, stored as
- * `scrypt$N$r$p$salt$hash` (base64url) so the cost can be raised later without invalidating old hashes.
- * The secret is random, not a human password, so a moderate N keeps reconnect storms affordable.
+ * Device credentials: 256 random bits shown once at enrolment, stored salted and hashed. Two forms verify:
+ * - `$7$iterations$salt$hash`, PBKDF2-HMAC-SHA512 (Mosquitto's password-file form): the default for new
+ *   enrolments on both transports (issue 17, docs/SECURITY.md "Device credential hashing");
+ * - `scrypt$N$r$p$salt$hash` (base64url): the embedded broker's form before issue 17, still verified, and
+ *   re-hashed to the `$7$` form after a successful log-in (gateway/broker/credential-upgrade.ts);
+ *   `PINGW_CREDENTIAL_HASH=scrypt` keeps it for new enrolments.
  */
 const KEY_LEN = 32;
 
@@ -81,18 +84,43 @@ export async function verifyDeviceCredential(credential: string, stored: string)
   return timingSafeEqual(actual, expected);
 }
 
-const dummyHashes = new Map<number, Promise<string>>();
+/**
+ * How new device credentials are hashed (PINGW_CREDENTIAL_HASH): `pbkdf2` (default, `$7$`, 101 iterations) or
+ * `scrypt` at cost `scryptN` (PINGW_CREDENTIAL_SCRYPT_N, deprecated: meaningful only with `scrypt`).
+ */
+export type CredentialPolicy = { readonly kind: 'pbkdf2' } | { readonly kind: 'scrypt'; readonly scryptN: number };
+
+export const DEFAULT_CREDENTIAL_POLICY: CredentialPolicy = { kind: 'pbkdf2' };
+
+/** The hash of a new credential in the policy's form. */
+export function hashCredential(credential: string, policy: CredentialPolicy): Promise<string> {
+  return policy.kind === 'pbkdf2' ? hashDeviceCredentialPbkdf2(credential) : hashDeviceCredential(credential, policy.scryptN);
+}
 
 /**
- * A hash of a credential nobody holds, at the configured cost N: an unknown device id is checked against it, so it
- * costs the same scrypt as a known one and the answer time does not tell which ids exist. (A fixed dummy at another
- * N would make unknown ids cheaper or dearer than known ones: exactly the timing signal it exists to hide.)
+ * Whether a stored hash is in the policy's current form, i.e. needs no re-hash after a successful log-in. Only the
+ * `pbkdf2` policy re-hashes (scrypt → `$7$`); with `scrypt` every verifiable hash is left as it is.
  */
-export function dummyCredentialHash(n: number): Promise<string> {
-  let hash = dummyHashes.get(n);
+export function isCurrentForm(stored: string, policy: CredentialPolicy): boolean {
+  if (policy.kind === 'scrypt') return true;
+  return isPbkdf2Hash(stored) && stored.split('$')[2] === String(PBKDF2_ITERATIONS);
+}
+
+const dummyHashes = new Map<string, Promise<string>>();
+
+/**
+ * A hash of a credential nobody holds, in the policy's form and cost: an unknown device id is checked against it, so
+ * it costs what a known, current one costs and the answer time does not tell which ids exist. (A dummy in another
+ * form or cost would make unknown ids cheaper or dearer than known ones: exactly the timing signal it exists to
+ * hide.) While scrypt hashes of older enrolments remain, a known id with one costs more than an unknown id: the
+ * gap closes as they log in and are re-hashed (docs/SECURITY.md).
+ */
+export function dummyCredentialHash(policy: CredentialPolicy): Promise<string> {
+  const key = policy.kind === 'pbkdf2' ? `pbkdf2:${PBKDF2_ITERATIONS}` : `scrypt:${policy.scryptN}`;
+  let hash = dummyHashes.get(key);
   if (hash === undefined) {
-    hash = hashDeviceCredential(newDeviceCredential(), n);
-    dummyHashes.set(n, hash);
+    hash = hashCredential(newDeviceCredential(), policy);
+    dummyHashes.set(key, hash);
   }
   return hash;
 }

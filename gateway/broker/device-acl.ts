@@ -1,7 +1,8 @@
 import type { DeviceRepo } from '../registry/repositories';
 import type { AuthenticateError, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, MAX_MESSAGE_BYTES, isValidDeviceId, parseTopic, type TopicKind } from '../../shared/index';
-import { dummyCredentialHash, verifyDeviceCredential } from '../auth/device-credentials';
+import { dummyCredentialHash, verifyDeviceCredential, type CredentialPolicy } from '../auth/device-credentials';
+import type { CredentialUpgrade } from './credential-upgrade';
 import type { DeviceMessageHandler, PublishRefusedHandler } from '../transport/device-transport';
 import type { Logger } from '../logger';
 
@@ -25,7 +26,7 @@ type AuthenticateHandler = (
  * Every network client is a device: username = device id, password = its credential (SPEC §6). The client id
  * must equal the device id, so a device has one session and a reconnect takes the old one over ([MQTT-3.1.4-2]).
  */
-export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, credentialScryptN: number): AuthenticateHandler {
+export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, policy: CredentialPolicy, upgrade?: CredentialUpgrade): AuthenticateHandler {
   return (client, username, password, done) => {
     if (username === undefined || password === undefined || password.length === 0) {
       // [MQTT-3.1.2-19]/[MQTT-3.1.2-21]: anonymous clients are refused
@@ -36,10 +37,10 @@ export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, credenti
     }
     devices
       .get(username)
-      // unknown devices cost the same scrypt as known ones, at the configured N (no enumeration by timing)
+      // unknown devices cost what known ones cost: a dummy hash in the policy's form and cost (no enumeration by timing)
       .then(async (device) => ({
         device,
-        valid: await verifyDeviceCredential(password.toString('utf8'), device?.credentialHash ?? (await dummyCredentialHash(credentialScryptN))),
+        valid: await verifyDeviceCredential(password.toString('utf8'), device?.credentialHash ?? (await dummyCredentialHash(policy))),
       }))
       .then(
         ({ device, valid }) => {
@@ -50,6 +51,8 @@ export function deviceAuthenticate(devices: DeviceRepo, logger: Logger, credenti
           }
           if (device.decommissioned) return done(authError('device is decommissioned', NOT_AUTHORIZED), false);
           done(null, true);
+          // an older scrypt hash becomes the policy's fast form now that the secret is at hand (written once)
+          upgrade?.afterLogin(device.id, password.toString('utf8'), device.credentialHash);
         },
         (err: unknown) => {
           // the credential check or the registry failed: CONNACK 3 "server unavailable", the device retries

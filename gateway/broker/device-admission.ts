@@ -35,8 +35,10 @@ export interface AdmissionStats {
   takeovers: number;
   /** Connections from a throttled address closed before any MQTT was read. */
   closedAtAccept: number;
-  /** Credential checks run (each one scrypt). */
+  /** Credential checks run (each one hash of the stored form). */
   checksRun: number;
+  /** Stored scrypt hashes re-hashed into the fast `$7$` form after a log-in (./credential-upgrade.ts). */
+  credentialsRehashed: number;
   checksInFlight: number;
   checksQueued: number;
   /** The MQTT/TLS listener's admission (./tls-admission.ts); null without a TLS listener. */
@@ -81,7 +83,7 @@ export class DeviceAdmission {
   readonly gate: AuthGate;
   private readonly perDevice = new Map<string, DeviceSecurityState>();
   private readonly lastWarned = new Map<string, number>();
-  private totals = { authFailures: 0, throttled: 0, takeovers: 0, closedAtAccept: 0 };
+  private totals = { authFailures: 0, throttled: 0, takeovers: 0, closedAtAccept: 0, credentialsRehashed: 0 };
 
   constructor(
     private readonly deps: AdmissionDeps,
@@ -136,6 +138,11 @@ export class DeviceAdmission {
     if (address === undefined || !this.throttle.blockedAtAccept(address, this.deps.clock.now())) return false;
     this.totals.closedAtAccept += 1;
     return true;
+  }
+
+  /** A stored credential hash was re-hashed into the fast form (counted with the admission figures). */
+  noteRehashed(): void {
+    this.totals.credentialsRehashed += 1;
   }
 
   deviceState(deviceId: string): DeviceSecurityState | null {

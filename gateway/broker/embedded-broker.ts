@@ -3,12 +3,13 @@ import { Aedes, type Client } from 'aedes';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import { MAX_MESSAGE_BYTES, topicFor, type TopicKind } from '../../shared/index';
-import { hashDeviceCredential } from '../auth/device-credentials';
+import { DEFAULT_CREDENTIAL_POLICY, hashCredential, type CredentialPolicy } from '../auth/device-credentials';
 import type { Logger } from '../logger';
 import type { DeviceCredentials, DevicePublisher, DeviceTransport, TransportHandlers } from '../transport/device-transport';
 import {
   deviceAuthenticate, deviceAuthorizePublish, deviceAuthorizeSubscribe, 
 } from './device-acl';
+import { CredentialUpgrade } from './credential-upgrade';
 import { guardFrameSize } from './frame-guard';
 import type { DeviceAdmission } from './device-admission';
 import { capSubscribeQos } from './subscribe-qos-cap';
@@ -29,8 +30,13 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export interface BrokerDeps {
   devices: DeviceRepo;
   logger: Logger;
-  /** scrypt cost of new device credentials (PINGW_CREDENTIAL_SCRYPT_N): unknown ids are checked at the same cost. */
-  credentialScryptN: number;
+  /**
+   * How new device credentials are hashed (PINGW_CREDENTIAL_HASH; default the fast `$7$` PBKDF2 form): unknown ids
+   * are checked against a dummy in the same form, and older scrypt hashes are re-hashed after a log-in.
+   */
+  credentialPolicy?: CredentialPolicy;
+  /** Told once per stored hash re-hashed into the policy's form (audit, counters). */
+  onCredentialRehashed?: (deviceId: string, fromForm: string) => void;
   handlers: TransportHandlers;
   /** Login throttle, bounded credential checks, takeover detection (./device-admission.ts). */
   admission?: DeviceAdmission;
@@ -62,10 +68,13 @@ export interface EmbeddedBroker {
  */
 export async function createEmbeddedBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
   const { devices, logger, handlers } = deps;
+  const policy = deps.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
+  const upgrade = new CredentialUpgrade({
+    devices, logger, policy, ...(deps.onCredentialRehashed === undefined ? {} : { onUpgraded: deps.onCredentialRehashed }),
+  });
+  const authenticate = deviceAuthenticate(devices, logger, policy, upgrade);
   const aedes = await Aedes.createBroker({
-    authenticate: deps.admission
-      ? deps.admission.wrap(deviceAuthenticate(devices, logger, deps.credentialScryptN), (id) => connectedClient(id))
-      : deviceAuthenticate(devices, logger, deps.credentialScryptN),
+    authenticate: deps.admission ? deps.admission.wrap(authenticate, (id) => connectedClient(id)) : authenticate,
     connectTimeout: CONNECT_TIMEOUT_MS,
     authorizePublish: deviceAuthorizePublish(handlers.onMessage, handlers.onPublishRefused, logger),
     authorizeSubscribe: deviceAuthorizeSubscribe(logger),
@@ -218,7 +227,7 @@ export interface EmbeddedTransportOptions {
 export async function createEmbeddedTransport(deps: BrokerDeps, options: EmbeddedTransportOptions): Promise<DeviceTransport> {
   const broker = await createEmbeddedBroker(deps);
   const credentials: DeviceCredentials = {
-    hash: (secret) => hashDeviceCredential(secret, deps.credentialScryptN),
+    hash: (secret) => hashCredential(secret, deps.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY),
     provisioned: () => {}, // the registry is the broker's credential store: a new row is accepted at once
     revoked: async (deviceId) => broker.disconnect(deviceId), // the reconnect is refused (decommissioned)
   };

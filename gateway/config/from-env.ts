@@ -30,6 +30,7 @@ export const ENV_VARS = {
   PINGW_INGEST_FLUSH_MS: 'ingest.flushMs',
   PINGW_INGEST_MAX_ROWS: 'ingest.maxRows',
   PINGW_MALFORMED_LOG_WINDOW_MS: 'malformedLogWindowMs',
+  PINGW_CREDENTIAL_HASH: 'credentialHash',
   PINGW_CREDENTIAL_SCRYPT_N: 'credentialScryptN',
   PINGW_ROLLOUT_TICK_MS: 'rollouts.tickMs',
   PINGW_ROLLOUT_RATE: 'rollouts.ratePerSecond',
@@ -140,7 +141,12 @@ export function configFromEnv(env: Env): GatewayConfig {
   set('PINGW_INGEST_FLUSH_MS', get('PINGW_INGEST_FLUSH_MS'));
   set('PINGW_INGEST_MAX_ROWS', get('PINGW_INGEST_MAX_ROWS'));
   set('PINGW_MALFORMED_LOG_WINDOW_MS', get('PINGW_MALFORMED_LOG_WINDOW_MS'));
+  set('PINGW_CREDENTIAL_HASH', get('PINGW_CREDENTIAL_HASH'));
   set('PINGW_CREDENTIAL_SCRYPT_N', get('PINGW_CREDENTIAL_SCRYPT_N'));
+  // deprecated (issue 17): an scrypt cost beside an explicit fast hash contradicts itself (alone it is ignored, warned at start)
+  if (get('PINGW_CREDENTIAL_SCRYPT_N') !== undefined && get('PINGW_CREDENTIAL_HASH') === 'pbkdf2') {
+    problems.push('PINGW_CREDENTIAL_SCRYPT_N: only with PINGW_CREDENTIAL_HASH=scrypt (deprecated; device credentials use PBKDF2 by default)');
+  }
   set('PINGW_DATABASE_URL', get('PINGW_DATABASE_URL'));
   set('PINGW_DATABASE_READ_URL', get('PINGW_DATABASE_READ_URL'));
   set('PINGW_DATABASE_POOL_SIZE', get('PINGW_DATABASE_POOL_SIZE'));

@@ -200,12 +200,23 @@ export const gatewayConfigSchema = z
      * The gateway connects to it as an MQTT 5 backend client.
      */
     broker: externalBroker.nullable().default(null),
-    /** scrypt cost for device credentials (stored with each hash, so it can be raised later). */
+    /**
+     * How new device credentials are hashed (issue 17, docs/SECURITY.md "Device credential hashing"): `pbkdf2` is
+     * the `$7$` PBKDF2-SHA512 form with 101 iterations (fast: device secrets are 256 random bits, so guessing costs
+     * 2^255 tries whatever the hash cost), and older scrypt hashes are re-hashed into it after a log-in; `scrypt`
+     * keeps the pre-issue-17 scrypt form at credentialScryptN for new enrolments and re-hashes nothing.
+     */
+    credentialHash: z.enum(['pbkdf2', 'scrypt']).default('pbkdf2'),
+    /**
+     * Deprecated (issue 17): the scrypt cost N, meaningful only with credentialHash `scrypt` (default there 4096).
+     * Without it the gateway starts and warns that the value is ignored; with an explicit PINGW_CREDENTIAL_HASH=pbkdf2
+     * it is a configuration error (config/from-env.ts). Stored hashes carry their own N, so old ones verify anyway.
+     */
     credentialScryptN: z.coerce
       .number()
       .int()
       .refine((n) => n >= 1024 && (n & (n - 1)) === 0, 'expected a power of two ≥ 1024')
-      .default(4096),
+      .optional(),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { currentSets } from '../drift-watch/current-sets';
 import type { Finding, FindingRegister } from '../findings/finding-register';
 import type { Logger } from '../logger';
+import type { CtLogStateRepo } from '../registry/ct-log-state-repo';
 import type { CoverageRepo, PinSetRepo } from '../registry/repositories';
 import type { PinSetViews } from '../registry/pinset-views';
 import { CtClient, verifySth, type CtLog } from './ct-client';
@@ -47,8 +48,12 @@ interface LogState {
  * get-sth (signature checked when the log's key is configured), then get-entries for the new range; every new
  * leaf is appended to a Merkle frontier whose root must equal the signed root before anything from the range is
  * believed (RFC 6962 §2.1; this also proves the new tree extends the previous one). Certificates for the names
- * of the current pin sets (subdomain rule included) are kept in memory; findings are recomputed from them
- * against the current pins at every run, so pinning a key pre-approves it and clears its findings.
+ * of the current pin sets (subdomain rule included) are kept; findings are recomputed from them against the
+ * current pins at every run, so pinning a key pre-approves it and clears its findings.
+ *
+ * Issue 13: each log's progress (verified size, root, frontier, certificates kept) is saved in the registry after
+ * every range it believed, and read back before each run and each read (`refresh`): a new leader continues a log
+ * where the last one stopped, and every replica answers certificates and mismatch classifications alike.
  */
 export class CtWatch {
   private readonly logs: LogState[];
@@ -58,7 +63,9 @@ export class CtWatch {
   private last: CtRun | null = null;
 
   constructor(
-    private readonly deps: { pinsets: PinSetRepo; coverage: CoverageRepo; views: PinSetViews; findings: FindingRegister; clock: Clock; logger: Logger },
+    private readonly deps: {
+      pinsets: PinSetRepo; coverage: CoverageRepo; views: PinSetViews; findings: FindingRegister; store: CtLogStateRepo; clock: Clock; logger: Logger;
+    },
     logs: readonly CtLog[],
     private readonly options: { intervalMs: number; timeoutMs: number },
   ) {
@@ -85,6 +92,26 @@ export class CtWatch {
     return this.last;
   }
 
+  /**
+   * Takes the progress other processes saved (a previous leader, an on-demand run on another replica) for every log
+   * where it is ahead of this process's. Called before each run; call it before certificates() / classify().
+   */
+  async refresh(): Promise<void> {
+    const rows = await this.deps.store.list();
+    for (const row of rows) {
+      const state = this.logs.find((l) => l.client.log.url === row.log);
+      if (state === undefined || row.treeSize <= state.frontier.size) continue;
+      try {
+        state.frontier = MerkleFrontier.fromJSON(JSON.parse(row.frontier) as Parameters<typeof MerkleFrontier.fromJSON>[0]);
+        state.root = row.root;
+        const kept = JSON.parse(row.certificates) as LoggedCertificate[];
+        this.certs = [...this.certs.filter((c) => c.log !== row.log), ...kept];
+      } catch (err) {
+        this.deps.logger.error('CT watch: saved progress unreadable, following the log from where this process is', { log: row.log, error: String(err) });
+      }
+    }
+  }
+
   certificates(host?: string): LoggedCertificate[] {
     if (host === undefined) return [...this.certs];
     const w = [{ host: host.toLowerCase(), includeSubdomains: false, fleets: [], pins: new Set<string>() }];
@@ -105,6 +132,7 @@ export class CtWatch {
   private async runOnce(trigger: CtRun['trigger']): Promise<CtRun> {
     const { findings, clock, logger } = this.deps;
     const startedAt = clock.now();
+    await this.refresh();
     const watched = watchedHosts(await currentSets(this.deps));
     const logs: CtLogRun[] = [];
     const problems: Finding[] = [];
@@ -122,9 +150,13 @@ export class CtWatch {
         });
       }
     }
-    const r = findings.replace('ct', [...ctFindings(this.certs, watched), ...problems]);
+    // a log neither followed by this process nor saved by another: its certificates are not known here, so its
+    // open findings are left as recorded rather than cleared
+    const unread = new Set(this.logs.filter((s) => s.root === null).map((s) => s.client.log.url));
+    const r = await findings.replace('ct', [...ctFindings(this.certs, watched), ...problems], (f) => f.kind === 'ct-unpinned' && unread.has(String(f.detail['log'])));
     const run: CtRun = { startedAt, endedAt: clock.now(), trigger, logs, ...r };
     this.last = run;
+    await findings.recordRun('ct', run).catch((err: unknown) => logger.error('CT watch run not recorded', { error: String(err) }));
     return run;
   }
 
@@ -161,7 +193,14 @@ export class CtWatch {
     }
     state.frontier = frontier;
     state.root = root;
-    this.certs.push(...kept);
+    // one copy per log entry (a refresh may have loaded part of this range from another replica meanwhile)
+    const seen = new Set(kept.map((c) => c.index));
+    this.certs = [...this.certs.filter((c) => c.log !== url || !seen.has(c.index)), ...kept];
+    const save = {
+      log: url, treeSize: frontier.size, root, frontier: JSON.stringify(frontier.toJSON()),
+      certificates: JSON.stringify(this.certs.filter((c) => c.log === url)), updatedAt: this.deps.clock.now(),
+    };
+    await this.deps.store.save(save).catch((err: unknown) => this.deps.logger.error('CT watch: progress not saved (a new leader re-reads this range)', { log: url, error: String(err) }));
     if (unparsed > 0) this.deps.logger.warn('CT watch: entries not parsed', { log: url, unparsed });
     return { log: url, ok: true, treeSize: sth.treeSize, fetched, kept: kept.length, unparsed, error: null };
   }

@@ -32,6 +32,25 @@ export class MerkleFrontier {
     return this.count;
   }
 
+  /** What is kept in the registry (issue 13): a new leader continues the log from here instead of from entry 0. */
+  toJSON(): { size: number; nodes: { size: number; hash: string }[] } {
+    return { size: this.count, nodes: this.nodes.map((n) => ({ size: n.size, hash: Buffer.from(n.hash).toString('base64') })) };
+  }
+
+  /** The inverse of toJSON; refuses node sizes that are not the binary digits of `size`, largest first. */
+  static fromJSON(j: { size: number; nodes: { size: number; hash: string }[] }): MerkleFrontier {
+    let rest = j.size;
+    for (const n of j.nodes) {
+      // arithmetic, not bitwise: logs hold billions of entries, beyond 32 bits
+      if (!(n.size >= 1 && Number.isInteger(Math.log2(n.size)) && n.size <= rest && rest < 2 * n.size)) {
+        throw new Error(`not a Merkle frontier of ${j.size} leaves`);
+      }
+      rest -= n.size;
+    }
+    if (rest !== 0) throw new Error(`not a Merkle frontier of ${j.size} leaves`);
+    return new MerkleFrontier(j.nodes.map((n) => ({ size: n.size, hash: new Uint8Array(Buffer.from(n.hash, 'base64')) })), j.size);
+  }
+
   clone(): MerkleFrontier {
     return new MerkleFrontier(this.nodes.map((n) => ({ ...n })), this.count);
   }

@@ -107,7 +107,7 @@ export class DriftWatch {
         if (f !== null) out.push(f);
       }
     }
-    const r = findings.replace('drift', out);
+    const r = await findings.replace('drift', out);
     const run: DriftRun = {
       startedAt,
       endedAt: clock.now(),
@@ -116,6 +116,8 @@ export class DriftWatch {
       ...r,
     };
     this.last = run;
+    // every replica's API answers this run (GET /api/findings lastRuns, GET /api/drift-watch)
+    await findings.recordRun('drift', run).catch((err: unknown) => logger.error('drift watch run not recorded', { error: String(err) }));
     for (const l of this.listeners) {
       try {
         l(run);

@@ -2,87 +2,71 @@ import type { Clock } from '../clock';
 import type { EventBus } from '../events/event-bus';
 import type { BrowserEventStream } from '../events/browser-event-stream';
 import type { FindingEvent } from '../events/lifecycle-events';
+import type { FindingFilter, FindingInput, FindingRepo, FindingRow, FindingSource } from '../registry/finding-repo';
 
-export type FindingSource = 'drift' | 'ct';
-
+export type { FindingSource } from '../registry/finding-repo';
 /** A problem a watch sees now. `key` names the problem so that the next run can tell "same", "new" and "gone". */
-export interface Finding {
-  key: string;
-  source: FindingSource;
-  kind: FindingEvent['kind'];
-  severity: FindingEvent['severity'];
-  fleet: string | null;
-  host: string;
-  summary: string;
-  detail: Record<string, unknown>;
-}
+export type Finding = FindingInput;
+export type FindingView = FindingRow;
 
-export interface FindingView extends Finding {
-  firstSeenAt: number;
-  lastSeenAt: number;
-  resolvedAt: number | null;
-}
-
-/** Resolved findings kept for the API and the dashboard (the newest). */
-const RESOLVED_KEPT = 200;
+/** Resolved findings listed by the API and the dashboard (the newest). */
+const RESOLVED_LISTED = 200;
+/**
+ * Resolved findings are deleted this long after they resolved (docs/scale.md "Replicas", retention): long enough
+ * to look back over a month of incidents; the audit log and the webhooks' receivers keep the history beyond it.
+ */
+export const RESOLVED_RETENTION_MS = 30 * 24 * 3600_000;
 
 /**
- * Open and recently resolved findings of the drift and CT watches. In memory by design (issue 16): each run
- * recomputes its findings from scratch (drift: the served keys now; CT: every certificate seen for our names
- * against the current pins), so after a restart the first run rebuilds them; only `firstSeenAt` is lost.
- * New findings emit `finding`, findings a run no longer sees emit `findingCleared` (EventBus, for webhooks) and
- * a browser event.
+ * Open and recently resolved findings of the drift and CT watches, kept in the registry (issue 13): every replica's
+ * API answers the same list, an acknowledgement made on one replica is seen on all, and a new leader's first run
+ * finds the open rows by their key (the dedupe key), so a finding already recorded is refreshed, not raised again.
+ * Each run hands its complete set of findings; new ones emit `finding`, open ones the run no longer sees emit
+ * `findingCleared` (EventBus, for webhooks: on the replica that ran the watch only), and a browser event (fanned
+ * out to every replica).
  */
 export class FindingRegister {
-  private readonly open = new Map<string, FindingView>();
-  private readonly resolved: FindingView[] = [];
+  constructor(
+    private readonly deps: { store: FindingRepo; events: EventBus; hub: BrowserEventStream; clock: Clock },
+    private readonly retainResolvedMs = RESOLVED_RETENTION_MS,
+  ) {}
 
-  constructor(private readonly deps: { events: EventBus; hub: BrowserEventStream; clock: Clock }) {}
-
-  /** The complete set of `source`'s findings as of a run that just ended. */
-  replace(source: FindingSource, findings: Finding[]): { raised: number; cleared: number; open: number } {
+  /**
+   * The complete set of `source`'s findings as of a run that just ended. `keep`: open findings the run could not
+   * judge (they stay open as they are).
+   */
+  async replace(source: FindingSource, findings: readonly Finding[], keep?: (open: FindingView) => boolean): Promise<{ raised: number; cleared: number; open: number }> {
     const now = this.deps.clock.now();
-    const seen = new Set<string>();
-    let raised = 0;
-    let cleared = 0;
-    for (const f of findings) {
-      seen.add(f.key);
-      const before = this.open.get(f.key);
-      if (before !== undefined) {
-        this.open.set(f.key, { ...f, firstSeenAt: before.firstSeenAt, lastSeenAt: now, resolvedAt: null });
-        continue;
-      }
-      this.open.set(f.key, { ...f, firstSeenAt: now, lastSeenAt: now, resolvedAt: null });
-      raised++;
-      this.deps.events.emit('finding', this.event(f, now));
-    }
-    for (const [key, f] of [...this.open]) {
-      if (f.source !== source || seen.has(key)) continue;
-      this.open.delete(key);
-      const done = { ...f, resolvedAt: now };
-      this.resolved.unshift(done);
-      cleared++;
-      this.deps.events.emit('findingCleared', this.event(f, now));
-    }
-    this.resolved.splice(RESOLVED_KEPT);
-    if (raised + cleared > 0) this.deps.hub.publish({ type: 'findings', source, raised, cleared, open: this.count(source) });
-    return { raised, cleared, open: this.count(source) };
+    const r = await this.deps.store.replace(source, { findings, now, retainResolvedMs: this.retainResolvedMs, ...(keep === undefined ? {} : { keep }) });
+    for (const f of r.raised) this.deps.events.emit('finding', this.event(f, now));
+    for (const f of r.cleared) this.deps.events.emit('findingCleared', this.event(f, now));
+    const raised = r.raised.length;
+    const cleared = r.cleared.length;
+    if (raised + cleared > 0) this.deps.hub.publish({ type: 'findings', source, raised, cleared, open: r.open });
+    return { raised, cleared, open: r.open };
   }
 
-  list(filter: { source?: FindingSource; fleet?: string; host?: string } = {}): { open: FindingView[]; resolved: FindingView[] } {
-    const match = (f: FindingView) =>
-      (filter.source === undefined || f.source === filter.source) &&
-      (filter.fleet === undefined || f.fleet === filter.fleet) &&
-      (filter.host === undefined || f.host === filter.host.toLowerCase());
-    const severity = (f: FindingView) => (f.severity === 'critical' ? 0 : 1);
-    return {
-      open: [...this.open.values()].filter(match).sort((a, b) => severity(a) - severity(b) || a.firstSeenAt - b.firstSeenAt),
-      resolved: this.resolved.filter(match),
-    };
+  list(filter: FindingFilter = {}): Promise<{ open: FindingView[]; resolved: FindingView[] }> {
+    return this.deps.store.list(filter, RESOLVED_LISTED);
   }
 
-  private count(source: FindingSource): number {
-    return [...this.open.values()].filter((f) => f.source === source).length;
+  /** An operator saw the open finding `key`; undefined when there is no such open finding. */
+  async acknowledge(key: string, by: string): Promise<FindingView | undefined> {
+    const f = await this.deps.store.acknowledge(key, by, this.deps.clock.now());
+    if (f !== undefined) this.deps.hub.publish({ type: 'findings', source: f.source, acknowledged: f.key });
+    return f;
+  }
+
+  /** Keeps a watch's run (the API's `lastRuns`) for every replica. */
+  async recordRun(source: FindingSource, run: { endedAt: number }): Promise<void> {
+    await this.deps.store.recordRun(source, JSON.stringify(run), run.endedAt);
+  }
+
+  /** The last run of each watch, whichever replica ran it (null: never ran). */
+  async lastRuns(): Promise<{ drift: unknown; ct: unknown }> {
+    const r = await this.deps.store.lastRuns();
+    const parse = (s: string | undefined): unknown => (s === undefined ? null : (JSON.parse(s) as unknown));
+    return { drift: parse(r.drift), ct: parse(r.ct) };
   }
 
   private event(f: Finding, at: number): FindingEvent {

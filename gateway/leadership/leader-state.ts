@@ -65,14 +65,14 @@ export function transition(s: LeaderState, input: LeaderInput, timing: LeaderTim
   const stepDown = (reason: string, at: number): LeaderTransition => ({ state: { kind: 'follower', since: at, lastError: reason }, effect: 'step-down', reason });
   switch (input.type) {
     case 'confirmed':
-      if (input.at - s.confirmedAt > timing.stallMs) return stepDown(`lock unconfirmed for ${input.at - s.confirmedAt} ms (frozen?)`, input.at);
+      if (input.at - s.confirmedAt > timing.stallMs) return stepDown(`lock unconfirmed for ${Math.round(input.at - s.confirmedAt)} ms (frozen?)`, input.at);
       return { state: { ...s, confirmedAt: input.at }, effect: null };
     case 'lost':
       return stepDown(input.reason, input.at);
     case 'failed':
       return stepDown(`cannot confirm the lock: ${input.error}`, input.at);
     case 'tick':
-      if (input.at - s.confirmedAt > timing.stallMs) return stepDown(`lock unconfirmed for ${input.at - s.confirmedAt} ms (frozen?)`, input.at);
+      if (input.at - s.confirmedAt > timing.stallMs) return stepDown(`lock unconfirmed for ${Math.round(input.at - s.confirmedAt)} ms (frozen?)`, input.at);
       return { state: s, effect: null };
     case 'acquired':
       // a second acquisition cannot happen while held; take the newer epoch rather than keep a stale fence

@@ -7,6 +7,7 @@ export interface AdmissionFigures {
   droppedGone: number;
   refusedBusy: number;
   checksRun: number;
+  credentialsRehashed: number;
 }
 
 export interface SecurityMetricSources {
@@ -72,6 +73,16 @@ export class SecurityMetrics {
         this.inc({ outcome: 'dropped_gone' }, a.droppedGone);
         this.inc({ outcome: 'refused_busy' }, a.refusedBusy);
         this.inc({ outcome: 'checked' }, a.checksRun);
+      },
+    });
+    new Counter({
+      name: 'pingw_device_credentials_rehashed_total',
+      help: 'Stored device credential hashes (scrypt) re-hashed into the fast $7$ PBKDF2 form after a successful log-in, each written once',
+      registers,
+      collect() {
+        this.reset();
+        const a = sources.admission();
+        if (a !== null) this.inc(a.credentialsRehashed);
       },
     });
     new Counter({

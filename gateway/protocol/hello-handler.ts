@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import type { Delivery } from './delivery';
 import type { EventBus } from '../events/event-bus';
 import type { MalformedMessages } from './malformed-messages';
-import type { DeviceStateWriter } from './device-state-writer';
+import type { HelloWriter } from './hello-writer';
 
 const NOTHING_INSTALLED = '0'.repeat(64);
 
@@ -23,8 +23,8 @@ export interface HelloDeps {
   logger: Logger;
   /** The unit of work: the hello and the device's coverage counters commit together (what the device holds). */
   registry?: Pick<Registry, 'transaction'>;
-  /** The same unit of work, group-committed with other devices' (device-state-writer.ts); preferred when given. */
-  stateWriter?: DeviceStateWriter;
+  /** The same unit of work, group-committed with other devices' (hello-writer.ts); preferred when given. */
+  helloWriter?: HelloWriter;
   /**
    * True for a pin set a staged rollout owns (gateway/rollouts): the rollout delivers it wave by wave, so a
    * hello must not. Sets outside any rollout keep the plain behaviour.
@@ -58,7 +58,7 @@ export async function handleHello(deps: HelloDeps, deviceId: string, payload: Ui
     keysetVersion: hello.keysetVersion,
     at,
   };
-  if (deps.stateWriter) await deps.stateWriter.hello(deviceId, state);
+  if (deps.helloWriter) await deps.helloWriter.hello(deviceId, state);
   else if (deps.registry) {
     await deps.registry.transaction(async (tx) => {
       await tx.devices.applyHello(deviceId, state);

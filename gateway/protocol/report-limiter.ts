@@ -30,6 +30,8 @@ export class ReportLimiter {
   private readonly seen = new Map<string, number>();
   private readonly windows = new Map<string, { start: number; count: number }>();
   readonly counts = { accepted: 0, duplicate: 0, overLimit: 0 };
+  /** Reports dropped per device (the device page, GET /api/devices/:id `security.reportsDropped`); bounded like the rest. */
+  private readonly droppedBy = new Map<string, { duplicate: number; overLimit: number }>();
 
   constructor(private readonly limits: ReportLimits = DEFAULT_REPORT_LIMITS) {}
 
@@ -39,6 +41,7 @@ export class ReportLimiter {
     const last = this.seen.get(key);
     if (last !== undefined && now - last < this.limits.dedupeWindowMs) {
       this.counts.duplicate += 1;
+      this.dropped(deviceId).duplicate += 1;
       return 'duplicate';
     }
     let w = this.windows.get(deviceId);
@@ -49,6 +52,7 @@ export class ReportLimiter {
     }
     if (w.count >= this.limits.maxPerWindow) {
       this.counts.overLimit += 1;
+      this.dropped(deviceId).overLimit += 1;
       return 'over-limit';
     }
     w.count += 1;
@@ -57,6 +61,21 @@ export class ReportLimiter {
     this.prune(now);
     this.counts.accepted += 1;
     return 'accept';
+  }
+
+  /** Reports of one device acknowledged and not stored since start: duplicates and over the cap. */
+  droppedFor(deviceId: string): { duplicate: number; overLimit: number } {
+    const d = this.droppedBy.get(deviceId);
+    return d === undefined ? { duplicate: 0, overLimit: 0 } : { ...d };
+  }
+
+  private dropped(deviceId: string): { duplicate: number; overLimit: number } {
+    let d = this.droppedBy.get(deviceId);
+    if (d === undefined) {
+      if (this.droppedBy.size >= this.limits.maxKeys) this.droppedBy.delete(this.droppedBy.keys().next().value as string);
+      this.droppedBy.set(deviceId, (d = { duplicate: 0, overLimit: 0 }));
+    }
+    return d;
   }
 
   private prune(now: number): void {

@@ -14,6 +14,9 @@ import type {
 } from './repositories';
 import type { BackendLeaseRepo } from './backend-lease-repo';
 import type { WebhookRepo } from './webhook-repo';
+import type { WebhookOutboxRepo } from './webhook-outbox-repo';
+import type { FindingRepo } from './finding-repo';
+import type { CtLogStateRepo } from './ct-log-state-repo';
 import type { Fence, LeaderLock, LeaderLockOptions } from './leader-lock';
 import type { ReplicaChannel } from './replica-channel';
 import type { Logger } from '../logger';
@@ -46,6 +49,12 @@ export interface Registry extends RegistryTx {
   ingest: IngestRepo;
   /** Webhook registrations and dead letters (never part of a unit of work). */
   webhooks: WebhookRepo;
+  /** Webhook deliveries not yet delivered, claimed with a lease by every replica's worker (never part of a unit of work). */
+  webhookOutbox: WebhookOutboxRepo;
+  /** Drift/CT watch findings, shared by every replica (never part of a unit of work: each run is its own transaction). */
+  findings: FindingRepo;
+  /** The CT watch's progress per log (never part of a unit of work). */
+  ctLogs: CtLogStateRepo;
   /** Leases on the external broker's backend client ids (never part of a unit of work: each call is atomic). */
   backendLeases: BackendLeaseRepo;
   /** Reads that may come from a replica (lists, history, telemetry, audit pages). */

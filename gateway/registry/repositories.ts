@@ -40,6 +40,11 @@ export interface DeviceRepo {
    */
   insertMany(devices: readonly NewDevice[]): Promise<number>;
   setOnline(id: string, online: boolean, at: number): Promise<void>;
+  /**
+   * Replaces a device's credential hash only while it still equals `expected` (compare-and-set: a re-hash after a
+   * log-in is written once even when two log-ins race, and never over a hash changed meanwhile). True when written.
+   */
+  replaceCredentialHash(id: string, expected: string, next: string): Promise<boolean>;
   /** Marks every device offline (start-up of a single gateway: no connection survives a restart). */
   setAllOffline(): Promise<void>;
   applyHello(id: string, h: HelloState): Promise<void>;

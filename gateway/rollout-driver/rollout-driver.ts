@@ -389,7 +389,12 @@ export class RolloutDriver {
   private async catchUpAcks(slot: Slot): Promise<void> {
     for (const e of [...slot.execs.values()]) {
       if (!isActiveExecution(e.state) || e.state.kind === 'QUEUED') continue;
-      const since = e.state.kind === 'DELIVERED' ? e.state.deliveredAt : e.state.kind === 'APPLIED' ? e.state.appliedAt : 0;
+      // APPLIED reads every ack of this set: appliedAt is the old leader's clock when it *processed* "applied", and
+      // the device's "verified" may have been committed by another replica before that (the leader's queue lags the
+      // ingest), so reading from appliedAt would miss it and leave the device waiting for its verify timeout. Older
+      // acks are harmless there: at or below the current step they are no-ops, "rejected" after APPLIED too
+      // (execution-state.ts). DELIVERED keeps its bound: an earlier attempt's "rejected" must not end this one.
+      const since = e.state.kind === 'DELIVERED' ? e.state.deliveredAt : 0;
       for (const a of await this.deps.rollouts.acksSince(e.deviceId, slot.pinset.sha256, since)) {
         const status = a.status as 'applied' | 'verified' | 'rejected';
         void enqueue(slot, () => this.applyAck(slot, e.deviceId, status, a.code ?? undefined)).catch((err) => this.fail(slot, err));

@@ -27,6 +27,25 @@ describe('Merkle frontier (RFC 6962 §2.1)', () => {
     expect(Buffer.from(MerkleFrontier.empty().root()).toString('hex')).toBe(createHash('sha256').digest('hex'));
   });
 
+  it('is kept and read back (issue 13: a new leader continues a log from its saved frontier); a frontier that does not fit its size is refused', () => {
+    for (const n of [0, 1, 2, 3, 6, 7, 8, 70]) {
+      const f = MerkleFrontier.empty();
+      for (let i = 0; i < n; i++) f.append(leafHash(Uint8Array.of(i)));
+      const back = MerkleFrontier.fromJSON(JSON.parse(JSON.stringify(f.toJSON())) as ReturnType<MerkleFrontier['toJSON']>);
+      expect(back.size).toBe(n);
+      expect(Buffer.from(back.root()).toString('hex')).toBe(Buffer.from(f.root()).toString('hex'));
+      back.append(leafHash(Uint8Array.of(200)));
+      f.append(leafHash(Uint8Array.of(200)));
+      expect(Buffer.from(back.root()).toString('hex')).toBe(Buffer.from(f.root()).toString('hex'));
+    }
+    const h = Buffer.alloc(32).toString('base64');
+    expect(() => MerkleFrontier.fromJSON({ size: 6, nodes: [{ size: 2, hash: h }, { size: 4, hash: h }] })).toThrow(/not a Merkle frontier of 6 leaves/);
+    expect(() => MerkleFrontier.fromJSON({ size: 6, nodes: [{ size: 4, hash: h }] })).toThrow(/not a Merkle frontier/);
+    expect(() => MerkleFrontier.fromJSON({ size: 3, nodes: [{ size: 3, hash: h }] })).toThrow(/not a Merkle frontier/);
+    // beyond 32 bits, as real logs are
+    expect(MerkleFrontier.fromJSON({ size: 2 ** 33 + 1, nodes: [{ size: 2 ** 33, hash: h }, { size: 1, hash: h }] }).size).toBe(2 ** 33 + 1);
+  });
+
   it('matches names as a TLS client would (one wildcard label) and the subdomain rule', () => {
     expect(nameCovers('api.example.com', { host: HOST, includeSubdomains: false })).toBe(true);
     expect(nameCovers('*.example.com', { host: HOST, includeSubdomains: false })).toBe(true);

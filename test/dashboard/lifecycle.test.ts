@@ -1,7 +1,8 @@
 /**
  * Issue 16 on the dashboard: the lifecycle page on the REAL gateway (real-harness.ts), real devices over MQTT and
  * chromium. The kill switch needs the host typed again (refused otherwise, by the dashboard form and the
- * gateway), then shows the kill set's coverage live as the devices apply it.
+ * gateway), then shows the kill set's coverage live as the devices apply it. An open finding is acknowledged from
+ * the page (issue 13: recorded in the registry, so every replica shows it).
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ let real: RealGateway;
 let browser: Browser;
 let operator = '';
 let viewer = '';
+/** The key the gateway's probe sees served for HOST (null: unreachable, so the live check accepts sets unchecked). */
+let servedPin: string | null = null;
 const devices: MqttDevice[] = [];
 
 async function logIn(page: Page, path: string, token: string): Promise<void> {
@@ -25,7 +28,13 @@ async function logIn(page: Page, path: string, token: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  real = await startRealGateway();
+  real = await startRealGateway({
+    fetchServerPins: async (host, port) => {
+      const p = servedPin === null ? null : parsePin(servedPin);
+      if (p === null || !p.ok || host !== HOST) throw new Error(`${host}:${port} is not reachable from the test`);
+      return { leaf: p.value, chain: [p.value] };
+    },
+  });
   operator = await real.token('olga', 'operator');
   viewer = await real.token('vera', 'viewer');
   for (let i = 0; i < 3; i++) devices.push(await real.device(operator, `valve-${i}`, 'valves', '1.0.0'));
@@ -85,6 +94,32 @@ describe('lifecycle page', () => {
       await ctx.close();
     }
   }, 90_000);
+
+  it('chromium: an open finding is acknowledged from the page; the API answers who acknowledged it', async () => {
+    // fleet "pumps" enforces HOST, its one device never installed the set: the served key A is covered 0 % < 95 %
+    expect((await real.call('POST', '/api/devices', real.admin, { deviceId: 'pump-0', fleet: 'pumps', deviceClass: 'p' })).status).toBe(201);
+    expect((await real.call('POST', '/api/pinsets', real.admin, { target: { fleet: 'pumps' }, hosts: [{ name: HOST, includeSubdomains: false, pins: [PIN_A, PIN_B], enforce: true }] })).status).toBe(201);
+    servedPin = PIN_A;
+    expect((await real.call('POST', '/api/drift-watch/run', operator, {})).body).toMatchObject({ raised: 1 });
+    const ctx = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+    const page = await ctx.newPage();
+    try {
+      await logIn(page, '/lifecycle', operator);
+      const row = '#findings tr[data-finding="drift-low-coverage"]';
+      await page.waitForSelector(`${row} td[data-acknowledged="no"] button:has-text("Acknowledge")`);
+      await page.click(`${row} td[data-acknowledged="no"] button`);
+      await page.waitForSelector('.alert-ok:has-text("Finding acknowledged")');
+      await page.waitForSelector(`${row} td[data-acknowledged="yes"]:has-text("olga")`);
+      const open = (await real.call('GET', '/api/findings?fleet=pumps', viewer)).body.open;
+      expect(open).toHaveLength(1);
+      expect(open[0]).toMatchObject({ kind: 'drift-low-coverage', fleet: 'pumps', acknowledgedBy: 'olga', acknowledgedAt: expect.any(Number), resolvedAt: null });
+      // a viewer may not acknowledge: 403 from the gateway, whatever the dashboard shows
+      expect((await real.call('POST', '/api/findings/acknowledge', viewer, { key: open[0].key })).status).toBe(403);
+    } finally {
+      servedPin = null;
+      await ctx.close();
+    }
+  }, 60_000);
 
   it('a viewer sees the page with the kill switch disabled and no watch buttons', async () => {
     const ctx = await browser.newContext();

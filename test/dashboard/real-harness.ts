@@ -69,7 +69,6 @@ export async function startRealGateway(options: RealGatewayOptions = {}): Promis
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { host: '127.0.0.1', port: 0 },
       mqtts: { host: '127.0.0.1', port: 0 },
-      credentialScryptN: 1024,
       rollouts: { tickMs: 50 },
       // the watches run when a test asks (POST /api/drift-watch/run, /api/ct-watch/run), never on a schedule
       lifecycle: { driftIntervalMs: 0, ctIntervalMs: 0, ctLogs: [...(options.ctLogs ?? [])] },

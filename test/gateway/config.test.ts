@@ -61,6 +61,9 @@ describe('configuration', () => {
     [{ PINGW_TLS_CERT_FILE: '/etc/c.pem' }, 'PINGW_TLS_CERT_FILE/PINGW_TLS_KEY_FILE'],
     [{ PINGW_INGEST_FLUSH_MS: '0' }, 'PINGW_INGEST_FLUSH_MS'],
     [{ PINGW_CREDENTIAL_SCRYPT_N: '1000' }, 'PINGW_CREDENTIAL_SCRYPT_N'],
+    [{ PINGW_CREDENTIAL_HASH: 'md5' }, 'PINGW_CREDENTIAL_HASH'],
+    // deprecated (issue 17): an scrypt cost beside an explicit fast hash contradicts itself
+    [{ PINGW_CREDENTIAL_HASH: 'pbkdf2', PINGW_CREDENTIAL_SCRYPT_N: '4096' }, 'PINGW_CREDENTIAL_SCRYPT_N'],
     [{ PINGW_HTTP_PROT: '8080' }, 'PINGW_HTTP_PROT'],
     [{ PINGW_BROKER_URL: 'mqtt://broker:1883' }, 'PINGW_BROKER_URL'], // devices' traffic crosses the network: TLS only
     [{ PINGW_BROKER_URL: 'mqtts://broker/path' }, 'PINGW_BROKER_URL'],
@@ -74,6 +77,14 @@ describe('configuration', () => {
   ])('a bad value %j stops start-up naming %s', (env, name) => {
     const problems = problemsOf(() => configFromEnv(env));
     expect(problems.some((p) => p.startsWith(`${name}:`)), problems.join('\n')).toBe(true);
+  });
+
+  it('device credentials use the fast PBKDF2 form by default; scrypt and its cost only when asked for (issue 17)', () => {
+    expect(configFromEnv({})).toMatchObject({ credentialHash: 'pbkdf2' });
+    expect(configFromEnv({}).credentialScryptN).toBeUndefined();
+    expect(configFromEnv({ PINGW_CREDENTIAL_HASH: 'scrypt', PINGW_CREDENTIAL_SCRYPT_N: '16384' })).toMatchObject({ credentialHash: 'scrypt', credentialScryptN: 16384 });
+    // deprecated alone: accepted (drills and old deployments keep starting), ignored with a warning at start-up
+    expect(configFromEnv({ PINGW_CREDENTIAL_SCRYPT_N: '1024' })).toMatchObject({ credentialHash: 'pbkdf2', credentialScryptN: 1024 });
   });
 
   it('PINGW_DATABASE_URL selects PostgreSQL (unset = the SQLite file); a bad URL is named, never echoed', () => {

@@ -21,7 +21,6 @@ export function baseEnv(dataDir: string, extra: Record<string, string> = {}): Re
     PINGW_MQTT_PORT: '0',
     PINGW_MQTTS_HOST: '127.0.0.1',
     PINGW_MQTTS_PORT: '0',
-    PINGW_CREDENTIAL_SCRYPT_N: '1024',
     ...extra,
   };
 }

@@ -9,6 +9,7 @@ import { startPostgres, type PgServer } from '../support/postgres';
 import { leaderContract } from './leader-contract';
 import { backendLeaseContract } from './backend-lease-contract';
 import { lifecycleContract } from './lifecycle-contract';
+import { replicaStateContract } from './replica-state-contract';
 import { registryContract, type ContractDatabase } from './registry-contract';
 
 let server: PgServer;
@@ -47,3 +48,4 @@ registryContract('PostgreSQL', fresh);
 lifecycleContract('PostgreSQL', fresh);
 leaderContract('PostgreSQL', fresh);
 backendLeaseContract('PostgreSQL', fresh);
+replicaStateContract('PostgreSQL', fresh);

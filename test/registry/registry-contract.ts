@@ -112,6 +112,12 @@ export function registryContract(name: string, fresh: () => Promise<ContractData
       await r.devices.flag('dev-2', 'odd', 10);
       expect(await r.devices.get('dev-2')).toMatchObject({ flaggedReason: 'odd', flaggedAt: 10, flagCount: 2 });
       expect((await r.devices.list({ state: 'flagged' }, 10)).items.map((x) => x.id)).toEqual(['dev-2']);
+      // the re-hash after a log-in (issue 17) is a compare-and-set: written once, never over a changed hash
+      const stored = (await r.devices.get('bulk-1'))!.credentialHash;
+      expect(await r.devices.replaceCredentialHash('bulk-1', stored, '$7$101$new')).toBe(true);
+      expect(await r.devices.replaceCredentialHash('bulk-1', stored, '$7$101$other')).toBe(false);
+      expect((await r.devices.get('bulk-1'))?.credentialHash).toBe('$7$101$new');
+      expect(await r.devices.replaceCredentialHash('no-such-device', stored, '$7$101$x')).toBe(false);
     });
 
     it('devices: getMany reads the ones that exist, assignMany assigns a chunk at once (inside a transaction too)', async () => {

@@ -6,6 +6,7 @@ import { removeDir, tempDir } from '../gateway/helpers/test-gateway';
 import { leaderContract } from './leader-contract';
 import { backendLeaseContract } from './backend-lease-contract';
 import { lifecycleContract } from './lifecycle-contract';
+import { replicaStateContract } from './replica-state-contract';
 import { registryContract, type ContractDatabase } from './registry-contract';
 
 const fresh = async (): Promise<ContractDatabase> => {
@@ -38,3 +39,4 @@ registryContract('SQLite', fresh);
 lifecycleContract('SQLite', fresh);
 leaderContract('SQLite', fresh);
 backendLeaseContract('SQLite', fresh);
+replicaStateContract('SQLite', fresh);

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { waitFor } from '../support/wait-for';
 import { postgresAvailable } from '../support/postgres';
+import { readDrillTarget } from '../../device-sim/drill/target-file';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCRIPT = join(ROOT, 'scripts/scale-local.ts');
@@ -80,6 +81,12 @@ describe('scripts/scale-local.ts', () => {
       const devicePort = Number(/devices mqtts:\/\/127\.0\.0\.1:(\d+) \(CA (\S+)\)/.exec(r.out())?.[1]);
       const caFile = /devices mqtts:\/\/127\.0\.0\.1:\d+ \(CA (\S+)\)/.exec(r.out())?.[1] as string;
       const token = readFileSync(join(dir, 'gateway', 'admin.token'), 'utf8').trim();
+      // the drill target file (npm run drill -- --target FILE): every replica's API, the broker's device listener
+      const target = readDrillTarget(join(dir, 'drill-target.json'));
+      expect(target.apiUrls).toEqual(apis);
+      expect(target.broker).toMatchObject({ devicePort, caFile, pid: pids['mosquitto'] });
+      expect(target.replicas.map((x) => x.pid)).toEqual([pids['gateway-0'], pids['gateway-1']]);
+      expect(readFileSync(target.adminTokenFile, 'utf8').trim()).toBe(token);
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
       // one registry: a device enrolled through replica 0 is read back through replica 1 (the shared admin token works on both)
@@ -106,11 +113,13 @@ describe('scripts/scale-local.ts', () => {
       r.child.stdin?.write('kill 1\n');
       await waitFor('replica 1 to be gone', () => !alive(pids['gateway-1'] as number), 15_000, 50);
       expect(alive(pids['gateway-0'] as number)).toBe(true);
+      await waitFor('the target file to show replica 1 down', () => readDrillTarget(join(dir, 'drill-target.json')).replicas[1]?.pid === null, 15_000, 50);
 
       r.child.stdin?.write('stop\n');
       expect(await r.exited).toBe(0);
       for (const [name, pid] of Object.entries(pids)) expect(alive(pid), `${name} (pid ${pid}) still running`).toBe(false);
       expect(existsSync(join(dir, 'scale.json'))).toBe(false);
+      expect(existsSync(join(dir, 'drill-target.json'))).toBe(false);
     } finally {
       if (r.child.exitCode === null) {
         r.child.kill('SIGTERM');

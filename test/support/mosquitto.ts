@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +17,12 @@ export interface TestMosquitto {
   /** PINGW_BROKER_URL for the gateway. */
   readonly backendUrl: string;
   readonly deviceUrl: string;
+  /**
+   * The device listener's own certificate and key files (a copy of the served pair at start): replace both and
+   * SIGHUP `pid` to rotate the key devices see, without touching the backend listener (the drill in target mode).
+   */
+  readonly deviceCertFile: string;
+  readonly deviceKeyFile: string;
   /** The test CA that issued the broker certificate (for PINGW_BROKER_CA_FILE and devices). */
   readonly caFile: string;
   readonly caPem: string;
@@ -92,8 +98,13 @@ export async function startMosquitto(opts: {
   const tls = opts.tls ?? ca;
   const [devicePort, backendPort] = [opts.ports?.device ?? (await freePort()), opts.ports?.backend ?? (await freePort())];
   const gatewayUser = opts.gatewayUser ?? 'pingw@gateway';
+  const deviceCertFile = join(dir, 'device-listener-cert.pem');
+  const deviceKeyFile = join(dir, 'device-listener-key.pem');
+  copyFileSync(tls.certFile, deviceCertFile);
+  copyFileSync(tls.keyFile, deviceKeyFile);
   const values = {
     DIR: dir, USER: process.getuid?.() === 0 ? 'root' : 'mosquitto', CERT_FILE: tls.certFile, KEY_FILE: tls.keyFile,
+    DEVICE_CERT_FILE: deviceCertFile, DEVICE_KEY_FILE: deviceKeyFile,
     DEVICE_PORT: devicePort, DEVICE_HOST: '127.0.0.1', BACKEND_PORT: backendPort, BACKEND_HOST: '127.0.0.1', GATEWAY_USER: gatewayUser,
   };
   const conf = join(dir, 'mosquitto.conf');
@@ -111,7 +122,7 @@ export async function startMosquitto(opts: {
   const orphanGuard = () => child.exitCode === null && child.kill('SIGTERM');
   process.once('exit', orphanGuard);
   return {
-    dir, devicePort, backendPort, gatewayUser, pid,
+    dir, devicePort, backendPort, gatewayUser, pid, deviceCertFile, deviceKeyFile,
     backendUrl: `mqtts://localhost:${backendPort}`,
     deviceUrl: `mqtts://localhost:${devicePort}`,
     caFile: ca.caFile,

@@ -7,9 +7,10 @@ import type { RouteTable } from '../route-table';
 export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { ct, telemetry, audit } = deps;
 
-  routes.add({ method: 'get', path: '/api/ct-watch', response: contract.lifecycle.ctWatch, role: 'viewer', summary: 'CT watch: configured logs, the last run, certificates kept' }, (c) =>
-    c.json({ configured: ct.configured, lastRun: ct.lastRun(), certificates: ct.certificates().length }),
-  );
+  routes.add({ method: 'get', path: '/api/ct-watch', response: contract.lifecycle.ctWatch, role: 'viewer', summary: 'CT watch: configured logs, the last run, certificates kept' }, async (c) => {
+    await ct.refresh(); // the certificates any replica saved (issue 13)
+    return c.json({ configured: ct.configured, lastRun: (await deps.findings.lastRuns()).ct, certificates: ct.certificates().length });
+  });
 
   routes.add(
     { method: 'post', path: '/api/ct-watch/run', response: contract.lifecycle.ctRun, role: 'operator', summary: 'Follow the CT logs now (get-sth, get-entries, Merkle check); answers the run' },
@@ -22,7 +23,10 @@ export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
 
   routes.add(
     { method: 'get', path: '/api/ct-watch/certificates', response: contract.lifecycle.loggedCertificates, role: 'viewer', summary: 'Logged certificates for the names of the current pin sets (issuer, serial, dates, pin)', query: ctCertificatesQuery },
-    (c, { query }) => c.json(ct.certificates(query.host)),
+    async (c, { query }) => {
+      await ct.refresh();
+      return c.json(ct.certificates(query.host));
+    },
   );
 
   routes.add(
@@ -37,6 +41,7 @@ export function ctWatchRoutes(routes: RouteTable, deps: ApiDeps): void {
     async (c, { query }) => {
       const scope = { ...(query.fleet === undefined ? {} : { fleet: query.fleet }), ...(query.host === undefined ? {} : { host: query.host }) };
       const reports = (await telemetry.lastReports({ ...scope, limit: query.limit })).filter((r) => r.result === 'mismatch');
+      await ct.refresh(); // classified with the certificates any replica saved, not only this one's
       return c.json(
         reports.map((r) => {
           const k = ct.classify(r.host, r.servedPins);

@@ -8,6 +8,8 @@ import { GatewayError } from '../gateway-error';
 import type { RouteTable } from '../route-table';
 import { enrolDeviceBody, listDevicesQuery } from '../schemas';
 
+const NO_LOGIN_TROUBLE = { authFailures: 0, throttled: 0, lastFailureAt: null, lastFailureFrom: null, takeovers: 0, lastTakeoverAt: null, lastTakeoverFrom: null };
+
 export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
   const { devices, audit, clock } = deps;
 
@@ -79,8 +81,10 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
       const e = (await deps.rollouts.executions(r.id)).find((x) => x.deviceId === device.id);
       if (e !== undefined) rollouts.push({ id: r.id, seq: r.seq, state: r.state, wave: e.wave, execution: e.state });
     }
-    // security: failed and throttled log-ins, session takeovers, since the gateway started (issue 17)
-    const security = deps.admission?.deviceState(device.id) ?? null;
+    // security: failed and throttled log-ins, session takeovers, reports dropped, since the gateway started (issue 17);
+    // zeros rather than null when the embedded broker counted nothing for it (the device page shows them either way)
+    const admitted = deps.admission === undefined ? null : (deps.admission.deviceState(device.id) ?? NO_LOGIN_TROUBLE);
+    const security = admitted === null ? null : { ...admitted, ...(deps.reportsDroppedFor ? { reportsDropped: deps.reportsDroppedFor(device.id) } : {}) };
     return c.json({ ...deviceView(device), malformed: await devices.malformedCounts(device.id), security, history, rollouts });
   });
 }

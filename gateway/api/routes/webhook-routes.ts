@@ -35,8 +35,9 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
   );
 
-  routes.add({ method: 'get', path: '/api/webhooks', response: contract.operations.webhooks, role: 'operator', summary: 'Registered webhooks (without their secrets)' }, (c) =>
-    c.json(webhooks.dispatcher.registrations().map(({ secret: _s, ...w }) => w)),
+  routes.add({ method: 'get', path: '/api/webhooks', response: contract.operations.webhooks, role: 'operator', summary: 'Registered webhooks (without their secrets)' }, async (c) =>
+    // from the registry: the same list on every replica, whichever one registered them
+    c.json((await webhooks.store.list()).map(({ secret: _s, ...w }) => w)),
   );
 
   routes.add({ method: 'delete', path: '/api/webhooks/:id', response: contract.operations.deleted, role: 'admin', summary: 'Remove a webhook (its dead letters stay)' }, async (c, { actor }) => {
@@ -49,8 +50,10 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
 
   routes.add(
     { method: 'post', path: '/api/webhooks/:id/ping', response: contract.operations.queued, role: 'operator', summary: 'Send a signed "ping" event to one webhook', status: 202 },
-    (c, { actor }) => {
+    async (c, { actor }) => {
       const id = idOf(c, 'webhook');
+      // registered through another replica in the last few seconds: read the registrations again before a 404
+      if (!webhooks.dispatcher.registrations().some((w) => w.id === id)) await webhooks.dispatcher.reload();
       const hook = webhooks.dispatcher.registrations().find((w) => w.id === id);
       if (hook === undefined) throw GatewayError.notFound(`webhook ${id}`);
       // ping goes to this webhook whether or not it subscribed to anything else
@@ -76,7 +79,7 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
       const hook = await webhooks.store.get(d.webhookId);
       if (hook === undefined) throw new GatewayError('E_CONFLICT', `webhook ${d.webhookId} was removed: nothing to sign this delivery with`);
       await webhooks.store.deleteDeadLetter(id);
-      webhooks.dispatcher.redeliver({ ...d, url: hook.url }, hook.secret);
+      await webhooks.dispatcher.redeliver(d); // signed with the webhook's secret and sent to its URL at each attempt
       await audit.append(actor, 'webhook.redeliver', String(d.webhookId), { deadLetter: id, deliveryId: d.deliveryId });
       return c.json({ queued: 1, deliveryId: d.deliveryId }, 202);
     },

@@ -110,6 +110,10 @@ export class PgDevices implements DeviceRepo {
     await run(this.db, 'update devices set online = $2, last_seen = $3 where id = $1', [id, online, at], 'devices_online');
   }
 
+  async replaceCredentialHash(id: string, expected: string, next: string): Promise<boolean> {
+    return (await run(this.db, 'update devices set credential_hash = $3 where id = $1 and credential_hash = $2', [id, expected, next])) === 1;
+  }
+
   async setAllOffline(): Promise<void> {
     await run(this.db, 'update devices set online = false where online');
   }

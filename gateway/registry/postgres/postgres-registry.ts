@@ -13,6 +13,9 @@ import { PgRollouts } from './pg-rollouts';
 import { PgAudit, PgKeysets, PgRotations, PgTokens } from './pg-small-tables';
 import { PgTelemetry } from './pg-telemetry';
 import { PgWebhooks } from './pg-webhooks';
+import { PgFindings } from './pg-findings';
+import { PgCtLogStates } from './pg-ct-log-states';
+import { PgWebhookOutbox } from './pg-webhook-outbox';
 import { checkFencePg, PgLeaderLock } from './pg-leader';
 import { PgReplicaChannel } from './pg-notify';
 import type { Fence } from '../leader-lock';
@@ -119,6 +122,9 @@ export async function openPostgresRegistry(options: PostgresOptions, clock: Cloc
     ingest: { writeBatch: (batch) => transaction((tx) => writeBatchPg(tx.db, tx.coverage, batch)) },
     webhooks: new PgWebhooks(primary),
     backendLeases: new PgBackendLeases(primary),
+    webhookOutbox: new PgWebhookOutbox(primary),
+    findings: new PgFindings(primary),
+    ctLogs: new PgCtLogStates(primary),
     reads: replica === null ? root : repos(replica, false),
     transaction: (fn, fence) => transaction(fn, fence),
     openReplicaChannel: (logger) => PgReplicaChannel.open(options.url, primary, logger),

@@ -98,6 +98,15 @@ export class DeviceStore {
     this.setOnlineStmt.run({ id, online: online ? 1 : 0, at });
   }
 
+  replaceCredentialHash(id: string, expected: string, next: string): boolean {
+    const r = this.db
+      .update(devices)
+      .set({ credentialHash: next })
+      .where(and(eq(devices.id, id), eq(devices.credentialHash, expected)))
+      .run();
+    return r.changes === 1;
+  }
+
   /** Marks every device offline (start-up: no connection survives a restart). */
   setAllOffline(): void {
     this.db.update(devices).set({ online: false }).where(eq(devices.online, true)).run();

@@ -33,6 +33,12 @@ import type { BackendLeaseRepo } from '../backend-lease-repo';
 import type { WebhookRepo } from '../webhook-repo';
 import { BackendLeaseStore } from './backend-lease-store';
 import { WebhookStore } from './webhook-store';
+import type { FindingRepo } from '../finding-repo';
+import type { WebhookOutboxRepo } from '../webhook-outbox-repo';
+import { FindingStore } from './finding-store';
+import type { CtLogStateRepo } from '../ct-log-state-repo';
+import { CtLogStateStore } from './ct-log-state-store';
+import { WebhookOutboxStore } from './webhook-outbox-store';
 import { checkFenceSqlite, SqliteLeaderLock } from './sqlite-leader';
 import { WalCheckpointer } from './wal-checkpointer';
 
@@ -95,6 +101,9 @@ export function openSqliteRegistry(file: string, clock: Clock): Registry {
     ingest: { writeBatch: (batch) => gate.run(() => ingest.writeBatch(batch)) } satisfies IngestRepo,
     webhooks: asyncFacade(new WebhookStore(db), run) satisfies WebhookRepo,
     backendLeases: asyncFacade(new BackendLeaseStore(db), run) satisfies BackendLeaseRepo,
+    webhookOutbox: asyncFacade(new WebhookOutboxStore(db), run) satisfies WebhookOutboxRepo,
+    findings: asyncFacade(new FindingStore(db), run) satisfies FindingRepo,
+    ctLogs: asyncFacade(new CtLogStateStore(db), run) satisfies CtLogStateRepo,
     // one file: there is no replica, lists read the same connection
     reads: root,
     transaction: (fn, fence) =>

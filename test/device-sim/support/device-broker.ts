@@ -52,6 +52,9 @@ export async function startDeviceBroker(o: { certFile: string; keyFile: string; 
     async setCert(certFile, keyFile) {
       copyFileSync(certFile, tls.certFile);
       copyFileSync(keyFile, tls.keyFile);
+      // the device listener has certificate files of its own (deploy/mosquitto/mosquitto.conf)
+      copyFileSync(keyFile, m.deviceKeyFile);
+      copyFileSync(certFile, m.deviceCertFile);
       signalReload(m.pidFile);
     },
     async close() {

@@ -35,7 +35,7 @@ export interface TestGateway extends RunningGateway {
   logs: ReturnType<typeof memoryLogger>['lines'];
 }
 
-/** A gateway on ephemeral ports in `dataDir`, with a cheap scrypt cost and an in-memory logger. */
+/** A gateway on ephemeral ports in `dataDir`, with an in-memory logger. */
 export async function startTestGateway(
   dataDir: string,
   overrides: Partial<GatewayConfigInput> = {},
@@ -49,7 +49,6 @@ export async function startTestGateway(
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { host: '127.0.0.1', port: 0 },
       mqtts: { host: '127.0.0.1', port: 0 },
-      credentialScryptN: 1024,
       ...database,
       ...overrides,
     },
