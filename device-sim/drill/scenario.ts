@@ -227,6 +227,10 @@ export class KeyRotationDrill {
    * lease/4): polled until none is missing or the deadline; a failure ends the drill with an error.
    */
   private async exactlyOnce(api: DrillTarget['api'], deviceIds: string[]): Promise<ExactlyOnceResult> {
+    // the devices are powered off first: a worker sends its record of PUBACKs with its progress (every 250 ms) and
+    // a last time when it stops, so a check read while they run misses the newest PUBACKs (seen: the last rollout's
+    // 74 "verified" listed as in the registry with no PUBACK recorded). The drill's steps are over by now.
+    await Promise.all(this.groups.map((g) => g.powerOff()));
     const pubacked = new Map<string, number>();
     for (const g of this.groups) for (const [k, n] of g.acked()) pubacked.set(k, (pubacked.get(k) ?? 0) + n);
     const check = () => checkExactlyOnce({ api, fleet: this.o.fleet, deviceIds, pubacked });
