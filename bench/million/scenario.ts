@@ -133,7 +133,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Record<string, un
       // success gate 80 %: 6 % of this fleet never verify (5 % offline, 1 % rejecters), and a canary of 5 devices
       // must tolerate one of them; the error gate judged over ≥ 1,000 finished devices (10 is noise at this size)
       gates: { soakMs: 0, successPercent: 80, errorMinFinished: Math.min(1000, Math.max(10, Math.floor(n / 100))) },
-      rate: { perSecond: 100_000, burst: 100_000 },
+      rate: { perSecond: 100_000, burst: 1_000_000 },
     });
     const id = rollout.id as string;
 

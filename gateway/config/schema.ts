@@ -135,7 +135,7 @@ export const gatewayConfigSchema = z
         /** Rate limit: at most this many deliveries per second per rollout (token bucket). */
         ratePerSecond: z.coerce.number().min(0.001).max(100_000).default(50),
         /** Bucket size: deliveries that may leave at once. */
-        rateBurst: z.coerce.number().int().min(1).max(100_000).default(50),
+        rateBurst: z.coerce.number().int().min(1).max(1_000_000).default(50),
         /** DELIVERED without an "applied" ack for this long = a failed attempt (retried with backoff). */
         deliveryTimeoutMs: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
         /** APPLIED without "verified" for this long = TIMED_OUT. */

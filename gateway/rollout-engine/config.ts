@@ -54,7 +54,10 @@ const DELIVERY_RULES: Record<keyof DeliveryPolicy, Rule> = {
 
 const RATE_RULES: Record<keyof RateLimit, Rule> = {
   perSecond: { min: 0.001, max: 100_000, integer: false },
-  burst: { min: 1, max: 100_000, integer: true },
+  // a burst may exceed the rate: it is how many deliveries a step may send at once, and a wave of a large fleet
+  // (500,000 devices in the default plan's "50 %" at a million) otherwise needs wave ÷ burst steps, each
+  // O(executions) (docs/million.md)
+  burst: { min: 1, max: 1_000_000, integer: true },
 };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -25,11 +25,17 @@ describe('resolveConfig', () => {
     ['boolean as string', { gates: { manualApproval: 'yes' } }, /manualApproval/],
     ['cap below base', { delivery: { backoffBaseMs: 10_000, backoffMaxMs: 5_000 } }, /backoffMaxMs/],
     ['zero rate', { rate: { perSecond: 0 } }, /perSecond/],
+    ['rate above 100,000/s', { rate: { perSecond: 100_001 } }, /perSecond/],
+    ['burst above a million', { rate: { burst: 1_000_001 } }, /burst/],
     ['not an object', 'fast', /object/],
   ])('rejects %s', (_n, input, message) => {
     const r = resolveConfig(input);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join('\n')).toMatch(message);
+  });
+  it('takes a burst larger than the rate: a whole wave of a large fleet may leave in one step', () => {
+    const r = resolveConfig({ rate: { perSecond: 100_000, burst: 1_000_000 } });
+    expect(r.ok && r.config.rate).toEqual({ perSecond: 100_000, burst: 1_000_000 });
   });
 });
 
