@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fmtTime } from '../../dashboard/components/format';
 import type { MqttDevice } from './mqtt-device';
-import { launchChromium, startRealGateway, type RealGateway } from './real-harness';
+import { launchChromium, startRealGateway, type RealGateway, logIn as logInAt } from './real-harness';
 import { HOST, PIN_A } from './scenario';
 
 let real: RealGateway;
@@ -50,13 +50,7 @@ afterAll(async () => {
   await real?.stop();
 });
 
-async function logIn(page: Page, path: string, token: string): Promise<void> {
-  await page.goto(real.url + path);
-  await page.waitForURL(/\/login/);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-}
+const logIn = (page: Page, path: string, token: string) => logInAt(page, real.url, path, token);
 
 describe('device page: security counters (issue 17)', () => {
   it('shows refused log-ins, a takeover with the second address and time, and dropped reports', async () => {

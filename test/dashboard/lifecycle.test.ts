@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttDevice } from './mqtt-device';
-import { launchChromium, startRealGateway, until, type RealGateway } from './real-harness';
+import { launchChromium, startRealGateway, until, type RealGateway, logIn as logInAt } from './real-harness';
 import { encodeReport, parsePin, topicFor } from '../../shared/index';
 import { HOST, PIN_A, PIN_B, PIN_C } from './scenario';
 
@@ -19,13 +19,7 @@ let viewer = '';
 let servedPin: string | null = null;
 const devices: MqttDevice[] = [];
 
-async function logIn(page: Page, path: string, token: string): Promise<void> {
-  await page.goto(real.url + path);
-  await page.waitForURL(/\/login/);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-}
+const logIn = (page: Page, path: string, token: string) => logInAt(page, real.url, path, token);
 
 beforeAll(async () => {
   real = await startRealGateway({

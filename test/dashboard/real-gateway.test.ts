@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookiesOf, csrfOf, formBody, login, ORIGIN } from './helpers';
 import type { MqttDevice } from './mqtt-device';
-import { launchChromium, startRealGateway, until, type RealGateway } from './real-harness';
+import { launchChromium, startRealGateway, until, type RealGateway, logIn as logInAt } from './real-harness';
 import { HOST, PIN_A, PIN_B, PIN_C, XSS_FIRMWARE } from './scenario';
 
 let real: RealGateway;
@@ -21,13 +21,7 @@ const pinset = (fleet: string, pins: string[]) => ({
   hosts: [{ name: HOST, includeSubdomains: false, pins, enforce: true }],
 });
 
-async function logIn(page: Page, path: string, token: string): Promise<void> {
-  await page.goto(real.url + path);
-  await page.waitForURL(/\/login/);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-}
+const logIn = (page: Page, path: string, token: string) => logInAt(page, real.url, path, token);
 
 beforeAll(async () => {
   real = await startRealGateway();

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { GatewayApi } from '../../dashboard/api/api-client';
 import { createDashboard, type DashboardOptions } from '../../dashboard/app';
 import { memoryLogger } from '../../gateway/logger';
@@ -27,6 +27,15 @@ export const CHROMIUM_ARGS = [
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** Opens `baseUrl + path`, is sent to the login form, signs in with `token` and waits to be back on a page. */
+export async function logIn(page: Page, baseUrl: string, path: string, token: string): Promise<void> {
+  await page.goto(baseUrl + path);
+  await page.waitForURL(/\/login/);
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
 }
 
 export async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
