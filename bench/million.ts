@@ -6,7 +6,8 @@
  * shared/cose/ed25519-verify.ts) in a worker thread. Reports time to 50 % / 90 % / every verifiable device
  * verified, with soak 0 and the default plan's waves, peak RSS, readiness latency sampled once a second (p50/p99),
  * acks committed per second. SQLite always; PostgreSQL (a throw-away cluster as in the tests) with --postgres.
- * Quick try: `npm run bench -- million --devices 20000`. Notes: docs/million.md.
+ * After the gateway, the bare fan-out (bench/million/bare-fanout.ts) on the same devices, for the ratio; --skip-bare
+ * leaves it out. Quick try: `npm run bench -- million --devices 20000`. Notes: docs/million.md.
  */
 import { parseArgs } from 'node:util';
 import { startPostgres, postgresAvailable } from '../test/support/postgres';
@@ -18,7 +19,7 @@ function options(argv: readonly string[]): { base: Omit<ScenarioOptions, 'databa
     // the suite names of `npm run bench -- codec million …` are positionals (bench/run.ts picks the suites)
     args: argv,
     allowPositionals: true,
-    options: { devices: s, 'signature-check': s, 'device-workers': s, 'in-flight': s, 'max-seconds': s, postgres: { type: 'boolean' } },
+    options: { devices: s, 'signature-check': s, 'device-workers': s, 'in-flight': s, 'max-seconds': s, postgres: { type: 'boolean' }, 'skip-bare': { type: 'boolean' } },
     strict: true,
   });
   const num = (x: string | undefined, d: number, name: string) => {
@@ -40,6 +41,7 @@ function options(argv: readonly string[]): { base: Omit<ScenarioOptions, 'databa
       // past it the result says not finished, with the marks reached (docs/million.md)
       maxSeconds: num(v['max-seconds'], 480, 'max-seconds'),
       sampleEveryMs: 1000,
+      bare: v['skip-bare'] !== true,
       log: (line) => console.log(line),
     },
     postgres: v.postgres === true || process.env['MILLION_POSTGRES'] === '1',

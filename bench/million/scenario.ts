@@ -7,6 +7,7 @@ import { startGateway, type RunningGateway } from '../../gateway/start';
 import type { Logger } from '../../gateway/logger';
 import { DeviceFleetModel, deviceIdOf, fateCounts, fateOf, type FleetSpec } from './device-model';
 import { inThreadDevices, workerDevices, type DeviceSide } from './device-side';
+import { bareRatios, runBareFanout, type BareResult } from './bare-fanout';
 import { Sampler, type Sample } from './sampler';
 import { SocketlessTransport } from './socketless-transport';
 
@@ -30,6 +31,8 @@ export interface ScenarioOptions {
   /** Give up waiting for the rollout after this long (the result says it did not finish). */
   maxSeconds: number;
   sampleEveryMs: number;
+  /** Also run the bare fan-out on the same devices after the gateway (bare-fanout.ts): the ratio's baseline. */
+  bare: boolean;
   log?: (line: string) => void;
 }
 
@@ -184,6 +187,14 @@ export async function runScenario(o: ScenarioOptions): Promise<Record<string, un
     await gw.stop();
     gw = null;
     const registryVerified = await countVerified(dataDir, o.databaseUrl, published.sha256 as string);
+    // the bare baseline on fresh devices (factory state), the gateway's own envelope, the same transport bounds
+    await devices.close();
+    devices = null;
+    let bare: BareResult | null = null;
+    if (o.bare && t.lastUpdate !== null) {
+      bare = await runBareFanout({ spec, envelope: t.lastUpdate, dataDir, deviceWorkers: o.deviceWorkers, maxInFlight: o.maxInFlight, maxSeconds: o.maxSeconds });
+      log(`  bare fan-out (no gateway): ${JSON.stringify(bare.reachedSeconds)} s; finished ${String(bare.finished)} in ${bare.seconds} s`);
+    }
     const acks = t.counts.acks.applied + t.counts.acks.verified + t.counts.acks.rejected;
     return {
       devices: n,
@@ -201,6 +212,10 @@ export async function runScenario(o: ScenarioOptions): Promise<Record<string, un
         ...sampler.summary(),
       },
       devicesSide: { signatureCheck: o.signatureCheck, verifyMicros: +deviceCost.verifyMicros.toFixed(1), receiptChecks: deviceCost.checks, checkSeconds: +(deviceCost.checkMs / 1000).toFixed(1), microsPerCheck: +((deviceCost.checkMs * 1000) / Math.max(1, deviceCost.checks)).toFixed(1), rejected: deviceCost.rejected, workers: o.deviceWorkers },
+      ...(bare === null ? {} : {
+        bare,
+        ratioToBare: bareRatios(Object.fromEntries(Object.entries(reachedAt).map(([k, v]) => [k, v / 1000])), bare.reachedSeconds),
+      }),
       final: { readinessVerified: readiness.verified, readinessTotal: readiness.total, coverage: readiness.coverage, registryVerified },
       log: { counts: logger.counts, firstErrors: logger.first },
       samples: sampler.samples,

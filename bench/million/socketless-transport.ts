@@ -28,6 +28,8 @@ export class SocketlessTransport implements DeviceTransport {
   private closed = false;
   private pumpScheduled = false;
   readonly counts: SocketlessCounts = { hellos: 0, acks: { applied: 0, verified: 0, rejected: 0 }, failures: 0, firstFailure: null, published: {} };
+  /** The last envelope published on an update topic (the bare baseline sends the gateway's own, bare-fanout.ts). */
+  lastUpdate: Uint8Array | null = null;
   /** Told after each ack's commit (the moment a broker would send its PUBACK). */
   onAckCommitted: (status: 'applied' | 'verified' | 'rejected', deviceId: string) => void = () => {};
 
@@ -56,6 +58,7 @@ export class SocketlessTransport implements DeviceTransport {
       this.counts.published[kind] = (this.counts.published[kind] ?? 0) + 1;
       const i = indexOf(deviceId);
       // only the update topic carries work for these devices (they hold the current keyset from the factory)
+      if (kind === 'update') this.lastUpdate = payload;
       if (kind === 'update' && i >= 0 && this.online[i] === 1) this.devices?.deliver(i, payload);
     },
   };

@@ -17,7 +17,7 @@ describe('million bench, 200 devices, SQLite', () => {
   it('every answering device reaches VERIFIED or REJECTED, and the coverage counters agree with the registry rows', async () => {
     const fates = fateCounts(200);
     const r = (await runScenario({
-      devices: 200, databaseUrl: null, deviceWorkers: 0, signatureCheck: 'full', maxInFlight: 50, maxSeconds: 50, sampleEveryMs: 200,
+      devices: 200, databaseUrl: null, deviceWorkers: 0, signatureCheck: 'full', maxInFlight: 50, maxSeconds: 50, sampleEveryMs: 200, bare: true,
     })) as any;
     expect(r.rollout.counts.failures, r.rollout.counts.firstFailure).toBe(0);
     expect(r.rollout.finished).toBe(true);
@@ -37,5 +37,12 @@ describe('million bench, 200 devices, SQLite', () => {
     expect(r.final).toEqual({ readinessVerified: fates.ok, readinessTotal: 200, coverage: 94, registryVerified: fates.ok });
     expect(r.log.firstErrors).toEqual([]);
     expect(r.log.counts['WARN device rejected a pin set']).toBe(fates.rejecter);
+    // the bare baseline ran the same devices on the gateway's envelope to the end: every device that can verify
+    // verified, the rejecters rejected, nothing failed; and the ratio is taken from the marks both reached
+    expect(r.bare.finished).toBe(true);
+    expect(r.bare.failures).toBe(0);
+    expect(r.bare.acksCommitted).toBe(2 * fates.ok + fates.rejecter);
+    expect(Object.keys(r.bare.reachedSeconds).sort()).toEqual(['50%', '90%', '95%OfAnswering', 'allVerifiable']);
+    expect(r.ratioToBare.allVerifiable).toBeGreaterThan(0);
   });
 });
