@@ -6,9 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GatewayProcess } from '../device-sim/drill/gateway-process';
+import { waitListening } from '../test/support/child-process';
 
 export interface BenchServer {
   readonly name: string;
@@ -45,20 +46,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((ok) => server.close(() => ok()));
   return port;
-}
-
-async function waitListening(port: number, child: ChildProcess, name: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((done) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), done(true)));
-      s.once('error', () => done(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${name} did not listen on ${port}`);
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {

@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeDrillTarget } from '../device-sim/drill/target-file';
+import { pidAlive as isAlive } from '../test/support/child-process';
 import { startScaleStack, type ScaleStack } from './scale-stack';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -164,14 +165,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 main().then(
   (code) => process.exit(code),

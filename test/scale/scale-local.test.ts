@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { waitFor } from '../support/wait-for';
 import { postgresAvailable } from '../support/postgres';
+import { pidAlive as alive } from '../support/child-process';
 import { readDrillTarget } from '../../device-sim/drill/target-file';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -26,14 +27,6 @@ function run(args: string[]): Run {
   return { child, out: () => out, exited };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -1,8 +1,9 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitListening } from './child-process';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const CONFIG_DIR = resolve(import.meta.dirname, '../../deploy/mosquitto');
@@ -71,20 +72,6 @@ function render(template: string, values: Record<string, string | number>): stri
   });
 }
 
-async function waitListening(port: number, child: ChildProcess, logFile: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited (${child.exitCode}): ${readFileSync(logFile, 'utf8')}`);
-    const ok = await new Promise<boolean>((done) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), done(true)));
-      s.once('error', () => done(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`mosquitto did not listen on ${port}`);
-}
-
 /** Starts Mosquitto in a temp dir (config rendered from deploy/mosquitto); stop() ends it by its pid. */
 export async function startMosquitto(opts: {
   gatewayUser?: string;
@@ -115,8 +102,8 @@ export async function startMosquitto(opts: {
   const logFile = join(dir, 'mosquitto.log');
   writeFileSync(logFile, '');
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-  await waitListening(backendPort, child, logFile);
-  await waitListening(devicePort, child, logFile);
+  await waitListening(backendPort, child, 'mosquitto', () => readFileSync(logFile, 'utf8'), 200);
+  await waitListening(devicePort, child, 'mosquitto', () => readFileSync(logFile, 'utf8'), 200);
   const pid = child.pid!;
   // a test process that ends without stop() (a failed hook, Ctrl-C of a bench) takes its broker with it
   const orphanGuard = () => child.exitCode === null && child.kill('SIGTERM');

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pidAlive as alive } from './child-process';
 
 const run = promisify(execFile);
 const BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
@@ -73,14 +74,6 @@ async function startNode(node: Node, settings: Record<string, string> = {}): Pro
   await pg('pg_ctl', ['-w', '-t', '60', '-D', join(node.dir, 'data'), '-l', join(node.dir, 'server.log'), '-o', opts, 'start']);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function stopNode(node: Node): Promise<void> {
   const data = join(node.dir, 'data');
