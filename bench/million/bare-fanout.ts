@@ -30,6 +30,8 @@ export interface BareResult {
   finished: boolean;
   seconds: number;
   reachedSeconds: Record<string, number>;
+  /** The same marks in milliseconds, unrounded (the ratio's denominator: a small run's marks round to 0.0 s). */
+  reachedMs: Record<string, number>;
   processCpuSeconds: number;
   acksCommitted: number;
   failures: number;
@@ -114,7 +116,7 @@ export async function runBareFanout(o: BareOptions): Promise<BareResult> {
     t.onAckCommitted = (status) => {
       if (status !== 'verified') return;
       const v = t.counts.acks.verified;
-      for (const [name, at] of marks) if (v === at) reachedAt[name] = Math.round(performance.now() - t0);
+      for (const [name, at] of marks) if (v === at) reachedAt[name] = performance.now() - t0;
     };
     for (let k = 0; k < online.length; k += 1000) {
       for (const i of online.slice(k, k + 1000)) await t.publisher.publish(deviceIdOf(i), 'update', o.envelope);
@@ -131,6 +133,7 @@ export async function runBareFanout(o: BareOptions): Promise<BareResult> {
       finished: t.counts.acks.verified >= fates.ok && t.counts.acks.rejected >= fates.rejecter,
       seconds: +(ms / 1000).toFixed(1),
       reachedSeconds: Object.fromEntries(Object.entries(reachedAt).map(([k, v]) => [k, +(v / 1000).toFixed(1)])),
+      reachedMs: reachedAt,
       processCpuSeconds: +((used.user + used.system) / 1e6).toFixed(1),
       acksCommitted: acks,
       failures: t.counts.failures,

@@ -91,7 +91,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Record<string, un
     let transport: SocketlessTransport | null = null;
     gw = await startGateway(
       {
-        dataDir, http: { host: '127.0.0.1', port: 0 }, mqtt: null, mqtts: { host: '127.0.0.1', port: 0 }, credentialScryptN: 1024,
+        dataDir, http: { host: '127.0.0.1', port: 0 }, mqtt: null, mqtts: { host: '127.0.0.1', port: 0 },
         metrics: { port: 'off' }, database: { url: o.databaseUrl, readUrl: null, poolSize: 10 },
       },
       {
@@ -214,7 +214,7 @@ export async function runScenario(o: ScenarioOptions): Promise<Record<string, un
       devicesSide: { signatureCheck: o.signatureCheck, verifyMicros: +deviceCost.verifyMicros.toFixed(1), receiptChecks: deviceCost.checks, checkSeconds: +(deviceCost.checkMs / 1000).toFixed(1), microsPerCheck: +((deviceCost.checkMs * 1000) / Math.max(1, deviceCost.checks)).toFixed(1), rejected: deviceCost.rejected, workers: o.deviceWorkers },
       ...(bare === null ? {} : {
         bare,
-        ratioToBare: bareRatios(Object.fromEntries(Object.entries(reachedAt).map(([k, v]) => [k, v / 1000])), bare.reachedSeconds),
+        ratioToBare: bareRatios(reachedAt, bare.reachedMs),
       }),
       final: { readinessVerified: readiness.verified, readinessTotal: readiness.total, coverage: readiness.coverage, registryVerified },
       log: { counts: logger.counts, firstErrors: logger.first },
